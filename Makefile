@@ -1,0 +1,143 @@
+# khabar — raw Hindi news -> Label Studio -> Hugging Face dataset -> model.
+# `make help` lists every public target. Stages are file targets: each reruns only when its
+# inputs (data, schema, code) change. Settings come from the environment or .env.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+ifneq (,$(wildcard .env))
+include .env
+export
+endif
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.khabar-installed
+KHABAR := $(BIN)/khabar
+
+LS_DATA_DIR ?= .labelstudio
+export LS_DATA_DIR
+LABEL_STUDIO_PORT ?= 8080
+export LABEL_STUDIO_PORT
+
+RAW := $(sort $(wildcard datasets/raw/*.txt datasets/raw/*.jsonl))
+CLEANED := datasets/cleaned/articles.jsonl
+SCHEMA := annotation/schema.yaml
+LS_CONFIG := annotation/label_config.xml
+GAZETTEER := annotation/gazetteer.yaml
+TASKS := datasets/tasks/tasks.json
+GOLD := $(wildcard annotation/gold/*.json)
+# Stamps of server-side stages live in the server's data dir: wiping it reruns them.
+PUSHED := $(LS_DATA_DIR)/khabar-pushed.stamp
+ANNOTATED := $(LS_DATA_DIR)/khabar-annotated.stamp
+EXPORT := datasets/export/export.json
+DATASET := datasets/dataset/dataset_dict.json
+SRC = src/khabar/$(1).py
+
+# Quietens pip's notes about this machine's local package mirrors, keeps real errors.
+PIP_FILTER := { grep -v '^WARNING: Location' || true; }
+
+.PHONY: help
+help: ## Show this help
+	@echo "khabar — make targets (set-up: 'make all', then 'make test')"
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort -u | \
+	  awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-20s\033[0m %s\n", $$1, $$2}'
+
+# ------------------------------------------------------------------ set-up
+
+.PHONY: setup
+setup: $(STAMP) ## Create .venv and install khabar with its dev extras (torch==2.13.0 CPU)
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "error: python3.11 not found"; exit 1; }
+	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	@echo "Installing khabar into $(VENV) (first time: a few minutes) ..."
+	@$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]' 2>&1 | $(PIP_FILTER)
+	@touch $@
+
+# ------------------------------------------------------------------ pipeline stages
+
+.PHONY: ingest
+ingest: $(CLEANED) ## Clean datasets/raw into datasets/cleaned/articles.jsonl
+
+$(CLEANED): $(RAW) $(call SRC,corpus) | $(STAMP)
+	$(KHABAR) ingest datasets/raw --out $@
+
+.PHONY: schema
+schema: $(LS_CONFIG) ## Generate the Label Studio config and instructions from annotation/schema.yaml
+
+$(LS_CONFIG): $(SCHEMA) $(call SRC,schema) | $(STAMP)
+	$(KHABAR) schema --schema $(SCHEMA) --out-dir annotation
+
+.PHONY: tasks
+tasks: $(TASKS) ## Build Label Studio tasks with rule + gazetteer pre-annotations
+
+$(TASKS): $(CLEANED) $(SCHEMA) $(GAZETTEER) $(call SRC,prelabel) $(call SRC,lsformat) | $(STAMP)
+	$(KHABAR) tasks --articles $(CLEANED) --out $@ --schema $(SCHEMA) --gazetteer $(GAZETTEER)
+
+.PHONY: label-studio
+label-studio: $(STAMP) ## Start the local Label Studio server (waits for /health, prints the URL)
+	@scripts/labelstudio.sh start
+
+.PHONY: label-studio-stop
+label-studio-stop: ## Stop the local Label Studio server started by `make label-studio`
+	@scripts/labelstudio.sh stop
+
+.PHONY: push
+push: $(PUSHED) ## Create/update the Label Studio project and import tasks (idempotent)
+
+$(PUSHED): $(TASKS) $(LS_CONFIG) | label-studio
+	$(KHABAR) push --tasks $(TASKS) --schema $(SCHEMA)
+	@touch $@
+
+.PHONY: annotations
+annotations: $(ANNOTATED) ## Load gold annotations (or marked stand-ins) into Label Studio
+
+$(ANNOTATED): $(PUSHED) $(GOLD) | label-studio
+	$(KHABAR) load-annotations --gold annotation/gold --tasks $(TASKS)
+	@touch $@
+
+$(EXPORT): $(ANNOTATED) | label-studio
+	$(KHABAR) export --out $@ --dataset datasets/dataset --conll datasets/conll --schema $(SCHEMA)
+
+$(DATASET): $(EXPORT) $(SCHEMA) $(call SRC,dataset) $(call SRC,spans) | $(STAMP)
+	$(KHABAR) export --from-file --out $(EXPORT) --dataset datasets/dataset --conll datasets/conll --schema $(SCHEMA)
+
+.PHONY: dataset
+dataset: $(DATASET) ## Build the DatasetDict and CoNLL files from the last export
+
+.PHONY: export
+export: | label-studio ## Pull the current annotations from Label Studio and rebuild the dataset
+	@rm -f $(EXPORT)
+	@$(MAKE) $(DATASET)
+
+.PHONY: all
+all: $(DATASET) ## Whole pipeline on the sample corpus: setup -> ... -> dataset (leaves Label Studio running)
+	@echo "Done. Label Studio: http://127.0.0.1:$(LABEL_STUDIO_PORT)  dataset: datasets/dataset"
+
+# ------------------------------------------------------------------ quality
+
+.PHONY: test
+test: $(STAMP) ## Run the test suite (starts its own Label Studio on a free port)
+	$(BIN)/python -m pytest -q
+
+.PHONY: lint
+lint: $(STAMP) ## ruff check and format check
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff format --check src tests scripts
+
+.PHONY: bench-labelstudio
+bench-labelstudio: $(STAMP) ## Import/export throughput: khabar vs raw SDK calls, 5,000 synthetic tasks
+	$(BIN)/python scripts/bench_labelstudio.py --tasks 5000
+
+.PHONY: clean
+clean: ## Remove generated data (never datasets/raw) and stop nothing
+	rm -rf datasets/cleaned datasets/tasks datasets/export datasets/dataset datasets/conll
+	rm -f $(PUSHED) $(ANNOTATED)
+
+.PHONY: distclean
+distclean: label-studio-stop clean ## Also stop Label Studio, delete its data and .venv
+	rm -rf $(LS_DATA_DIR) $(VENV)

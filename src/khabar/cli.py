@@ -1,0 +1,251 @@
+"""The `khabar` command: one subcommand per pipeline stage, explicit inputs and outputs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from tqdm import tqdm
+
+app = typer.Typer(
+    help="khabar: raw Hindi news -> Label Studio -> Hugging Face dataset -> model.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+SchemaOpt = Annotated[Path, typer.Option(help="Annotation schema (single source of labels).")]
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def _schema(path: Path):
+    from khabar.schema import SchemaError, load_schema
+
+    try:
+        return load_schema(path)
+    except SchemaError as exc:
+        _fail(str(exc))
+
+
+def _client():
+    from khabar.config import load_settings
+    from khabar.lsclient import Client, LabelStudioError
+
+    settings = load_settings()
+    try:
+        return Client(settings.url, settings.token), settings
+    except LabelStudioError as exc:
+        _fail(str(exc))
+
+
+def _write_json(path: Path, payload) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
+    tmp.replace(path)
+
+
+@app.command()
+def ingest(
+    inputs: Annotated[list[Path], typer.Argument(help=".txt/.jsonl files or folders of them.")],
+    out: Annotated[Path, typer.Option(help="Cleaned corpus (JSONL).")] = Path(
+        "datasets/cleaned/articles.jsonl"
+    ),
+) -> None:
+    """Clean raw articles: NFC, boilerplate and repeats out, metadata, sentence spans."""
+    from khabar.corpus import ingest as run_ingest
+    from khabar.corpus import write_articles
+
+    result = run_ingest(inputs)
+    for err in result.errors:
+        typer.secho(f"error: {err}", fg=typer.colors.RED, err=True)
+    for dup in result.duplicates:
+        typer.echo(f"skipped duplicate: {dup}", err=True)
+    write_articles(result.articles, out)
+    typer.echo(f"{result.summary()} -> {out}")
+    if result.errors:
+        raise typer.Exit(1)
+
+
+@app.command()
+def schema(
+    schema_path: Annotated[Path, typer.Option("--schema", help="Schema YAML.")] = Path(
+        "annotation/schema.yaml"
+    ),
+    out_dir: Annotated[Path, typer.Option(help="Where the generated files go.")] = Path(
+        "annotation"
+    ),
+) -> None:
+    """Generate the Label Studio config and annotator instructions from the schema."""
+    from khabar.schema import write_generated
+
+    s = _schema(schema_path)
+    for path in write_generated(s, out_dir):
+        typer.echo(f"wrote {path}")
+    typer.echo(
+        f"{len(s.entities)} entity types, {len(s.events)} event types, {len(s.roles)} roles"
+    )
+
+
+@app.command()
+def tasks(
+    articles: Annotated[Path, typer.Option(help="Cleaned corpus (JSONL).")] = Path(
+        "datasets/cleaned/articles.jsonl"
+    ),
+    out: Annotated[Path, typer.Option(help="Label Studio tasks (JSON).")] = Path(
+        "datasets/tasks/tasks.json"
+    ),
+    schema_path: Annotated[Path, typer.Option("--schema")] = Path("annotation/schema.yaml"),
+    gazetteer: Annotated[Path, typer.Option(help="Names for the rule pre-annotator.")] = Path(
+        "annotation/gazetteer.yaml"
+    ),
+) -> None:
+    """Make one Label Studio task per article, with rule + gazetteer pre-annotations."""
+    from khabar.corpus import read_articles
+    from khabar.prelabel import build_task, load_gazetteer
+
+    s = _schema(schema_path)
+    gaz = load_gazetteer(gazetteer)
+    try:
+        arts = read_articles(articles)
+    except FileNotFoundError as exc:
+        _fail(str(exc))
+    built = [build_task(a, s, gaz) for a in tqdm(arts, desc="pre-annotating", unit="article")]
+    _write_json(out, built)
+    n = sum(len(t["predictions"][0]["result"]) for t in built)
+    typer.echo(f"{len(built)} tasks, {n} pre-annotated regions -> {out}")
+
+
+@app.command()
+def push(
+    tasks_file: Annotated[Path, typer.Option("--tasks", help="Tasks JSON from `khabar tasks`.")] = Path(
+        "datasets/tasks/tasks.json"
+    ),
+    schema_path: Annotated[Path, typer.Option("--schema")] = Path("annotation/schema.yaml"),
+    chunk_size: Annotated[int, typer.Option(help="Tasks per import request.")] = 500,
+) -> None:
+    """Create or update the Label Studio project and import tasks (idempotent)."""
+    from khabar.lsclient import LabelStudioError
+    from khabar.schema import instructions_html, label_config
+    from khabar.sync import push as run_push
+
+    s = _schema(schema_path)
+    if not tasks_file.is_file():
+        _fail(f"{tasks_file} not found: run `khabar tasks` (or `make tasks`) first")
+    payload = json.loads(tasks_file.read_text(encoding="utf-8"))
+    client, settings = _client()
+    try:
+        pid = client.ensure_project(settings.project, label_config(s), instructions_html(s))
+        with tqdm(total=len(payload), desc="importing", unit="task") as bar:
+            report = run_push(client, pid, payload, chunk_size, on_chunk=bar.update)
+    except LabelStudioError as exc:
+        _fail(str(exc))
+    for line in report.conflicts + report.stale:
+        typer.echo(f"  note: {line}", err=True)
+    typer.echo(f"{report.summary()}; open {settings.url}/projects/{pid}")
+
+
+@app.command("load-annotations")
+def load_annotations(
+    gold: Annotated[Path, typer.Option(help="Folder of gold annotations (*.json).")] = Path(
+        "annotation/gold"
+    ),
+    tasks_file: Annotated[Path, typer.Option("--tasks")] = Path("datasets/tasks/tasks.json"),
+) -> None:
+    """Load gold annotations into Label Studio; without gold, the rule predictions stand in."""
+    from khabar.lsclient import LabelStudioError
+    from khabar.sync import load_gold, load_standins, read_gold
+
+    client, settings = _client()
+    try:
+        pid = client.find_project(settings.project)
+        items = read_gold(gold) if gold.is_dir() else []
+        if items:
+            report = load_gold(client, pid, items)
+            kind = f"gold from {gold}"
+        else:
+            version = json.loads(tasks_file.read_text(encoding="utf-8"))[0]["predictions"][0][
+                "model_version"
+            ]
+            typer.secho(
+                f"No gold annotations in {gold}: loading the {version} pre-annotations as "
+                "STAND-IN annotations (marked prediction-standin in the dataset).",
+                fg=typer.colors.YELLOW,
+            )
+            report = load_standins(client, pid, version)
+            kind = "stand-ins"
+    except LabelStudioError as exc:
+        _fail(str(exc))
+    for p in report.problems:
+        typer.echo(f"  problem: {p}", err=True)
+    typer.echo(f"{kind}: {report.summary()}")
+    if report.problems:
+        raise typer.Exit(1)
+
+
+@app.command()
+def export(
+    out: Annotated[Path, typer.Option(help="Raw Label Studio export snapshot (JSON).")] = Path(
+        "datasets/export/export.json"
+    ),
+    dataset_dir: Annotated[Path, typer.Option("--dataset", help="DatasetDict folder.")] = Path(
+        "datasets/dataset"
+    ),
+    conll_dir: Annotated[Path, typer.Option("--conll", help="CoNLL folder.")] = Path(
+        "datasets/conll"
+    ),
+    from_file: Annotated[
+        bool, typer.Option(help="Rebuild from the existing snapshot without contacting Label Studio.")
+    ] = False,
+    schema_path: Annotated[Path, typer.Option("--schema")] = Path("annotation/schema.yaml"),
+    split: Annotated[str, typer.Option(help="train,validation,test fractions (by article).")] = "0.6,0.2,0.2",
+    seed: Annotated[int, typer.Option(help="Seed of the article split.")] = 13,
+) -> None:
+    """Export annotations, validate every region and write the dataset and CoNLL files."""
+    from khabar.dataset import build_dataset
+    from khabar.lsclient import LabelStudioError
+
+    s = _schema(schema_path)
+    try:
+        fractions = tuple(float(x) for x in split.split(","))
+    except ValueError:
+        _fail(f"--split must be three numbers like 0.6,0.2,0.2, not {split!r}")
+    if not from_file:
+        client, settings = _client()
+        try:
+            raw = client.export(client.find_project(settings.project))
+        except LabelStudioError as exc:
+            _fail(str(exc))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(raw)
+    if not out.is_file():
+        _fail(f"{out} not found: run `khabar export` without --from-file first")
+    payload = json.loads(out.read_text(encoding="utf-8"))
+    try:
+        dd, report = build_dataset(payload, s, dataset_dir, conll_dir, fractions, seed)
+    except ValueError as exc:
+        _fail(str(exc))
+    problems_file = out.parent / "problems.jsonl"
+    with problems_file.open("w", encoding="utf-8") as fh:
+        for p in report.problems:
+            fh.write(json.dumps(asdict(p), ensure_ascii=False) + "\n")
+    typer.echo(report.summary())
+    sizes = ", ".join(f"{k} {len(v)}" for k, v in dd.items())
+    typer.echo(f"dataset -> {dataset_dir} ({sizes} sentences); CoNLL -> {conll_dir}; "
+               f"{len(report.problems)} problems listed in {problems_file}")  # fmt: skip
+
+
+def main() -> None:
+    """Console entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

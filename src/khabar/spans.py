@@ -1,0 +1,138 @@
+"""Pure conversions between character spans, tokens and BIO tags, with exact offsets.
+
+All offsets are Python string indices (Unicode code points) into NFC text. Label Studio's browser
+editor counts in UTF-16 code units, which differ after any character outside the Basic
+Multilingual Plane (emoji): `utf16_to_index` converts such offsets back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import regex
+
+# Order matters: the first alternative that matches at a position wins.
+_TOKEN_RE = regex.compile(
+    r"""
+      https?://\S+[\w/]                       # URLs (trailing punctuation stays outside)
+    | pic\.twitter\.com/\w+
+    | [@\#][\p{L}\p{M}\p{N}_]+                # handles and hashtags
+    | (?>\p{N}+(?:[.,]\p{N}+)*)(?![\p{L}\p{M}])  # numbers; '-' and ':' split (17-18, 7:43)
+    | [\p{L}\p{M}\p{N}_\u200c\u200d]+         # words: letters with their vowel signs and viramas
+    | \X                                      # anything else: one grapheme (danda, quote, emoji)
+    """,
+    regex.VERBOSE,
+)
+
+
+@dataclass(frozen=True)
+class Token:
+    """A token with its [start, end) character offsets in the text it came from."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Span:
+    """A labelled character span [start, end) of a text."""
+
+    start: int
+    end: int
+    label: str
+    text: str = ""
+    id: str = ""
+
+
+def tokenize(text: str, offset: int = 0) -> list[Token]:
+    """Split Hindi news text into tokens that keep exact character offsets.
+
+    Danda and punctuation are their own tokens and hyphenated compounds split (भारत-रूस → भारत, -,
+    रूस) so each part can carry its own span. `offset` is added to every offset.
+    """
+    return [
+        Token(m.group(), m.start() + offset, m.end() + offset)
+        for m in _TOKEN_RE.finditer(text)
+        if not m.group().isspace()
+    ]
+
+
+def spans_to_bio(tokens: Sequence[Token], spans: Iterable[Span]) -> tuple[list[str], list[str]]:
+    """Tag tokens with BIO labels from spans; return (tags, warnings).
+
+    A token belongs to a span when it overlaps it. Spans are applied longest first so an entity
+    nested inside another keeps the outer one's tags; a span that crosses one already tagged is
+    skipped with a warning, and so is a span covering no token.
+    """
+    tags = ["O"] * len(tokens)
+    warnings: list[str] = []
+    for span in sorted(spans, key=lambda s: (-(s.end - s.start), s.start)):
+        idx = [i for i, t in enumerate(tokens) if t.start < span.end and t.end > span.start]
+        if not idx:
+            warnings.append(f"span {span.start}-{span.end} {span.label} covers no token")
+            continue
+        if any(tags[i] != "O" for i in idx):
+            inside_one = all(tags[i] != "O" for i in idx)
+            if not inside_one:
+                warnings.append(
+                    f"span {span.start}-{span.end} {span.label} crosses another entity; "
+                    "left out of ner_tags"
+                )
+            continue
+        first, last = tokens[idx[0]], tokens[idx[-1]]
+        if first.start != span.start or last.end != span.end:
+            warnings.append(
+                f"span {span.start}-{span.end} {span.label} does not start and end on token "
+                f"boundaries; tagged on tokens {first.start}-{last.end}"
+            )
+        for n, i in enumerate(idx):
+            tags[i] = ("B-" if n == 0 else "I-") + span.label
+    return tags, warnings
+
+
+def bio_to_spans(tokens: Sequence[Token], tags: Sequence[str], text: str = "", base: int = 0):
+    """Turn BIO tags back into character spans (an I- after O or another type starts a span).
+
+    `text` (with `base`, the offset of text[0] in the tokens' coordinates) fills Span.text.
+    """
+    spans: list[Span] = []
+    start = end = None
+    label = None
+    for tok, tag in zip(tokens, tags, strict=True):
+        prefix, _, typ = tag.partition("-")
+        continues = prefix == "I" and typ == label and start is not None
+        if start is not None and not continues:
+            spans.append(Span(start, end, label, text[start - base : end - base] if text else ""))
+            start = label = None
+        if prefix in ("B", "I") and not continues:
+            start, label = tok.start, typ
+        if prefix in ("B", "I"):
+            end = tok.end
+    if start is not None:
+        spans.append(Span(start, end, label, text[start - base : end - base] if text else ""))
+    return spans
+
+
+def utf16_to_index(text: str, utf16_offset: int) -> int:
+    """Convert a UTF-16 code-unit offset (JavaScript's) into a Python string index."""
+    units = 0
+    for i, ch in enumerate(text):
+        if units >= utf16_offset:
+            return i
+        units += 2 if ord(ch) > 0xFFFF else 1
+    return len(text)
+
+
+def has_astral(text: str) -> bool:
+    """Whether any character lies outside the Basic Multilingual Plane (JS counts it twice)."""
+    return any(ord(ch) > 0xFFFF for ch in text)
+
+
+def sentence_of(sentences: Sequence[Sequence[int]], start: int, end: int) -> int | None:
+    """Index of the sentence [s, e) containing [start, end), or None if it spans several."""
+    for i, (s, e) in enumerate(sentences):
+        if s <= start and end <= e:
+            return i
+    return None

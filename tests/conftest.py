@@ -1,0 +1,83 @@
+"""Shared fixtures. Integration tests run against a real Label Studio server that this test
+session starts itself on a free port with a temporary data directory (never mocked)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+TOKEN = "khabar-test-token-" + "0" * 20
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def label_studio(tmp_path_factory):
+    """(url, token) of a Label Studio server started for this test session."""
+    data_dir = tmp_path_factory.mktemp("labelstudio")
+    port = _free_port()
+    env = dict(
+        os.environ,
+        LS_DATA_DIR=str(data_dir),
+        LABEL_STUDIO_PORT=str(port),
+        LABEL_STUDIO_USER_TOKEN=TOKEN,
+        LABEL_STUDIO_USERNAME="admin@khabar.test",
+        LABEL_STUDIO_PASSWORD="khabar-test-pass",
+        LABEL_STUDIO_BIN=str(Path(sys.executable).parent / "label-studio"),
+    )
+    script = ROOT / "scripts" / "labelstudio.sh"
+    started = subprocess.run([str(script), "start"], env=env, capture_output=True, text=True)
+    if started.returncode != 0:
+        pytest.fail(f"could not start Label Studio:\n{started.stdout}\n{started.stderr}")
+    yield f"http://127.0.0.1:{port}", TOKEN
+    subprocess.run([str(script), "stop"], env=env, capture_output=True, text=True)
+
+
+@pytest.fixture
+def client(label_studio):
+    """A khabar Client on the session's server."""
+    from khabar.lsclient import Client
+
+    url, token = label_studio
+    return Client(url, token)
+
+
+@pytest.fixture
+def project(client):
+    """A fresh project (unique title) with the schema's config; returns its id."""
+    from khabar.schema import instructions_html, label_config, load_schema
+
+    schema = load_schema(ROOT / "annotation" / "schema.yaml")
+    return client.ensure_project(
+        f"test-{uuid.uuid4().hex[:8]}", label_config(schema), instructions_html(schema)
+    )
+
+
+@pytest.fixture(scope="session")
+def schema():
+    """The project's schema."""
+    from khabar.schema import load_schema
+
+    return load_schema(ROOT / "annotation" / "schema.yaml")
+
+
+@pytest.fixture(scope="session")
+def seed_articles():
+    """The five sample articles, cleaned."""
+    from khabar.corpus import ingest
+
+    result = ingest([ROOT / "datasets" / "raw"])
+    assert not result.errors
+    return result.articles
