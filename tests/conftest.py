@@ -25,7 +25,14 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def label_studio(tmp_path_factory):
-    """(url, token) of a Label Studio server started for this test session."""
+    """(url, token) of a Label Studio server started for this test session.
+
+    KHABAR_TEST_LS_URL and KHABAR_TEST_LS_TOKEN point the tests at a server already running
+    (a developer's, to skip the ~40 s start); CI always starts its own.
+    """
+    if os.environ.get("KHABAR_TEST_LS_URL"):
+        yield os.environ["KHABAR_TEST_LS_URL"], os.environ["KHABAR_TEST_LS_TOKEN"]
+        return
     data_dir = tmp_path_factory.mktemp("labelstudio")
     port = _free_port()
     env = dict(

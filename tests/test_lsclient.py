@@ -1,0 +1,64 @@
+"""The Label Studio client against a real server: auth, errors, export path."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from khabar.lsclient import Client, LabelStudioError
+from tests.conftest import _free_port
+
+
+def test_wrong_token_is_one_clear_sentence(label_studio):
+    url, _ = label_studio
+    with pytest.raises(LabelStudioError, match="rejected the API token.*LABEL_STUDIO_API_KEY"):
+        Client(url, "not-a-token")
+
+
+def test_server_down_says_what_to_run():
+    with pytest.raises(LabelStudioError, match="not reachable.*make label-studio"):
+        Client(f"http://127.0.0.1:{_free_port()}", "x")
+
+
+def test_cli_without_server_prints_no_traceback(tmp_path):
+    env = {"LABEL_STUDIO_URL": f"http://127.0.0.1:{_free_port()}", "PATH": "/usr/bin:/bin"}
+    tasks = tmp_path / "tasks.json"
+    tasks.write_text("[]")
+    proc = subprocess.run([sys.executable, "-m", "khabar.cli", "push", "--tasks", str(tasks)],
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == 1
+    assert "not reachable" in proc.stderr and "Traceback" not in proc.stderr + proc.stdout
+    assert proc.stderr.strip().count("\n") == 0
+
+
+def test_legacy_and_personal_access_tokens(client, label_studio):
+    url, _ = label_studio
+    # Enable personal access tokens for the organisation and mint one (a JWT refresh token).
+    client.sdk.jwt_settings.update(
+        api_tokens_enabled=True, legacy_api_tokens_enabled=True, api_token_ttl_days=30
+    )
+    pat = client.sdk.tokens.create().token
+    assert pat.count(".") == 2, "a personal access token is a JWT"
+    me = Client(url, pat).call(Client(url, pat).sdk.users.whoami)
+    assert me.email == client.call(client.sdk.users.whoami).email
+
+
+def test_ensure_project_is_idempotent(client, schema):
+    from khabar.schema import label_config
+
+    a = client.ensure_project("idempotent-project", label_config(schema))
+    b = client.ensure_project("idempotent-project", label_config(schema))
+    assert a == b
+    assert client.find_project("idempotent-project") == a
+    with pytest.raises(LabelStudioError, match="No Label Studio project"):
+        client.find_project("no such project")
+
+
+def test_export_uses_snapshot_path(client, project):
+    client.import_tasks(project, [{"data": {"text": "मोदी", "article_id": "x"}}])
+    payload = client.export(project)
+    assert b'"article_id": "x"' in payload.replace(b'":"', b'": "')
+    # The snapshot is deleted after download: no exports pile up on the server.
+    assert list(client.sdk.projects.exports.list(id=project)) == []
