@@ -4,6 +4,7 @@ Starts its own Label Studio (free port, temporary data dir), makes N synthetic H
 prediction each, and times on the same server:
   import  khabar `push` (existing-task check + chunked import)  vs  SDK `projects.import_tasks`
   export  khabar `Client.export` (create -> poll -> download)  vs  SDK `exports.download_sync`
+          (the one-shot synchronous download, all tasks)
 Prints tasks/s and the khabar/SDK ratio (>1 means khabar is faster).
 
     python scripts/bench_labelstudio.py --tasks 5000
@@ -38,8 +39,15 @@ def synthetic(n: int) -> list[dict]:
     tasks = []
     for i in range(n):
         text = f"{SENTENCE} लेख {i}।"
-        result = [{"id": "e1", "from_name": "entity", "to_name": "text", "type": "labels",
-                   "value": {"start": start, "end": start + 6, "text": "जयशंकर", "labels": ["PER"]}}]
+        result = [
+            {
+                "id": "e1",
+                "from_name": "entity",
+                "to_name": "text",
+                "type": "labels",
+                "value": {"start": start, "end": start + 6, "text": "जयशंकर", "labels": ["PER"]},
+            }
+        ]
         tasks.append({
             "data": {"text": text, "article_id": f"bench-{i:06d}", "content_hash": str(i),
                      "sentences": json.dumps([[0, len(SENTENCE)], [len(SENTENCE) + 1, len(text)]])},
@@ -87,7 +95,11 @@ def main() -> None:
         assert again.created == 0
 
         t_sdk_exp, raw = timed(
-            lambda: b"".join(client.sdk.projects.exports.download_sync(id=p_sdk, export_type="JSON"))
+            lambda: b"".join(
+                client.sdk.projects.exports.download_sync(
+                    id=p_sdk, export_type="JSON", download_all_tasks=True
+                )
+            )
         )
         t_kh_exp, payload = timed(lambda: client.export(p_kh))
         assert len(json.loads(payload)) == len(json.loads(raw)) == args.tasks

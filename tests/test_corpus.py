@@ -9,11 +9,20 @@ import unicodedata
 
 import pytest
 
-from khabar.corpus import clean, ingest, read_articles, split_sentences, write_articles, RawDoc
+from khabar.corpus import RawDoc, clean, ingest, read_articles, split_sentences, write_articles
 
-BOILERPLATE = ["facebook twitter instagram", "Copyright ©", "ETV Bharat Logo", "यह भी पढ़ें",
-               "Image Source", "author img", "Published :", "Latest World News",
-               "ETV Bharat / international", "S JAISHANKAR SERGEY LAVROV MEETING"]
+BOILERPLATE = [
+    "facebook twitter instagram",
+    "Copyright ©",
+    "ETV Bharat Logo",
+    "यह भी पढ़ें",
+    "Image Source",
+    "author img",
+    "Published :",
+    "Latest World News",
+    "ETV Bharat / international",
+    "S JAISHANKAR SERGEY LAVROV MEETING",
+]
 
 
 def by_origin(articles, prefix):
@@ -41,8 +50,12 @@ def test_seed_003_body_once(seed_articles):
 def test_dates_and_sources(seed_articles):
     a002, a003, a004 = (by_origin(seed_articles, p) for p in ("002_", "003_", "004_"))
     assert (a002.date, a002.date_source) == ("2025-11-19", "date-prefix")
-    assert a002.dateline == {"place": "मास्को", "date": "2025-11-18", "agency": "आईएएनएस",
-                             "date_text": "18 नवंबर"}
+    assert a002.dateline == {
+        "place": "मास्को",
+        "date": "2025-11-18",
+        "agency": "आईएएनएस",
+        "date_text": "18 नवंबर",
+    }
     assert (a003.date, a003.date_source) == ("2024-07-03", "published-line")
     assert a003.source == "ETV Bharat"
     assert a004.date == "2025-08-22"
@@ -54,8 +67,18 @@ def test_dates_and_sources(seed_articles):
 
 def test_removal_log_explains_each_removal(seed_articles):
     reasons = {r.reason for a in seed_articles for r in a.removed}
-    assert {"share-links", "copyright", "logo", "read-also", "image-credit", "breadcrumb",
-            "published-line", "stray-character", "duplicate-paragraph", "date-prefix"} <= reasons
+    assert {
+        "share-links",
+        "copyright",
+        "logo",
+        "read-also",
+        "image-credit",
+        "breadcrumb",
+        "published-line",
+        "stray-character",
+        "duplicate-paragraph",
+        "date-prefix",
+    } <= reasons
     for art in seed_articles:
         for r in art.removed:
             assert r.line >= 1 and r.reason and r.text
@@ -75,16 +98,25 @@ def test_sentences_cover_text_exactly(seed_articles):
         assert all(ch.isspace() for i, ch in enumerate(art.text) if i not in covered)
 
 
-@pytest.mark.parametrize("para,expected", [
-    ("डॉ. एस. जयशंकर सोमवार को पहुंचे। वे बोले।", ["डॉ. एस. जयशंकर सोमवार को पहुंचे।", "वे बोले।"]),
-    ("व्यापार 2024-25 में 65 अरब डॉलर रहा. अब आगे?", ["व्यापार 2024-25 में 65 अरब डॉलर रहा.", "अब आगे?"]),
-    ("कहा, ‘‘ बातचीत सार्थक रही ।’’ उन्होंने कहा।", ["कहा, ‘‘ बातचीत सार्थक रही ।’’", "उन्होंने कहा।"]),
-    ("लिखा, 'पहला वाक्य. दूसरा वाक्य.' फिर", ["लिखा, 'पहला वाक्य.", "दूसरा वाक्य.'", "फिर"]),
-    ("उसने कहा, \"सोमवार को वार्ता होगी।\" यह बैठक", ["उसने कहा, \"सोमवार को वार्ता होगी।\"", "यह बैठक"]),
-    ("गया। (भाषा/पीटीआई)", ["गया। (भाषा/पीटीआई)"]),
-    ("Dr. S. Jaishankar met FM Lavrov. pic.twitter.com/x1 ok", ["Dr. S. Jaishankar met FM Lavrov.", "pic.twitter.com/x1 ok"]),
-    ("हुए हैं ।हमने बात की", ["हुए हैं ।", "हमने बात की"]),
-])
+@pytest.mark.parametrize(
+    "para,expected",
+    [
+        ("डॉ. एस. जयशंकर सोमवार को पहुंचे। वे बोले।", ["डॉ. एस. जयशंकर सोमवार को पहुंचे।", "वे बोले।"]),
+        (
+            "व्यापार 2024-25 में 65 अरब डॉलर रहा. अब आगे?",
+            ["व्यापार 2024-25 में 65 अरब डॉलर रहा.", "अब आगे?"],
+        ),
+        ("कहा, ‘‘ बातचीत सार्थक रही ।’’ उन्होंने कहा।", ["कहा, ‘‘ बातचीत सार्थक रही ।’’", "उन्होंने कहा।"]),
+        ("लिखा, 'पहला वाक्य. दूसरा वाक्य.' फिर", ["लिखा, 'पहला वाक्य.", "दूसरा वाक्य.'", "फिर"]),
+        ('उसने कहा, "सोमवार को वार्ता होगी।" यह बैठक', ['उसने कहा, "सोमवार को वार्ता होगी।"', "यह बैठक"]),
+        ("गया। (भाषा/पीटीआई)", ["गया। (भाषा/पीटीआई)"]),
+        (
+            "Dr. S. Jaishankar met FM Lavrov. pic.twitter.com/x1 ok",
+            ["Dr. S. Jaishankar met FM Lavrov.", "pic.twitter.com/x1 ok"],
+        ),
+        ("हुए हैं ।हमने बात की", ["हुए हैं ।", "हमने बात की"]),
+    ],
+)
 def test_split_sentences(para, expected):
     assert [para[s:e] for s, e in split_sentences(para)] == expected
 
@@ -100,11 +132,19 @@ def test_nfc_happens_before_offsets():
 def test_bad_files_are_reported_and_others_processed(tmp_path, seed_articles):
     (tmp_path / "empty.txt").write_bytes(b"")
     (tmp_path / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
-    (tmp_path / "latin1.txt").write_bytes("café नमस्ते".encode("utf-8")[:0] + "caf\xe9".encode("latin-1"))
-    (tmp_path / "good.txt").write_text("भारत और रूस के बीच वार्ता हुई। दोनों देश सहमत हुए।", encoding="utf-8")
+    (tmp_path / "latin1.txt").write_bytes("caf\xe9".encode("latin-1"))
+    (tmp_path / "good.txt").write_text(
+        "भारत और रूस के बीच वार्ता हुई। दोनों देश सहमत हुए।", encoding="utf-8"
+    )
     (tmp_path / "mixed.jsonl").write_text(
-        json.dumps({"text": "मोदी ने कहा। अच्छा।", "title": "शीर्षक", "url": "https://x"}, ensure_ascii=False)
-        + "\n{not json\n" + json.dumps({"title": "no text"}) + "\n", encoding="utf-8")
+        json.dumps(
+            {"text": "मोदी ने कहा। अच्छा।", "title": "शीर्षक", "url": "https://x"}, ensure_ascii=False
+        )
+        + "\n{not json\n"
+        + json.dumps({"title": "no text"})
+        + "\n",
+        encoding="utf-8",
+    )
     result = ingest([tmp_path])
     assert len(result.articles) == 2
     joined = "\n".join(result.errors)
@@ -120,8 +160,11 @@ def test_cli_exits_nonzero_after_processing_good_files(tmp_path):
     (tmp_path / "a.txt").write_text("भारत और रूस के बीच वार्ता हुई।", encoding="utf-8")
     (tmp_path / "b.txt").write_bytes(b"\xff\xfe\x00bad")
     out = tmp_path / "out.jsonl"
-    proc = subprocess.run([sys.executable, "-m", "khabar.cli", "ingest", str(tmp_path), "--out", str(out)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "khabar.cli", "ingest", str(tmp_path), "--out", str(out)],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 1
     assert "b.txt" in proc.stderr and "Traceback" not in proc.stderr
     assert len(read_articles(out)) == 1

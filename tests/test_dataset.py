@@ -5,17 +5,26 @@ from __future__ import annotations
 import json
 
 import pytest
-from datasets import load_from_disk
 
+from datasets import load_from_disk
 from khabar.dataset import build_dataset, build_rows, choose_annotation, split_articles, to_conll
 
 TEXT = "😀 मोदी ने मॉस्को में पुतिन से मुलाकात की। दूसरा वाक्य भारत में।"
 
 
 def span(rid, start, end, label, control="entity", text=None):
-    return {"id": rid, "from_name": control, "to_name": "text", "type": "labels",
-            "value": {"start": start, "end": end, "text": TEXT[start:end] if text is None else text,
-                      "labels": [label]}}
+    return {
+        "id": rid,
+        "from_name": control,
+        "to_name": "text",
+        "type": "labels",
+        "value": {
+            "start": start,
+            "end": end,
+            "text": TEXT[start:end] if text is None else text,
+            "labels": [label],
+        },
+    }
 
 
 def rel(a, b, role):
@@ -25,17 +34,29 @@ def rel(a, b, role):
 def task(tid, result, article="a1", **ann):
     cut = TEXT.index("।") + 1
     sentences = [[0, cut], [cut + 1, len(TEXT)]]
-    annotation = {"id": tid * 10, "result": result, "was_cancelled": False, "ground_truth": False,
-                  "updated_at": "2026-01-01T00:00:00Z", **ann}
-    return {"id": tid, "data": {"text": TEXT, "article_id": article, "sentences": json.dumps(sentences)},
-            "annotations": [annotation]}
+    annotation = {
+        "id": tid * 10,
+        "result": result,
+        "was_cancelled": False,
+        "ground_truth": False,
+        "updated_at": "2026-01-01T00:00:00Z",
+        **ann,
+    }
+    return {
+        "id": tid,
+        "data": {"text": TEXT, "article_id": article, "sentences": json.dumps(sentences)},
+        "annotations": [annotation],
+    }
 
 
 def test_valid_regions_and_relations(schema):
     modi = TEXT.index("मोदी")
     meet = TEXT.index("मुलाकात")
-    result = [span("m", modi, modi + 4, "PER"), span("t", meet, meet + 7, "MEET", "trigger"),
-              rel("t", "m", "participant")]
+    result = [
+        span("m", modi, modi + 4, "PER"),
+        span("t", meet, meet + 7, "MEET", "trigger"),
+        rel("t", "m", "participant"),
+    ]
     rows, report = build_rows([task(1, result)], schema)
     assert not report.problems
     row = rows["a1"][0]
@@ -82,30 +103,41 @@ def test_utf16_offsets_from_the_browser_are_repaired(schema):
 def test_relation_rules(schema):
     modi, meet = TEXT.index("मोदी"), TEXT.index("मुलाकात")
     bharat = TEXT.index("भारत")
-    result = [span("m", modi, modi + 4, "PER"), span("t", meet, meet + 7, "MEET", "trigger"),
-              span("b", bharat, bharat + 4, "LOC"),
-              rel("m", "t", "participant"),  # reversed: normalised
-              rel("t", "m", "time"),  # PER cannot be a time
-              rel("t", "b", "place")]  # crosses sentences
+    result = [
+        span("m", modi, modi + 4, "PER"),
+        span("t", meet, meet + 7, "MEET", "trigger"),
+        span("b", bharat, bharat + 4, "LOC"),
+        rel("m", "t", "participant"),  # reversed: normalised
+        rel("t", "m", "time"),  # PER cannot be a time
+        rel("t", "b", "place"),
+    ]  # crosses sentences
     rows, report = build_rows([task(1, result)], schema)
-    assert rows["a1"][0]["arguments"] == [{"trigger_id": "t", "entity_id": "m", "role": "participant"}]
+    assert rows["a1"][0]["arguments"] == [
+        {"trigger_id": "t", "entity_id": "m", "role": "participant"}
+    ]
     reasons = {p.reason for p in report.problems}
     assert {"role time does not take a PER", "argument crosses sentences"} <= reasons
 
 
 def test_overlap_policy(schema):
     modi = TEXT.index("मोदी")
-    result = [span("a", modi, modi + 4, "PER"), span("b", modi, modi + 4, "LOC"),
-              span("c", modi + 2, modi + 7, "ORG")]
+    result = [
+        span("a", modi, modi + 4, "PER"),
+        span("b", modi, modi + 4, "LOC"),
+        span("c", modi + 2, modi + 7, "ORG"),
+    ]
     _, report = build_rows([task(1, result)], schema)
     assert [p.reason for p in report.problems] == ["overlap", "overlap"]
 
 
 def test_choose_annotation_prefers_ground_truth_then_latest():
-    t = {"annotations": [
-        {"id": 1, "updated_at": "2026-01-03", "ground_truth": False, "was_cancelled": False},
-        {"id": 2, "updated_at": "2026-01-01", "ground_truth": True, "was_cancelled": False},
-        {"id": 3, "updated_at": "2026-01-09", "ground_truth": False, "was_cancelled": True}]}
+    t = {
+        "annotations": [
+            {"id": 1, "updated_at": "2026-01-03", "ground_truth": False, "was_cancelled": False},
+            {"id": 2, "updated_at": "2026-01-01", "ground_truth": True, "was_cancelled": False},
+            {"id": 3, "updated_at": "2026-01-09", "ground_truth": False, "was_cancelled": True},
+        ]
+    }
     assert choose_annotation(t)[0]["id"] == 2
     t["annotations"][1]["ground_truth"] = False
     assert choose_annotation(t) == (t["annotations"][0], "latest")
@@ -114,7 +146,9 @@ def test_choose_annotation_prefers_ground_truth_then_latest():
 def test_disagreement_is_reported(schema):
     modi = TEXT.index("मोदी")
     t = task(1, [span("m", modi, modi + 4, "PER")])
-    t["annotations"].append({"id": 11, "result": [], "was_cancelled": False, "updated_at": "2026-02-01"})
+    t["annotations"].append(
+        {"id": 11, "result": [], "was_cancelled": False, "updated_at": "2026-02-01"}
+    )
     _, report = build_rows([t], schema)
     assert report.disagreements == 1
 
@@ -143,4 +177,9 @@ def test_dataset_on_disk_and_conll(schema, tmp_path):
     conll = (tmp_path / "conll" / "train.conll").read_text(encoding="utf-8")
     assert "मोदी\tB-PER" in conll
     row = loaded["train"][0]
-    assert to_conll([{**row, "ner_tags": [feats["ner_tags"].feature.int2str(t) for t in row["ner_tags"]]}]).count("\n") > 3
+    assert (
+        to_conll(
+            [{**row, "ner_tags": [feats["ner_tags"].feature.int2str(t) for t in row["ner_tags"]]}]
+        ).count("\n")
+        > 3
+    )

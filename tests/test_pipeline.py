@@ -10,23 +10,31 @@ import uuid
 from pathlib import Path
 
 from datasets import load_from_disk
-
 from khabar.corpus import read_articles
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def khabar(*args, env):
-    proc = subprocess.run([sys.executable, "-m", "khabar.cli", *map(str, args)],
-                          capture_output=True, text=True, env=env, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "khabar.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout
 
 
 def test_seed_corpus_end_to_end(label_studio, tmp_path, schema):
     url, token = label_studio
-    env = dict(os.environ, LABEL_STUDIO_URL=url, LABEL_STUDIO_API_KEY=token,
-               KHABAR_PROJECT=f"e2e-{uuid.uuid4().hex[:6]}")
+    env = dict(
+        os.environ,
+        LABEL_STUDIO_URL=url,
+        LABEL_STUDIO_API_KEY=token,
+        KHABAR_PROJECT=f"e2e-{uuid.uuid4().hex[:6]}",
+    )
     cleaned, tasks = tmp_path / "articles.jsonl", tmp_path / "tasks.json"
     export, ds, conll = tmp_path / "export.json", tmp_path / "ds", tmp_path / "conll"
     khabar("ingest", ROOT / "datasets" / "raw", "--out", cleaned, env=env)
@@ -50,11 +58,13 @@ def test_seed_corpus_end_to_end(label_studio, tmp_path, schema):
             art = articles[row["article_id"]]
             seen_articles.add(art.id)
             s = row["sentence_start"]
-            assert art.text[s:s + len(row["text"])] == row["text"]
-            for t, ts, te in zip(row["tokens"], row["token_starts"], row["token_ends"], strict=True):
+            assert art.text[s : s + len(row["text"])] == row["text"]
+            for t, ts, te in zip(
+                row["tokens"], row["token_starts"], row["token_ends"], strict=True
+            ):
                 assert row["text"][ts:te] == t
             for span in row["entities"] + row["triggers"]:
-                assert art.text[s + span["start"]:s + span["end"]] == span["text"]
+                assert art.text[s + span["start"] : s + span["end"]] == span["text"]
                 n_spans += 1
             assert all(names[e["label"]] in schema.entity_names for e in row["entities"])
     assert seen_articles == set(articles)

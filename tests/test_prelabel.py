@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from khabar.prelabel import build_task, load_gazetteer, model_version, prelabel
 
-GAZ = {"LOC": ["रूस", "भारत", "मॉस्को"], "PER": ["सर्गेई लावरोव", "लावरोव"], "EVENT": ["एससीओ शिखर सम्मेलन"]}
+GAZ = {
+    "LOC": ["रूस", "भारत", "मॉस्को"],
+    "PER": ["सर्गेई लावरोव", "लावरोव"],
+    "EVENT": ["एससीओ शिखर सम्मेलन"],
+}
 
 
 def regions(text, schema):
@@ -41,7 +45,7 @@ def test_offsets_exact_and_task_shape(schema, seed_articles):
         assert 0 < pred["score"] <= 1
         for item in pred["result"]:
             v = item["value"]
-            assert art.text[v["start"]:v["end"]] == v["text"]
+            assert art.text[v["start"] : v["end"]] == v["text"]
         assert task["data"]["article_id"] == art.id
 
 

@@ -14,8 +14,17 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_schema_has_required_labels(schema):
     assert {"PER", "ORG", "LOC", "DATE", "EVENT"} <= set(schema.entity_names)
-    assert {"MEET", "TRAVEL", "STATEMENT", "SUMMIT", "AGREEMENT", "INAUGURATION", "CONFLICT",
-            "DEATH", "ELECTION"} <= set(schema.event_names)
+    assert {
+        "MEET",
+        "TRAVEL",
+        "STATEMENT",
+        "SUMMIT",
+        "AGREEMENT",
+        "INAUGURATION",
+        "CONFLICT",
+        "DEATH",
+        "ELECTION",
+    } <= set(schema.event_names)
     assert {"participant", "place", "time"} <= set(schema.role_names)
     assert all(e.examples for e in schema.events), "every event type has Hindi trigger examples"
     assert schema.bio_tags[0] == "O" and "B-PER" in schema.bio_tags and "I-EVENT" in schema.bio_tags
@@ -44,13 +53,22 @@ def test_role_constraints(schema):
     assert not schema.role_allows("no-such-role", "PER")
 
 
-@pytest.mark.parametrize("text,message", [
-    ("entities: []\nevents: [{name: A}]\nroles: [{name: r}]", "no entities"),
-    ("entities: [{name: A}, {name: A}]\nevents: [{name: B}]\nroles: [{name: r}]", "duplicate"),
-    ("entities: [{name: A}]\nevents: [{name: A}]\nroles: [{name: r}]", "both as entity and event"),
-    ("entities: [{name: A}]\nevents: [{name: B}]\nroles: [{name: r, entity_types: [Z]}]", "unknown entity"),
-    ("entities: [\n", "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("entities: []\nevents: [{name: A}]\nroles: [{name: r}]", "no entities"),
+        ("entities: [{name: A}, {name: A}]\nevents: [{name: B}]\nroles: [{name: r}]", "duplicate"),
+        (
+            "entities: [{name: A}]\nevents: [{name: A}]\nroles: [{name: r}]",
+            "both as entity and event",
+        ),
+        (
+            "entities: [{name: A}]\nevents: [{name: B}]\nroles: [{name: r, entity_types: [Z]}]",
+            "unknown entity",
+        ),
+        ("entities: [\n", "not valid YAML"),
+    ],
+)
 def test_bad_schema_is_a_clear_error(tmp_path, text, message):
     path = tmp_path / "schema.yaml"
     path.write_text(text)

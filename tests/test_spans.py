@@ -8,7 +8,7 @@ from khabar.spans import Span, bio_to_spans, sentence_of, spans_to_bio, tokenize
 def test_tokens_keep_exact_offsets():
     text = "भारत-रूस संबंध 2024-25 में। डॉ. एस. जयशंकर 😀 @DrSJaishankar ने कहा, ‘‘ठीक’’"
     toks = tokenize(text)
-    assert all(text[t.start:t.end] == t.text for t in toks)
+    assert all(text[t.start : t.end] == t.text for t in toks)
     words = [t.text for t in toks]
     assert words[:3] == ["भारत", "-", "रूस"]
     assert "।" in words and "😀" in words and "@DrSJaishankar" in words
@@ -26,7 +26,9 @@ def test_hyphenated_compound_carries_two_spans():
     tags, warnings = spans_to_bio(toks, [Span(0, 4, "LOC"), Span(5, 8, "LOC")])
     assert tags == ["B-LOC", "O", "B-LOC", "O"] and not warnings
     assert [(s.start, s.end, s.text) for s in bio_to_spans(toks, tags, text)] == [
-        (0, 4, "भारत"), (5, 8, "रूस")]
+        (0, 4, "भारत"),
+        (5, 8, "रूस"),
+    ]
 
 
 def test_bio_round_trip_multiword():

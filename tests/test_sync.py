@@ -14,8 +14,17 @@ from khabar.sync import load_gold, load_standins, push
 
 
 def synthetic_tasks(n: int) -> list[dict]:
-    return [{"data": {"text": f"मोदी {i}", "article_id": f"syn-{i}", "content_hash": str(i),
-                      "sentences": json.dumps([[0, 4 + len(str(i)) + 1]])}} for i in range(n)]
+    return [
+        {
+            "data": {
+                "text": f"मोदी {i}",
+                "article_id": f"syn-{i}",
+                "content_hash": str(i),
+                "sentences": json.dumps([[0, 4 + len(str(i)) + 1]]),
+            }
+        }
+        for i in range(n)
+    ]
 
 
 def article_ids(client, project) -> list[str]:
@@ -64,7 +73,9 @@ def test_changed_text_updates_unannotated_task_and_protects_annotated(client, pr
 
 
 def test_emoji_offsets_exact_through_push_and_export(client, project, schema):
-    art = clean(RawDoc("😀🇮🇳 ट्वीट: Honored 🙏 to meet @narendramodi. मोदी ने मॉस्को में पुतिन से मुलाकात की।", "e"))
+    art = clean(
+        RawDoc("😀🇮🇳 ट्वीट: Honored 🙏 to meet @narendramodi. मोदी ने मॉस्को में पुतिन से मुलाकात की।", "e")
+    )
     task = build_task(art, schema, load_gazetteer())
     push(client, project, [task])
     load_standins(client, project, task["predictions"][0]["model_version"])
@@ -76,7 +87,7 @@ def test_emoji_offsets_exact_through_push_and_export(client, project, schema):
     for row in rows[art.id]:
         for e in row["entities"] + row["triggers"]:
             s = row["sentence_start"]
-            assert art.text[s + e["start"]: s + e["end"]] == e["text"]
+            assert art.text[s + e["start"] : s + e["end"]] == e["text"]
     assert all(r["annotation_source"].startswith("prediction-standin") for r in rows[art.id])
 
 
@@ -84,10 +95,21 @@ def test_gold_loads_once_as_ground_truth(client, project, schema):
     art = clean(RawDoc("मोदी मॉस्को पहुंचे।", "g"))
     task = build_task(art, schema, load_gazetteer())
     push(client, project, [task])
-    result = [{"id": "g1", "from_name": "entity", "to_name": "text", "type": "labels",
-               "value": {"start": 0, "end": 4, "text": "मोदी", "labels": ["PER"]}}]
-    gold = [{"data": {"article_id": art.id, "content_hash": task["data"]["content_hash"]},
-             "annotations": [{"result": result, "ground_truth": True}]}]
+    result = [
+        {
+            "id": "g1",
+            "from_name": "entity",
+            "to_name": "text",
+            "type": "labels",
+            "value": {"start": 0, "end": 4, "text": "मोदी", "labels": ["PER"]},
+        }
+    ]
+    gold = [
+        {
+            "data": {"article_id": art.id, "content_hash": task["data"]["content_hash"]},
+            "annotations": [{"result": result, "ground_truth": True}],
+        }
+    ]
     first = load_gold(client, project, gold)
     again = load_gold(client, project, gold)
     assert (first.created, again.created, again.already_loaded) == (1, 0, 1)

@@ -89,9 +89,7 @@ def schema(
     s = _schema(schema_path)
     for path in write_generated(s, out_dir):
         typer.echo(f"wrote {path}")
-    typer.echo(
-        f"{len(s.entities)} entity types, {len(s.events)} event types, {len(s.roles)} roles"
-    )
+    typer.echo(f"{len(s.entities)} entity types, {len(s.events)} event types, {len(s.roles)} roles")
 
 
 @app.command()
@@ -125,9 +123,9 @@ def tasks(
 
 @app.command()
 def push(
-    tasks_file: Annotated[Path, typer.Option("--tasks", help="Tasks JSON from `khabar tasks`.")] = Path(
-        "datasets/tasks/tasks.json"
-    ),
+    tasks_file: Annotated[
+        Path, typer.Option("--tasks", help="Tasks JSON from `khabar tasks`.")
+    ] = Path("datasets/tasks/tasks.json"),
     schema_path: Annotated[Path, typer.Option("--schema")] = Path("annotation/schema.yaml"),
     chunk_size: Annotated[int, typer.Option(help="Tasks per import request.")] = 500,
 ) -> None:
@@ -202,10 +200,13 @@ def export(
         "datasets/conll"
     ),
     from_file: Annotated[
-        bool, typer.Option(help="Rebuild from the existing snapshot without contacting Label Studio.")
+        bool,
+        typer.Option(help="Rebuild from the existing snapshot without contacting Label Studio."),
     ] = False,
     schema_path: Annotated[Path, typer.Option("--schema")] = Path("annotation/schema.yaml"),
-    split: Annotated[str, typer.Option(help="train,validation,test fractions (by article).")] = "0.6,0.2,0.2",
+    split: Annotated[
+        str, typer.Option(help="train,validation,test fractions (by article).")
+    ] = "0.6,0.2,0.2",
     seed: Annotated[int, typer.Option(help="Seed of the article split.")] = 13,
 ) -> None:
     """Export annotations, validate every region and write the dataset and CoNLL files."""

@@ -49,7 +49,7 @@ ABBREVIATIONS = {
     "डॉ", "श्री", "श्रीमती", "सुश्री", "पं", "प्रो", "मो", "कु", "स्व", "ले", "कै", "सं", "ई", "पू",
     "dr", "mr", "mrs", "ms", "prof", "st", "jr", "sr", "lt", "gen", "col", "capt", "vs", "no",
     "rs", "etc", "inc", "ltd", "co", "govt", "dept", "fm", "dpm",
-    "ए", "बी", "सी", "डी", "ई", "एफ", "जी", "एच", "आई", "जे", "के", "एल", "एम", "एन", "ओ",
+    "ए", "बी", "सी", "डी", "एफ", "जी", "एच", "आई", "जे", "के", "एल", "एम", "एन", "ओ",
     "पी", "क्यू", "आर", "एस", "टी", "यू", "वी", "डब्ल्यू", "एक्स", "वाई", "जेड", "ज़ेड",
 }  # fmt: skip
 
@@ -147,7 +147,9 @@ def read_file(path: Path) -> tuple[list[RawDoc], list[str]]:
         if not isinstance(rec, dict) or not str(rec.get("text") or "").strip():
             problems.append(f"{path}:{n}: record has no non-empty 'text' field")
             continue
-        meta = {k: (str(rec[k]) if rec.get(k) else None) for k in ("title", "date", "source", "url")}
+        meta = {
+            k: (str(rec[k]) if rec.get(k) else None) for k in ("title", "date", "source", "url")
+        }
         docs.append(RawDoc(text=str(rec["text"]), origin=f"{path}:{n}", **meta))
     return docs, problems
 
@@ -157,9 +159,7 @@ def find_inputs(paths: Iterable[Path]) -> list[Path]:
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
-            out += sorted(
-                f for f in p.rglob("*") if f.is_file() and f.suffix in SUPPORTED_SUFFIXES
-            )
+            out += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix in SUPPORTED_SUFFIXES)
         else:
             out.append(p)
     return out
@@ -235,7 +235,9 @@ def parse_english_date(text: str) -> str | None:
     m = re.search(r"\b([A-Z][a-z]{2,8})\.? (\d{1,2}), (\d{4})\b", text)
     if m and m.group(1)[:3].lower() in ENGLISH_MONTHS:
         try:
-            return Date(int(m.group(3)), ENGLISH_MONTHS[m.group(1)[:3].lower()], int(m.group(2))).isoformat()
+            return Date(
+                int(m.group(3)), ENGLISH_MONTHS[m.group(1)[:3].lower()], int(m.group(2))
+            ).isoformat()
         except ValueError:
             return None
     return None
@@ -260,7 +262,9 @@ def parse_dateline(paragraph: str, year_hint: int | None) -> dict | None:
         out["date_text"] = f"{m.group('day')} {m.group('month')}"
         if year:
             try:
-                out["date"] = Date(year, HINDI_MONTHS[m.group("month")], int(m.group("day"))).isoformat()
+                out["date"] = Date(
+                    year, HINDI_MONTHS[m.group("month")], int(m.group("day"))
+                ).isoformat()
             except ValueError:
                 pass
     return out
@@ -361,7 +365,7 @@ def clean(doc: RawDoc) -> Article:
         if m:
             removed.append(Removal(n, "date-prefix", m.group(0).strip()))
             date, date_source = date or m.group(1), date_source or "date-prefix"
-            line = line[m.end():]
+            line = line[m.end() :]
         kept.append((n, line))
 
     later = [ln for _, ln in kept]
@@ -402,7 +406,7 @@ def clean(doc: RawDoc) -> Article:
             m = re.match(r"^[A-Za-z][A-Za-z .]*:\s+", line)
             if m:
                 removed.append(Removal(n, "seo-keywords", m.group(0).strip()))
-                line = line[m.end():]
+                line = line[m.end() :]
         key = re.sub(r"\s+", " ", line).strip()
         if key in seen:
             removed.append(Removal(n, "duplicate-paragraph", line))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from khabar.lsformat import Region, Relation, parse_results, task_sentences
@@ -84,7 +84,11 @@ def choose_annotation(task: dict) -> tuple[dict | None, str]:
 def annotation_source(ann: dict) -> str:
     """Who made the annotation: a stand-in copied from a prediction, or a person."""
     pred = ann.get("prediction") or {}
-    if ann.get("parent_prediction") and not ann.get("lead_time") and pred.get("result") == ann.get("result"):
+    if (
+        ann.get("parent_prediction")
+        and not ann.get("lead_time")
+        and pred.get("result") == ann.get("result")
+    ):
         return f"prediction-standin:{pred.get('model_version', '')}"
     return "ground_truth" if ann.get("ground_truth") else "annotator"
 
@@ -122,7 +126,9 @@ def validate_regions(task: dict, ann: dict, schema: Schema, report: BuildReport)
             reason = "region needs exactly one label"
         elif labels[0] not in allowed[control]:
             reason = f"unknown label {labels[0]!r} for {control}"
-        elif not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
+        elif not (
+            isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)
+        ):
             reason = "offsets out of range"
         elif text[start:end] != want:
             # The browser editor counts UTF-16 code units; after an emoji they run ahead.
@@ -138,7 +144,9 @@ def validate_regions(task: dict, ann: dict, schema: Schema, report: BuildReport)
             report.add(tid, reason.split(":")[0], where + ": " + reason, aid)
             report.regions_dropped += 1
             continue
-        regions.append(Region(str(item.get("id")), start, end, labels[0], control, want, item.get("score")))
+        regions.append(
+            Region(str(item.get("id")), start, end, labels[0], control, want, item.get("score"))
+        )
     regions = _check_overlaps(regions, tid, aid, report)
     relations = _check_relations(rels, regions, sentences, schema, tid, aid, report)
     return regions, relations
@@ -151,7 +159,9 @@ def _check_overlaps(regions: list[Region], tid, aid, report: BuildReport) -> lis
         for k in kept:
             if k.control != r.control or not (r.start < k.end and k.start < r.end):
                 continue
-            nested = (k.start <= r.start and r.end <= k.end) or (r.start <= k.start and k.end <= r.end)
+            nested = (k.start <= r.start and r.end <= k.end) or (
+                r.start <= k.start and k.end <= r.end
+            )
             if r.is_trigger:
                 clash = f"trigger overlaps trigger {k.start}-{k.end}"
             elif (k.start, k.end) == (r.start, r.end):
@@ -192,7 +202,12 @@ def _check_relations(rels, regions, sentences, schema, tid, aid, report) -> list
             elif sentence_of(sentences, min(a.start, b.start), max(a.end, b.end)) is None:
                 reason = "argument crosses sentences"
         if reason:
-            report.add(tid, reason.split(" (")[0].split(" '")[0], f"{rel.get('from_id')}->{rel.get('to_id')} {labels}: {reason}", aid)
+            report.add(
+                tid,
+                reason.split(" (")[0].split(" '")[0],
+                f"{rel.get('from_id')}->{rel.get('to_id')} {labels}: {reason}",
+                aid,
+            )
             report.relations_dropped += 1
         else:
             out.append(Relation(a.id, b.id, labels[0]))
@@ -240,7 +255,13 @@ def sentence_rows(task: dict, regions: list[Region], relations: list[Relation], 
 
 
 def _span_dict(r: Region, base: int) -> dict:
-    return {"id": r.id, "start": r.start - base, "end": r.end - base, "label": r.label, "text": r.text}
+    return {
+        "id": r.id,
+        "start": r.start - base,
+        "end": r.end - base,
+        "label": r.label,
+        "text": r.text,
+    }
 
 
 def build_rows(export: list[dict], schema: Schema) -> tuple[dict[str, list[dict]], BuildReport]:
@@ -263,8 +284,8 @@ def build_rows(export: list[dict], schema: Schema) -> tuple[dict[str, list[dict]
         live = [a for a in task.get("annotations") or [] if not a.get("was_cancelled")]
         if len({frozenset(_span_key(a.get("result") or [])) for a in live}) > 1:
             report.disagreements += 1
-            report.add(tid, "disagreement",
-                       f"{len(live)} annotations differ; used {ann.get('id')} ({rule})")  # fmt: skip
+            detail = f"{len(live)} annotations differ; used {ann.get('id')} ({rule})"
+            report.add(tid, "disagreement", detail)
         report.decided_by[rule] += 1
         regions, relations = validate_regions(task, ann, schema, report)
         by_article[data["article_id"]] = sentence_rows(
@@ -274,7 +295,9 @@ def build_rows(export: list[dict], schema: Schema) -> tuple[dict[str, list[dict]
     return by_article, report
 
 
-def split_articles(article_ids: list[str], fractions=(0.6, 0.2, 0.2), seed: int = 13) -> dict[str, list[str]]:
+def split_articles(
+    article_ids: list[str], fractions=(0.6, 0.2, 0.2), seed: int = 13
+) -> dict[str, list[str]]:
     """Assign whole articles to train/validation/test, deterministically from `seed`.
 
     With three or more articles, validation and test get at least one each and train keeps

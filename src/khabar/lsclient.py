@@ -210,9 +210,13 @@ class Client:
             if status == "completed":
                 break
             if status == "failed":
-                raise LabelStudioError(f"Label Studio export {snap.id} of project {project_id} failed")
+                raise LabelStudioError(
+                    f"Label Studio export {snap.id} of project {project_id} failed"
+                )
             if time.monotonic() > deadline:
-                raise LabelStudioError(f"Label Studio export {snap.id} not ready after {timeout:.0f}s")
+                raise LabelStudioError(
+                    f"Label Studio export {snap.id} not ready after {timeout:.0f}s"
+                )
             time.sleep(poll)
         chunks: Iterable[bytes] = self.call(
             lambda: list(exports.download(id=project_id, export_pk=snap.id, export_type="JSON"))

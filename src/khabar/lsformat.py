@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 
 from khabar.corpus import Article
-from khabar.schema import ENTITY_CONTROL, TEXT_OBJECT, TRIGGER_CONTROL
+from khabar.schema import TEXT_OBJECT, TRIGGER_CONTROL
 
 
 @dataclass(frozen=True)

@@ -90,7 +90,9 @@ def prelabel(text: str, schema: Schema, gazetteer: dict[str, list[str]]) -> list
             continue
         taken[control].append((start, end))
         regions.append(
-            Region(region_id(control, start, end), start, end, label, control, text[start:end], score)
+            Region(
+                region_id(control, start, end), start, end, label, control, text[start:end], score
+            )
         )
     return sorted(regions, key=lambda r: (r.start, r.end, r.control))
 

@@ -42,7 +42,9 @@ def push(client: Client, project_id: int, tasks: list[dict], chunk_size: int = 5
     existing, dupes = _by_article(client.tasks(project_id))
     report.conflicts += dupes
     wanted = {t["data"]["article_id"] for t in tasks}
-    report.stale = sorted(f"task {t['id']}: article {a}" for a, t in existing.items() if a not in wanted)
+    report.stale = sorted(
+        f"task {t['id']}: article {a}" for a, t in existing.items() if a not in wanted
+    )
     new = []
     for task in tasks:
         current = existing.get(task["data"]["article_id"])
@@ -140,7 +142,9 @@ def load_standins(client: Client, project_id: int, model_version: str) -> LoadRe
     """
     report = LoadReport()
     for task in client.tasks(project_id):
-        preds = [p for p in task.get("predictions") or [] if p.get("model_version") == model_version]
+        preds = [
+            p for p in task.get("predictions") or [] if p.get("model_version") == model_version
+        ]
         if not preds:
             report.problems.append(f"task {task['id']}: no prediction of {model_version}")
             continue
