@@ -69,6 +69,8 @@ def push(client: Client, project_id: int, tasks: list[dict], chunk_size: int = 5
             if pred["model_version"] not in have:
                 client.add_prediction(current["id"], pred)
                 report.predictions_added += 1
+    if on_chunk and report.skipped_existing:
+        on_chunk(report.skipped_existing)  # progress counts every task, imported or already there
     report.created = len(client.import_tasks(project_id, new, chunk_size, on_chunk))
     return report
 
