@@ -97,8 +97,21 @@ $(PUSHED): $(TASKS) $(LS_CONFIG) | label-studio
 annotations: $(ANNOTATED) ## Load gold annotations (or marked stand-ins) into Label Studio
 
 $(ANNOTATED): $(PUSHED) $(GOLD) | label-studio
+	$(if $(GOLD),$(KHABAR) validate-gold --gold annotation/gold --articles $(CLEANED) --schema $(SCHEMA))
 	$(KHABAR) load-annotations --gold annotation/gold --tasks $(TASKS)
 	@touch $@
+
+.PHONY: validate-gold
+validate-gold: $(CLEANED) ## Check annotation/gold: exact offsets, labels, overlaps, roles, span rules
+	$(KHABAR) validate-gold --gold annotation/gold --articles $(CLEANED) --schema $(SCHEMA)
+
+.PHONY: reanchor-gold
+reanchor-gold: $(CLEANED) ## Move the gold onto re-cleaned text by content and context; report what did not fit
+	$(KHABAR) reanchor-gold --gold annotation/gold --articles $(CLEANED)
+
+.PHONY: gold-counts
+gold-counts: $(STAMP) ## Regenerate the counts appendix of annotation/guidelines.md from the gold
+	$(KHABAR) gold-counts --gold annotation/gold --schema $(SCHEMA) --write annotation/guidelines.md
 
 $(EXPORT): $(ANNOTATED) | label-studio
 	$(KHABAR) export --out $@ --dataset datasets/dataset --conll datasets/conll --schema $(SCHEMA)

@@ -17,7 +17,9 @@ app = typer.Typer(
     add_completion=False,
 )
 
-SchemaOpt = Annotated[Path, typer.Option(help="Annotation schema (single source of labels).")]
+SchemaOpt = Annotated[
+    Path, typer.Option("--schema", help="Annotation schema (single source of labels).")
+]
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -241,6 +243,122 @@ def export(
     sizes = ", ".join(f"{k} {len(v)}" for k, v in dd.items())
     typer.echo(f"dataset -> {dataset_dir} ({sizes} sentences); CoNLL -> {conll_dir}; "
                f"{len(report.problems)} problems listed in {problems_file}")  # fmt: skip
+
+
+GoldOpt = Annotated[Path, typer.Option("--gold", help="Folder of gold files (*.json).")]
+ArticlesOpt = Annotated[Path, typer.Option(help="Cleaned corpus (JSONL) the gold refers to.")]
+
+
+def _gold_and_articles(gold: Path, articles: Path):
+    from khabar.corpus import read_articles
+    from khabar.gold import read_gold_files
+
+    files = read_gold_files(gold) if gold.is_dir() else {}
+    if not files:
+        _fail(f"no gold files (*.json) in {gold}")
+    if not articles.is_file():
+        _fail(f"{articles} not found: run `khabar ingest` (or `make ingest`) first")
+    arts = read_articles(articles)
+    by_id = {a.id: a for a in arts}
+    by_origin = {a.origin: a for a in arts}
+    pairs = []
+    for path, item in files.items():
+        data = item.get("data") or {}
+        art = by_id.get(data.get("article_id")) or by_origin.get(data.get("origin"))
+        pairs.append((path, item, art))
+    return pairs, arts
+
+
+@app.command("validate-gold")
+def validate_gold(
+    gold: GoldOpt = Path("annotation/gold"),
+    articles: ArticlesOpt = Path("datasets/cleaned/articles.jsonl"),
+    schema_path: SchemaOpt = Path("annotation/schema.yaml"),
+) -> None:
+    """Check the gold: exact offsets on the cleaned text, schema labels, overlaps, argument
+    roles, and the span rules of annotation/guidelines.md."""
+    from khabar.gold import validate_item
+
+    s = _schema(schema_path)
+    pairs, arts = _gold_and_articles(gold, articles)
+    bad = 0
+    for path, item, art in pairs:
+        check = validate_item(item, s, art)
+        if art is None:
+            check.problems.insert(0, "its article is not in the cleaned corpus")
+        n_ent = sum(not r.is_trigger for r in check.regions)
+        n_trig = len(check.regions) - n_ent
+        status = "ok" if not check.problems else f"{len(check.problems)} problems"
+        typer.echo(f"{path.name}: {n_ent} entities, {n_trig} triggers, "
+                   f"{len(check.relations)} arguments — {status}")  # fmt: skip
+        for p in check.problems:
+            typer.secho(f"  {p}", fg=typer.colors.RED, err=True)
+        bad += bool(check.problems)
+    covered = {art.id for _, _, art in pairs if art is not None}
+    missing = [a.origin for a in arts if a.id not in covered]
+    if missing:
+        typer.echo(f"{len(missing)} articles have no gold yet: {', '.join(missing[:5])}")
+    if bad:
+        _fail(f"{bad} of {len(pairs)} gold files have problems")
+    typer.echo(f"{len(pairs)} gold files valid")
+
+
+@app.command("reanchor-gold")
+def reanchor_gold(
+    gold: GoldOpt = Path("annotation/gold"),
+    articles: ArticlesOpt = Path("datasets/cleaned/articles.jsonl"),
+) -> None:
+    """Move gold spans onto the current cleaned text after ingest changed it (by content and
+    context, never by old offsets); report every span it could not place."""
+    from khabar.gold import reanchor, write_gold
+    from khabar.lsformat import content_hash
+
+    pairs, _ = _gold_and_articles(gold, articles)
+    unplaced_total = 0
+    for path, item, art in pairs:
+        if art is None:
+            typer.secho(f"{path.name}: its article is not in the cleaned corpus; left as it is",
+                        fg=typer.colors.RED, err=True)  # fmt: skip
+            unplaced_total += 1
+            continue
+        if item["data"].get("content_hash") == content_hash(art.text):
+            typer.echo(f"{path.name}: already on the current text")
+            continue
+        new, unplaced = reanchor(item, art)
+        write_gold(new, path)
+        n = len(new["annotations"][0]["result"])
+        typer.echo(f"{path.name}: re-anchored, {n} items placed, {len(unplaced)} not placed")
+        for u in unplaced:
+            typer.secho(f"  not placed ({u['reason']}): {u['item']}", fg=typer.colors.RED, err=True)
+        unplaced_total += len(unplaced)
+    if unplaced_total:
+        _fail(
+            f"{unplaced_total} items need a person: they are kept under 'reanchor_unplaced' in "
+            "their file, and validate-gold refuses the file until they are resolved"
+        )
+
+
+@app.command("gold-counts")
+def gold_counts(
+    gold: GoldOpt = Path("annotation/gold"),
+    schema_path: SchemaOpt = Path("annotation/schema.yaml"),
+    write: Annotated[
+        Path | None, typer.Option(help="Update the appendix between the markers of this file.")
+    ] = None,
+) -> None:
+    """Table of gold counts per article and label (the guidelines' appendix)."""
+    from khabar.gold import count_table, read_gold_files, replace_counts
+
+    s = _schema(schema_path)
+    table = count_table(list(read_gold_files(gold).values()), s)
+    if write is None:
+        typer.echo(table)
+        return
+    try:
+        write.write_text(replace_counts(write.read_text(encoding="utf-8"), table), encoding="utf-8")
+    except (OSError, ValueError) as exc:
+        _fail(f"{write}: {exc}")
+    typer.echo(f"counts written to {write}")
 
 
 def main() -> None:
