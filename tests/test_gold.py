@@ -328,3 +328,23 @@ def test_gold_loads_into_label_studio_and_exports_complete(client, project, sche
     assert {r["annotation_source"] for r in rows} == {"ground_truth"}
     n_args = sum(len(r["arguments"]) for r in rows)
     assert n_args == sum(len(item_regions(i)[1]) for i in gold)
+
+
+def test_nesting_follows_the_schema_policy(schema):
+    art, item = good_item()
+    t = art.text
+    # 'सर्गेई' nested inside the PER 'सर्गेई लावरोव'
+    s = t.index("सर्गेई")
+    item["annotations"][0]["result"].append(
+        {
+            "id": "e-nested",
+            "from_name": "entity",
+            "to_name": "text",
+            "type": "labels",
+            "value": {"start": s, "end": s + 6, "text": "सर्गेई", "labels": ["PER"]},
+        }  # fmt: skip
+    )
+    assert validate_item(item, schema, art).problems == []  # keep_outermost_in_bio
+    strict = dataclasses.replace(schema, overlap={**schema.overlap, "nested_entities": "error"})
+    found = validate_item(item, strict, art).problems
+    assert any("nested in entity" in p for p in found), found

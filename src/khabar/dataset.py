@@ -147,12 +147,14 @@ def validate_regions(task: dict, ann: dict, schema: Schema, report: BuildReport)
         regions.append(
             Region(str(item.get("id")), start, end, labels[0], control, want, item.get("score"))
         )
-    regions = _check_overlaps(regions, tid, aid, report)
+    nested_ok = schema.overlap.get("nested_entities") != "error"
+    regions = _check_overlaps(regions, tid, aid, report, nested_ok)
     relations = _check_relations(rels, regions, sentences, schema, tid, aid, report)
     return regions, relations
 
 
-def _check_overlaps(regions: list[Region], tid, aid, report: BuildReport) -> list[Region]:
+def _check_overlaps(regions: list[Region], tid, aid, report: BuildReport,
+                    nested_ok: bool = True) -> list[Region]:  # fmt: skip
     kept: list[Region] = []
     for r in sorted(regions, key=lambda r: (r.start, -(r.end - r.start))):
         clash = None
@@ -168,6 +170,8 @@ def _check_overlaps(regions: list[Region], tid, aid, report: BuildReport) -> lis
                 clash = f"duplicate entity span {k.label}/{r.label}"
             elif not nested:
                 clash = f"entity crosses entity {k.start}-{k.end}"
+            elif not nested_ok:
+                clash = f"entity nested in entity {k.start}-{k.end} (the schema forbids nesting)"
             if clash:
                 break
         if clash:

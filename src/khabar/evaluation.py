@@ -9,31 +9,19 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+from khabar.spans import Span, Token, bio_to_spans
 
 SCHEMES = ("strict", "exact", "partial", "type")
 
-
-@dataclass(frozen=True)
-class Ent:
-    """An entity span [start, end) of one sentence (token or character offsets) with its type."""
-
-    start: int
-    end: int
-    label: str
+# An entity of one sentence: [start, end) in token positions, with its type.
+Ent = Span
 
 
 def bio_entities(tags: Sequence[str]) -> list[Ent]:
-    """Entities of a BIO tag sequence, conlleval-style (an I- after O or another type opens one)."""
-    out, start, label = [], None, None
-    for i, tag in enumerate([*tags, "O"]):
-        prefix, _, typ = tag.partition("-")
-        if start is not None and not (prefix == "I" and typ == label):
-            out.append(Ent(start, i, label))
-            start = label = None
-        if prefix in ("B", "I") and start is None:
-            start, label = i, typ
-    return out
+    """Entities of a BIO tag sequence in token positions, conlleval-style (an I- after O or
+    another type opens one): `bio_to_spans` over tokens that are their own positions."""
+    return bio_to_spans([Token("", i, i + 1) for i in range(len(tags))], tags)
 
 
 def _prf(correct: float, predicted: int, gold: int) -> dict:

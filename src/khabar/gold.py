@@ -99,7 +99,7 @@ def item_regions(item: dict) -> tuple[list[Region], list[Relation]]:
 
 
 def read_gold_files(gold_dir: Path) -> dict[Path, dict]:
-    """Gold items keyed by file (one article per file)."""
+    """The parsed content of each gold file, keyed by file (one article per file)."""
     return {
         p: json.loads(p.read_text(encoding="utf-8")) for p in sorted(Path(gold_dir).glob("*.json"))
     }
@@ -127,8 +127,9 @@ def write_gold(item: dict, path: Path) -> None:
 # ---------------------------------------------------------------- validation
 
 
-def span_rule_problems(text: str, r: Region) -> list[str]:
-    """Span rules a program can check: no edge space, punctuation or postposition; whole tokens."""
+def span_rule_problems(text: str, r: Region, starts: set[int], ends: set[int]) -> list[str]:
+    """Span rules a program can check: no edge space, punctuation or postposition; whole tokens
+    (`starts`, `ends`: the token offsets of `text`)."""
     span = text[r.start : r.end]
     where = f"{r.start}-{r.end} {r.label} {span!r}"
     out = []
@@ -143,8 +144,7 @@ def span_rule_problems(text: str, r: Region) -> list[str]:
         words = span.split()
         if words[0] in POSTPOSITIONS or words[-1] in POSTPOSITIONS:
             out.append(f"{where}: starts or ends with a postposition")
-    tokens = tokenize(text)
-    if r.start not in {t.start for t in tokens} or r.end not in {t.end for t in tokens}:
+    if r.start not in starts or r.end not in ends:
         out.append(f"{where}: does not start and end on token boundaries")
     return out
 
@@ -162,7 +162,8 @@ class GoldCheck:
 def validate_item(item: dict, schema: Schema, article: Article | None = None) -> GoldCheck:
     """Check one gold item against the schema, its own text and (if given) the cleaned article.
 
-    The export's checks (labels, exact offsets, sentences, overlaps, relation roles) run first;
+    The export's checks (labels, exact offsets, sentences, overlaps and the schema's nesting
+    policy, relation roles) run first;
     the gold adds the span rules and refuses anything the export would have dropped or repaired.
     """
     data = item.get("data") or {}
@@ -186,17 +187,13 @@ def validate_item(item: dict, schema: Schema, article: Article | None = None) ->
     check.problems += [p.detail for p in report.problems]
     if report.repaired_offsets:
         check.problems.append(f"{report.repaired_offsets} regions use UTF-16 offsets")
-    if schema.overlap.get("nested_entities") in (None, "error"):
-        ents = [r for r in regions if not r.is_trigger]
-        for a in ents:
-            for b in ents:
-                if a is not b and a.start <= b.start and b.end <= a.end:
-                    check.problems.append(f"{b.start}-{b.end}: nested in {a.start}-{a.end}")
     ids = [r.id for r in regions]
     if len(ids) != len(set(ids)):
         check.problems.append("region ids are not unique")
+    tokens = tokenize(text)
+    starts, ends = {t.start for t in tokens}, {t.end for t in tokens}
     for r in regions:
-        check.problems += span_rule_problems(text, r)
+        check.problems += span_rule_problems(text, r, starts, ends)
     check.regions, check.relations = regions, relations
     return check
 
@@ -225,16 +222,17 @@ def _place(old: str, new: str, start: int, end: int) -> tuple[int | None, str]:
     if not cands:
         return None, "text not found"
     left, right = old[max(0, start - CONTEXT) : start], old[end : end + CONTEXT]
-    rank = occurrences(old, needle).index(start) if start in occurrences(old, needle) else -1
+    old_occ = occurrences(old, needle)
+    # Tie-breaker: with as many occurrences as before, the n-th stays the n-th.
+    rank = old_occ.index(start) if start in old_occ and len(cands) == len(old_occ) else -1
 
-    def fit(c: int) -> tuple[int, int]:
+    def fit(n: int, c: int) -> tuple[int, int]:
         ctx = _common_suffix(left, new[max(0, c - CONTEXT) : c]) + _common_prefix(
             right, new[c + len(needle) : c + len(needle) + CONTEXT]
         )
-        same_rank = int(len(cands) == len(occurrences(old, needle)) and cands.index(c) == rank)
-        return ctx, same_rank
+        return ctx, int(n == rank)
 
-    scored = sorted(((fit(c), c) for c in cands), reverse=True)
+    scored = sorted(((fit(n, c), c) for n, c in enumerate(cands)), reverse=True)
     if len(scored) > 1 and scored[0][0] == scored[1][0]:
         return None, f"ambiguous: {len(cands)} equally good places"
     if scored[0][0][0] < min(MIN_CONTEXT, len(left) + len(right)):

@@ -103,9 +103,10 @@ class LoadReport:
 
 def read_gold(gold_dir: Path) -> list[dict]:
     """Gold items from annotation/gold/*.json (Label Studio task + annotations JSON)."""
+    from khabar.gold import read_gold_files
+
     items: list[dict] = []
-    for path in sorted(Path(gold_dir).glob("*.json")):
-        payload = json.loads(path.read_text(encoding="utf-8"))
+    for payload in read_gold_files(gold_dir).values():
         items += payload if isinstance(payload, list) else [payload]
     return items
 
