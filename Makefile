@@ -35,6 +35,18 @@ PUSHED := $(LS_DATA_DIR)/khabar-pushed.stamp
 ANNOTATED := $(LS_DATA_DIR)/khabar-annotated.stamp
 EXPORT := datasets/export/export.json
 DATASET := datasets/dataset/dataset_dict.json
+# A run is a trained model folder; its name is the model_version of its Label Studio predictions.
+RUN ?= default
+RUN_DIR := models/$(RUN)
+MODEL := $(RUN_DIR)/run.json
+REPORT := $(RUN_DIR)/report.md
+PREDICTIONS := datasets/predictions/$(RUN).jsonl
+PREDICTED := $(LS_DATA_DIR)/khabar-predicted-$(RUN).stamp
+# Empty: khabar builds its own small BERT. Else a Hub name (needs a network) or a local folder.
+BASE_MODEL ?=
+export BASE_MODEL
+TRAIN_FLAGS ?=
+EXTRA_TEXT ?=
 SRC = src/khabar/$(1).py
 
 # Quietens pip's notes about this machine's local package mirrors, keeps real errors.
@@ -127,9 +139,39 @@ export: | label-studio ## Pull the current annotations from Label Studio and reb
 	@rm -f $(EXPORT)
 	@$(MAKE) $(DATASET)
 
+# ------------------------------------------------------------------ model
+
+MODEL_SRC := $(foreach m,training modeling basemodel baselines evaluation spans,$(call SRC,$(m)))
+
+.PHONY: train
+train: $(MODEL) ## Fine-tune NER + event models and the CRF / TF-IDF baselines into models/<RUN> (RUN=default)
+
+$(MODEL): $(DATASET) $(MODEL_SRC) | $(STAMP)
+	$(KHABAR) train --dataset datasets/dataset --out $(RUN_DIR) $(TRAIN_FLAGS)
+
+.PHONY: evaluate
+evaluate: $(REPORT) ## Score the run beside its baselines: models/<RUN>/report.md + confusion PNGs
+
+$(REPORT): $(MODEL) $(DATASET) $(call SRC,report) $(call SRC,evaluation)
+	$(KHABAR) evaluate --run $(RUN_DIR) --dataset datasets/dataset
+
+$(PREDICTIONS): $(MODEL) $(CLEANED) $(call SRC,prediction) $(call SRC,modeling)
+	$(KHABAR) predict --run $(RUN_DIR) --articles $(CLEANED) --out $@
+
+$(PREDICTED): $(PREDICTIONS) $(PUSHED) | label-studio
+	$(KHABAR) push-predictions --predictions $(PREDICTIONS)
+	@touch $@
+
+.PHONY: predict
+predict: $(PREDICTED) ## Run the model over every article -> datasets/predictions/<RUN>.jsonl + Label Studio
+
+.PHONY: pretrain
+pretrain: $(CLEANED) ## Masked-LM pretraining of the small BERT on the corpus (+ EXTRA_TEXT files) -> models/base-mlm
+	$(KHABAR) pretrain --articles $(CLEANED) $(foreach f,$(EXTRA_TEXT),--extra-text $(f)) --out models/base-mlm
+
 .PHONY: all
-all: $(DATASET) ## Whole pipeline on the sample corpus: setup -> ... -> dataset (leaves Label Studio running)
-	@echo "Done. Label Studio: http://127.0.0.1:$(LABEL_STUDIO_PORT)  dataset: datasets/dataset"
+all: $(REPORT) $(PREDICTED) ## Whole pipeline on the sample corpus: setup -> dataset -> train -> evaluate -> predict
+	@echo "Done. Label Studio: http://127.0.0.1:$(LABEL_STUDIO_PORT)  dataset: datasets/dataset  report: $(REPORT)"
 
 # ------------------------------------------------------------------ quality
 
@@ -146,11 +188,21 @@ lint: $(STAMP) ## ruff check and format check
 bench-labelstudio: $(STAMP) ## Import/export throughput: khabar vs raw SDK calls, 5,000 synthetic tasks
 	$(BIN)/python scripts/bench_labelstudio.py --tasks 5000
 
+.PHONY: bench-predict
+bench-predict: $(MODEL) ## Sentences/s of khabar's inference vs transformers.pipeline on 2,000 sentences
+	$(BIN)/python scripts/bench_predict.py --run $(RUN_DIR) --sentences 2000
+
+.PHONY: bench-ner
+bench-ner: $(STAMP) ## Dev F1 + training time: default transformer vs CRF on HiNER (needs ../shared)
+	$(BIN)/python scripts/bench_ner.py
+
 .PHONY: clean
-clean: ## Remove generated data (never datasets/raw) and stop nothing
+clean: ## Remove generated data (never datasets/raw), keep trained runs; stop nothing
 	rm -rf datasets/cleaned datasets/tasks datasets/export datasets/dataset datasets/conll
-	rm -f $(PUSHED) $(ANNOTATED)
+	rm -rf datasets/predictions
+	rm -f $(PUSHED) $(ANNOTATED) $(LS_DATA_DIR)/khabar-predicted-*.stamp
 
 .PHONY: distclean
 distclean: label-studio-stop clean ## Also stop Label Studio, delete its data and .venv
 	rm -rf $(LS_DATA_DIR) $(VENV)
+	find models -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +

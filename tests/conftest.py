@@ -88,3 +88,43 @@ def seed_articles():
     result = ingest([ROOT / "datasets" / "raw"])
     assert not result.errors
     return result.articles
+
+
+@pytest.fixture(scope="session")
+def gold_dataset(tmp_path_factory, schema):
+    """(path, DatasetDict) built from annotation/gold without a server, as the export would."""
+    from khabar.dataset import build_dataset
+    from khabar.sync import read_gold
+
+    gold = read_gold(ROOT / "annotation" / "gold")
+    export = [dict(item, id=i + 1) for i, item in enumerate(gold)]
+    out = tmp_path_factory.mktemp("gold-dataset")
+    dd, report = build_dataset(export, schema, out / "dataset", out / "conll")
+    assert not report.problems
+    return out / "dataset", dd
+
+
+@pytest.fixture(scope="session")
+def tiny_base():
+    """Size of a self-built BERT small enough to train in seconds."""
+    from khabar.basemodel import BaseModelArgs
+
+    return BaseModelArgs(vocab_size=600, hidden_size=32, num_hidden_layers=1,
+                         num_attention_heads=2, intermediate_size=64,
+                         max_position_embeddings=128)  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory, gold_dataset, tiny_base):
+    """A run trained in seconds on the gold dataset from a tiny self-built base (2 epochs)."""
+    from khabar.basemodel import build_base_model
+    from khabar.report import score_run, write_metrics
+    from khabar.training import TrainArgs, split_lists, train_run
+
+    _, dd = gold_dataset
+    tmp = tmp_path_factory.mktemp("tiny-run")
+    base = build_base_model(split_lists(dd["train"]).texts, tmp / "base", tiny_base)
+    args = TrainArgs(base_model=str(base), epochs=2, event_epochs=2, max_length=64)
+    run = train_run(dd, tmp / "tiny", args, "gold")
+    write_metrics(run, score_run(run, dd)[0])
+    return run

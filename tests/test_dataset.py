@@ -7,7 +7,15 @@ import json
 import pytest
 
 from datasets import load_from_disk
-from khabar.dataset import build_dataset, build_rows, choose_annotation, split_articles, to_conll
+from khabar.dataset import (
+    build_dataset,
+    build_rows,
+    choose_annotation,
+    parse_tag_map,
+    read_conll,
+    split_articles,
+    to_conll,
+)
 
 TEXT = "😀 मोदी ने मॉस्को में पुतिन से मुलाकात की। दूसरा वाक्य भारत में।"
 
@@ -183,3 +191,20 @@ def test_dataset_on_disk_and_conll(schema, tmp_path):
         ).count("\n")
         > 3
     )
+
+
+def test_read_conll_maps_types_and_reports_unknown_ones(schema, tmp_path):
+    f = tmp_path / "x.conll"
+    f.write_text(
+        "# id = 1\nअमरीकी\tB-ORGANIZATION\nसेना\tI-ORGANIZATION\nमें\tO\n\n"
+        "विलियम\tB-PERSON\n2003\tB-NETI\nदिल्ली\t-NEL\n", encoding="utf-8"
+    )  # fmt: skip
+    sents, dropped = read_conll(f, parse_tag_map("ORGANIZATION=ORG, PERSON=PER"),
+                                schema.entity_names)  # fmt: skip
+    assert sents == [(["अमरीकी", "सेना", "में"], ["B-ORG", "I-ORG", "O"]),
+                     (["विलियम", "2003", "दिल्ली"], ["B-PER", "O", "O"])]  # fmt: skip
+    assert dropped == {"B-NETI": 1, "-NEL": 1}
+    with pytest.raises(ValueError, match="not entity types"):
+        read_conll(f, {"PERSON": "HUMAN"}, schema.entity_names)
+    with pytest.raises(ValueError, match="SOURCE=TARGET"):
+        parse_tag_map("PERSON")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from datasets import load_from_disk
 from khabar.corpus import read_articles
+from khabar.lsclient import Client
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,7 +28,7 @@ def khabar(*args, env):
     return proc.stdout
 
 
-def test_seed_corpus_end_to_end(label_studio, tmp_path, schema):
+def test_seed_corpus_end_to_end(label_studio, tmp_path, schema, tiny_base):
     url, token = label_studio
     env = dict(
         os.environ,
@@ -74,3 +75,27 @@ def test_seed_corpus_end_to_end(label_studio, tmp_path, schema):
     assert n_spans == held
     for name in ("train", "validation", "test"):
         assert (conll / f"{name}.conll").read_text(encoding="utf-8").strip()
+
+    # train -> evaluate -> predict -> Label Studio, with a tiny base so it takes seconds.
+    from khabar.basemodel import build_base_model
+    from khabar.prediction import read_records
+
+    base = build_base_model(dd["train"]["text"], tmp_path / "base", tiny_base)
+    run, preds = tmp_path / "models" / "e2e-run", tmp_path / "e2e-run.jsonl"
+    out = khabar("train", "--dataset", ds, "--out", run, "--base-model", base, "--epochs", 1,
+                 "--event-epochs", 1, env=env)  # fmt: skip
+    assert out.startswith("run e2e-run: validation: NER F1") and "(CRF " in out
+    assert "report.md" in khabar("evaluate", "--run", run, "--dataset", ds, env=env)
+    assert "CRF P" in (run / "report.md").read_text(encoding="utf-8")
+    khabar("predict", "--run", run, "--articles", cleaned, "--out", preds, env=env)
+    records = read_records(preds)
+    assert {r["article_id"] for r in records} == set(articles)
+    for _ in range(2):  # a rerun replaces the run's predictions
+        out = khabar("push-predictions", "--predictions", preds, env=env)
+        assert "5 tasks got predictions" in out
+    assert "5 replaced" in out
+    client = Client(url, token)
+    tasks = client.tasks(client.find_project(env["KHABAR_PROJECT"]))
+    for t in tasks:
+        versions = [p["model_version"] for p in t["predictions"]]
+        assert versions.count("e2e-run") == 1 and any(v.startswith("rules-") for v in versions)

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from khabar.spans import Span, bio_to_spans, sentence_of, spans_to_bio, tokenize, utf16_to_index
+from khabar.spans import (
+    Span,
+    bio_to_spans,
+    sentence_of,
+    spans_to_bio,
+    tokenize,
+    utf16_to_index,
+    word_windows,
+)
 
 
 def test_tokens_keep_exact_offsets():
@@ -69,3 +77,21 @@ def test_sentence_of():
     assert sentence_of(sents, 2, 5) == 0
     assert sentence_of(sents, 12, 20) == 1
     assert sentence_of(sents, 8, 13) is None
+
+
+def test_word_windows_cover_every_word_once_within_budget():
+    lengths = [1, 3, 1, 2, 2, 1, 4, 1, 1, 2, 1, 1]
+    wins = word_windows(lengths, budget=6, overlap=2)
+    owned = [w for _, _, s, e in wins for w in range(s, e)]
+    assert owned == list(range(len(lengths)))  # each word owned once, in order
+    for s, e, own_s, own_e in wins:
+        assert s <= own_s <= own_e <= e
+        assert sum(lengths[s:e]) <= 6
+    assert all(b[0] < a[1] for a, b in zip(wins, wins[1:], strict=False))  # windows overlap
+
+
+def test_word_windows_short_long_and_empty():
+    assert word_windows([1, 1, 1], 10, 2) == [(0, 3, 0, 3)]
+    assert word_windows([], 10, 2) == [(0, 0, 0, 0)]
+    # A word longer than the budget gets a window of its own instead of being dropped.
+    assert word_windows([1, 9, 1], 4, 1) == [(0, 1, 0, 1), (1, 2, 1, 2), (2, 3, 2, 3)]

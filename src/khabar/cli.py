@@ -361,6 +361,218 @@ def gold_counts(
     typer.echo(f"counts written to {write}")
 
 
+# ------------------------------------------------------------------ model: train, evaluate, predict
+
+DatasetOpt = Annotated[Path, typer.Option("--dataset", help="DatasetDict folder (khabar export).")]
+RunOpt = Annotated[Path, typer.Option("--run", help="Run folder, models/<run>.")]
+
+
+def _targ(name: str) -> str:
+    """Help text of a TrainArgs field, so the CLI and run.json describe it the same way."""
+    from khabar.training import TrainArgs
+
+    return TrainArgs.__dataclass_fields__[name].metadata["help"]
+
+
+def _load_dataset(path: Path):
+    from datasets import load_from_disk
+
+    if not (path / "dataset_dict.json").is_file():
+        _fail(f"{path} is not a khabar dataset: run `make dataset` (or `khabar export`) first")
+    dd = load_from_disk(str(path))
+    missing = [s for s in ("train", "validation") if s not in dd or not len(dd[s])]
+    if missing:
+        _fail(f"{path} has no {' or '.join(missing)} rows: annotate more articles, then export")
+    return dd
+
+
+def _model_errors():
+    """Errors a user can fix (a missing or incomplete run, a label mismatch, a bad tag map)."""
+    from khabar.modeling import RunError
+
+    return (RunError, ValueError, FileNotFoundError)
+
+
+def _summary(metrics: dict) -> str:
+    parts = []
+    for split, m in metrics["splits"].items():
+        ent = f"NER F1 {m['transformer']['entities']['overall']['f1']:.3f}"
+        if "crf" in m:
+            ent += f" (CRF {m['crf']['entities']['overall']['f1']:.3f})"
+        ev = f"events micro-F1 {m['transformer']['events']['micro']['f1']:.3f}"
+        if "tfidf" in m:
+            ev += f" (TF-IDF {m['tfidf']['events']['micro']['f1']:.3f})"
+        parts.append(f"{split}: {ent}, {ev}")
+    return "; ".join(parts)
+
+
+@app.command()
+def train(
+    dataset: DatasetOpt = Path("datasets/dataset"),
+    out: Annotated[Path, typer.Option(help="Run folder to write, models/<run>.")] = Path(
+        "models/default"
+    ),
+    base_model: Annotated[
+        str, typer.Option(envvar="BASE_MODEL", help=_targ("base_model"), show_default=False)
+    ] = "",
+    epochs: Annotated[int, typer.Option(help=_targ("epochs"))] = 30,
+    event_epochs: Annotated[int, typer.Option(help=_targ("event_epochs"))] = 30,
+    learning_rate: Annotated[float, typer.Option(help=_targ("learning_rate"))] = 0.0,
+    batch_size: Annotated[int, typer.Option(help=_targ("batch_size"))] = 16,
+    max_length: Annotated[int, typer.Option(help=_targ("max_length"))] = 128,
+    seed: Annotated[int, typer.Option(help=_targ("seed"))] = 13,
+    extra_train: Annotated[list[Path], typer.Option(help=_targ("extra_train"))] = [],  # noqa: B006
+    tag_map: Annotated[str, typer.Option(help=_targ("tag_map"))] = "",
+    baselines: Annotated[bool, typer.Option(help=_targ("baselines"))] = True,
+) -> None:
+    """Fine-tune the NER tagger and the event classifier, train the baselines, score them all."""
+    import time
+
+    from khabar.report import score_run, write_metrics
+    from khabar.training import HINER_TAG_MAP, TrainArgs, train_run
+
+    for p in extra_train:
+        if not p.is_file():
+            _fail(f"--extra-train {p}: no such file")
+    args = TrainArgs(
+        base_model=base_model, epochs=epochs, event_epochs=event_epochs,
+        learning_rate=learning_rate, batch_size=batch_size, max_length=max_length, seed=seed,
+        extra_train=[str(p) for p in extra_train], tag_map=tag_map or HINER_TAG_MAP,
+        baselines=baselines,
+    )  # fmt: skip
+    dd = _load_dataset(dataset)
+    started = time.perf_counter()
+    try:
+        run = train_run(dd, out, args, str(dataset))
+        metrics = write_metrics(run, score_run(run, dd)[0])
+    except _model_errors() as exc:
+        _fail(str(exc))
+    info = run.info
+    if info["extra_train_sentences"]:
+        typer.echo(f"extra training: {info['extra_train_sentences']} sentences; tags mapped to O: "
+                   f"{info['extra_train_dropped_tags']}")  # fmt: skip
+    summary = _summary(json.loads(metrics.read_text(encoding="utf-8")))
+    typer.echo(f"run {run.name}: {summary}; {time.perf_counter() - started:.0f} s -> {out}")
+
+
+@app.command()
+def evaluate(
+    run_dir: RunOpt = Path("models/default"),
+    dataset: DatasetOpt = Path("datasets/dataset"),
+) -> None:
+    """Score the run and its baselines; write metrics.json, report.md and confusion PNGs."""
+    from khabar.modeling import load_run
+    from khabar.report import score_run, write_metrics, write_report
+
+    dd = _load_dataset(dataset)
+    try:
+        run = load_run(run_dir)
+        metrics, preds = score_run(run, dd)
+    except _model_errors() as exc:
+        _fail(str(exc))
+    write_metrics(run, metrics)
+    path = write_report(run, metrics, preds)
+    typer.echo(f"run {run.name}: {_summary(metrics)} -> {path}")
+
+
+@app.command()
+def predict(
+    run_dir: RunOpt = Path("models/default"),
+    articles: Annotated[Path, typer.Option(help="Cleaned corpus (JSONL).")] = Path(
+        "datasets/cleaned/articles.jsonl"
+    ),
+    out: Annotated[
+        Path | None, typer.Option(help="Predictions JSONL [default: datasets/predictions/<run>]")
+    ] = None,
+    batch_size: Annotated[int, typer.Option(help="Model inputs per forward pass.")] = 32,
+) -> None:
+    """Run the model over every article: exact entity spans with scores, event probabilities per
+    sentence and a task uncertainty, into datasets/predictions/<run>.jsonl."""
+    from khabar.corpus import read_articles
+    from khabar.modeling import load_run
+    from khabar.prediction import predict_articles, write_records
+
+    if not articles.is_file():
+        _fail(f"{articles} not found: run `khabar ingest` (or `make ingest`) first")
+    arts = read_articles(articles)
+    try:
+        run = load_run(run_dir, baselines=False)
+    except _model_errors() as exc:
+        _fail(str(exc))
+    out = out or Path("datasets/predictions") / f"{run.name}.jsonl"
+    records = []
+    # Chunks of articles: batches are length-sorted across a whole chunk, and the bar still moves.
+    chunk = 64
+    with tqdm(total=len(arts), desc="predicting", unit="article") as bar:
+        for i in range(0, len(arts), chunk):
+            records += predict_articles(run, arts[i : i + chunk], batch_size)
+            bar.update(len(arts[i : i + chunk]))
+    write_records(records, out)
+    n_ent = sum(len(r["entities"]) for r in records)
+    n_sent = sum(len(r["sentences"]) for r in records)
+    typer.echo(f"{len(records)} articles, {n_sent} sentences, {n_ent} entities -> {out}")
+
+
+@app.command("push-predictions")
+def push_predictions(
+    predictions: Annotated[Path, typer.Option(help="Predictions JSONL from `khabar predict`.")],
+) -> None:
+    """Put a run's predictions into Label Studio (model_version = run; a rerun replaces them)."""
+    from khabar.lsclient import LabelStudioError
+    from khabar.prediction import ls_prediction, read_records
+    from khabar.sync import replace_predictions
+
+    if not predictions.is_file():
+        _fail(f"{predictions} not found: run `khabar predict` (or `make predict`) first")
+    records = read_records(predictions)
+    client, settings = _client()
+    try:
+        pid = client.find_project(settings.project)
+        report = replace_predictions(
+            client, pid, {r["article_id"]: ls_prediction(r) for r in records},
+            {r["article_id"]: r["content_hash"] for r in records},
+        )  # fmt: skip
+    except LabelStudioError as exc:
+        _fail(str(exc))
+    for line in report.stale:
+        typer.echo(f"  skipped (text changed since prediction): {line}", err=True)
+    version = records[0]["model_version"] if records else "?"
+    typer.echo(f"model_version {version}: {report.summary()}; sort by prediction score "
+               f"(ascending) for least confident first: {settings.url}/projects/{pid}")  # fmt: skip
+
+
+@app.command()
+def pretrain(
+    articles: Annotated[Path, typer.Option(help="Cleaned corpus (JSONL).")] = Path(
+        "datasets/cleaned/articles.jsonl"
+    ),
+    extra_text: Annotated[
+        list[Path], typer.Option(help="More unlabelled text: .txt lines, .conll or .jsonl.")
+    ] = [],  # noqa: B006
+    out: Annotated[Path, typer.Option(help="Folder of the pretrained base model.")] = Path(
+        "models/base-mlm"
+    ),
+    epochs: Annotated[int, typer.Option(help="Passes of masked-language-model training.")] = 10,
+    max_length: Annotated[int, typer.Option(help=_targ("max_length"))] = 128,
+    seed: Annotated[int, typer.Option(help=_targ("seed"))] = 13,
+) -> None:
+    """Masked-language-model pretraining of khabar's small BERT on unlabelled Hindi text; then
+    train with BASE_MODEL=<out>."""
+    from khabar.training import TrainArgs, read_texts
+    from khabar.training import pretrain as run_pretrain
+
+    texts = []
+    for path in [articles, *extra_text]:
+        if not path.is_file():
+            _fail(f"{path} not found")
+        texts += read_texts(path)
+    if not texts:
+        _fail("no text to pretrain on")
+    info = run_pretrain(texts, out, TrainArgs(max_length=max_length, seed=seed), epochs)
+    typer.echo(f"pretrained on {len(texts)} sentences, final MLM loss {info['mlm_loss']:.3f}, "
+               f"{info['seconds']:.0f} s -> {out}; use it with BASE_MODEL={out}")  # fmt: skip
+
+
 def main() -> None:
     """Console entry point."""
     app()

@@ -136,3 +136,39 @@ def sentence_of(sentences: Sequence[Sequence[int]], start: int, end: int) -> int
         if s <= start and end <= e:
             return i
     return None
+
+
+def word_windows(
+    lengths: Sequence[int], budget: int, overlap: int
+) -> list[tuple[int, int, int, int]]:
+    """Cut a word sequence into windows of at most `budget` sub-tokens that overlap by about
+    `overlap` sub-tokens, so nothing is truncated; return (start, end, own_start, own_end) per
+    window in word indices.
+
+    `lengths` is each word's sub-token count. Each word is owned by exactly one window, the one
+    where it sits furthest from an edge (overlaps split at their middle), so a prediction for it is
+    taken once, with context on both sides. A single word longer than `budget` gets a window of its
+    own (its first sub-token, the one that carries its label, always fits).
+    """
+    n = len(lengths)
+    spans: list[tuple[int, int]] = []
+    start = 0
+    while start < n or not spans:
+        end, used = start, 0
+        while end < n and (end == start or used + lengths[end] <= budget):
+            used += lengths[end]
+            end += 1
+        spans.append((start, end))
+        if end >= n:
+            break
+        nxt, back = end, 0
+        while nxt - 1 > start and back + lengths[nxt - 1] <= overlap:
+            nxt -= 1
+            back += lengths[nxt]
+        start = nxt
+    out = []
+    for k, (s, e) in enumerate(spans):
+        own_s = 0 if k == 0 else (s + spans[k - 1][1]) // 2
+        own_e = n if k == len(spans) - 1 else (spans[k + 1][0] + e) // 2
+        out.append((s, e, own_s, own_e))
+    return out

@@ -158,3 +158,49 @@ def load_standins(client: Client, project_id: int, model_version: str) -> LoadRe
         report.created += made is not None
         report.already_loaded += made is None
     return report
+
+
+@dataclass
+class PredictionReport:
+    """What pushing one model version's predictions did."""
+
+    added: int = 0
+    replaced: int = 0
+    no_task: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line for the terminal."""
+        return (
+            f"{self.added} tasks got predictions ({self.replaced} replaced an earlier one of the "
+            f"same version); {len(self.no_task)} articles have no task (push first); "
+            f"{len(self.stale)} tasks hold another version of the text"
+        )
+
+
+def replace_predictions(client: Client, project_id: int, preds: dict[str, dict],
+                        content_hashes: dict[str, str]) -> PredictionReport:  # fmt: skip
+    """Give each article's task exactly one prediction of each pushed model_version: any older
+    prediction of that version is deleted first, so rerunning replaces and never stacks.
+
+    `preds` maps article_id to a Label Studio prediction; a task whose text differs from the one
+    predicted on (`content_hashes`) is skipped and reported, since the offsets would not fit.
+    """
+    report = PredictionReport()
+    tasks, _ = _by_article(client.tasks(project_id))
+    for aid, pred in preds.items():
+        task = tasks.get(aid)
+        if task is None:
+            report.no_task.append(aid)
+            continue
+        if task["data"].get("content_hash") != content_hashes.get(aid):
+            report.stale.append(f"task {task['id']}: article {aid}")
+            continue
+        old = [p for p in task.get("predictions") or []
+               if p.get("model_version") == pred["model_version"]]  # fmt: skip
+        for p in old:
+            client.delete_prediction(p["id"])
+        client.add_prediction(task["id"], pred)
+        report.added += 1
+        report.replaced += bool(old)
+    return report
