@@ -101,7 +101,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--run", default=str(ROOT / "models" / "default"))
     ap.add_argument("--sentences", type=int, default=2000)
-    ap.add_argument("--batch-size", type=int, default=64, help="khabar's batch size")
+    ap.add_argument("--batch-size", type=int, default=32, help="khabar's batch size")
     ap.add_argument(
         "--out", type=Path, default=ROOT / "models" / "benchmarks" / "bench-predict.json"
     )

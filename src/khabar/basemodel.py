@@ -63,6 +63,9 @@ def build_base_model(
     import torch
     from transformers import BertConfig, BertForMaskedLM
 
+    from khabar.modeling import quiet_transformers
+
+    quiet_transformers()
     args = args or BaseModelArgs()
     texts = list(texts)
     tokenizer = train_tokenizer(texts, args.vocab_size, args.min_frequency)

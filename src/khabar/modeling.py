@@ -95,11 +95,9 @@ def pad(batch: list[Window], pad_id: int):
     import torch
 
     width = max(len(w.input_ids) for w in batch)
-    ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(batch), width), dtype=torch.long)
-    for i, w in enumerate(batch):
-        ids[i, : len(w.input_ids)] = torch.tensor(w.input_ids)
-        mask[i, : len(w.input_ids)] = 1
+    ids = torch.tensor([w.input_ids + [pad_id] * (width - len(w.input_ids)) for w in batch])
+    mask = torch.tensor([[1] * len(w.input_ids) + [0] * (width - len(w.input_ids))
+                         for w in batch])  # fmt: skip
     return ids, mask
 
 
@@ -155,6 +153,16 @@ def check_model_dir(path: Path) -> None:
         raise RunError(f"{path} is incomplete, missing: {', '.join(missing)}; retrain the run")
 
 
+def quiet_transformers() -> None:
+    """Silence transformers' load reports and per-file bars (khabar draws its own bars)."""
+    from transformers.utils import logging
+
+    # Loading an MLM checkpoint into a tagger lists every new head weight, and each load and save
+    # draws its own bar: expected here, and noise between khabar's own progress bars.
+    logging.set_verbosity_error()
+    logging.disable_progress_bar()
+
+
 def load_pretrained(kind: str, name_or_path: str | Path, **kwargs):
     """`from_pretrained` of a tokenizer ('tokenizer'), tagger ('ner') or classifier ('events'),
     with a clear error for a name that cannot be found or downloaded."""
@@ -163,12 +171,8 @@ def load_pretrained(kind: str, name_or_path: str | Path, **kwargs):
         AutoModelForTokenClassification,
         AutoTokenizer,
     )
-    from transformers.utils import logging
 
-    # Loading an MLM checkpoint into a tagger lists every new head weight, and each load and save
-    # draws its own bar: expected here, and noise between khabar's own progress bars.
-    logging.set_verbosity_error()
-    logging.disable_progress_bar()
+    quiet_transformers()
 
     cls = {
         "tokenizer": AutoTokenizer,
