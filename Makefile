@@ -188,6 +188,16 @@ lint: $(STAMP) ## ruff check and format check
 bench-labelstudio: $(STAMP) ## Import/export throughput: khabar vs raw SDK calls, 5,000 synthetic tasks
 	$(BIN)/python scripts/bench_labelstudio.py --tasks 5000
 
+# ------------------------------------------------------------------ publish
+
+.PHONY: publish-dataset
+publish-dataset: $(DATASET) ## Build datasets/hub/<repo>/ (parquet + generated card); uploads with HF_TOKEN + HF_DATASET_REPO
+	$(KHABAR) publish dataset --dataset datasets/dataset --articles $(CLEANED) --export $(EXPORT)
+
+.PHONY: publish-model
+publish-model: $(REPORT) ## Build models/<RUN>/hub/ (models + card with the report's figures); uploads with HF_TOKEN + HF_MODEL_REPO
+	$(KHABAR) publish model --run $(RUN_DIR)
+
 .PHONY: bench-predict
 bench-predict: $(MODEL) ## Sentences/s of khabar's inference vs transformers.pipeline on 2,000 sentences
 	$(BIN)/python scripts/bench_predict.py --run $(RUN_DIR) --sentences 2000

@@ -379,7 +379,10 @@ def _load_dataset(path: Path):
 
     if not (path / "dataset_dict.json").is_file():
         _fail(f"{path} is not a khabar dataset: run `make dataset` (or `khabar export`) first")
-    dd = load_from_disk(str(path))
+    try:
+        dd = load_from_disk(str(path))
+    except IndexError:  # datasets cannot reload a split saved with no rows
+        _fail(f"{path} cannot be read; is a split empty? Annotate more articles, then export")
     missing = [s for s in ("train", "validation") if s not in dd or not len(dd[s])]
     if missing:
         _fail(f"{path} has no {' or '.join(missing)} rows: annotate more articles, then export")
@@ -571,6 +574,98 @@ def pretrain(
     info = run_pretrain(texts, out, TrainArgs(max_length=max_length, seed=seed), epochs)
     typer.echo(f"pretrained on {len(texts)} sentences, final MLM loss {info['mlm_loss']:.3f}, "
                f"{info['seconds']:.0f} s -> {out}; use it with BASE_MODEL={out}")  # fmt: skip
+
+
+# ------------------------------------------------------------------ publish to the Hub
+
+PublicOpt = Annotated[bool, typer.Option(help="Create the repo public (default private).")]
+
+
+def _published(folder: Path, url: str | None, public: bool, needed: dict[str, str]) -> None:
+    """What was built, and where it went or what upload still needs (never the token itself)."""
+    files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+    typer.echo(f"built {folder}: {len(files)} files ({', '.join(files[:6])}"
+               f"{', …' if len(files) > 6 else ''})")  # fmt: skip
+    visibility = "public" if public else "private"
+    if url:
+        typer.echo(f"uploaded to {url} ({visibility})")
+    else:
+        need = " and ".join(name for name, value in needed.items() if not value)
+        typer.echo(f"not uploaded: set {need} to send these {len(files)} files to the Hub as a "
+                   f"{visibility} repository")  # fmt: skip
+
+
+publish_app = typer.Typer(help="Build the Hub repository folder (and upload it when configured).",
+                          no_args_is_help=True)  # fmt: skip
+app.add_typer(publish_app, name="publish")
+
+
+@publish_app.command("dataset")
+def publish_dataset(
+    dataset: DatasetOpt = Path("datasets/dataset"),
+    articles: Annotated[Path, typer.Option(help="Cleaned corpus (JSONL): sources, dates.")] = Path(
+        "datasets/cleaned/articles.jsonl"
+    ),
+    export_file: Annotated[
+        Path, typer.Option("--export", help="Export snapshot (annotators; problems.jsonl beside).")
+    ] = Path("datasets/export/export.json"),
+    card: Annotated[
+        Path, typer.Option(help="Licence, name and citation of the card (required values).")
+    ] = Path("annotation/dataset_card.yaml"),
+    hub_root: Annotated[Path, typer.Option(help="Where repository folders are built.")] = Path(
+        "datasets/hub"
+    ),
+    repo: Annotated[
+        str, typer.Option(envvar="HF_DATASET_REPO", help="Hub dataset repo id (user/name).")
+    ] = "",
+    public: PublicOpt = False,
+) -> None:
+    """Build datasets/hub/<repo>/ (parquet per split + a card generated from the data); with
+    HF_TOKEN and HF_DATASET_REPO set, upload that same folder."""
+    import os
+
+    from khabar.corpus import read_articles
+    from khabar.publish import PublishError
+    from khabar.publish import publish_dataset as run_publish
+
+    arts = read_articles(articles) if articles.is_file() else []
+    token = os.environ.get("HF_TOKEN", "")
+    try:
+        folder, url = run_publish(dataset, arts, export_file, card, hub_root, repo, token,
+                                  private=not public)  # fmt: skip
+    except PublishError as exc:
+        _fail(str(exc))
+    _published(folder, url, public, {"HF_TOKEN": token, "HF_DATASET_REPO": repo})
+
+
+@publish_app.command("model")
+def publish_model(
+    run_dir: RunOpt = Path("models/default"),
+    card: Annotated[Path, typer.Option(help="Licence and name settings (as for the dataset).")] = (
+        Path("annotation/dataset_card.yaml")
+    ),
+    dataset_repo: Annotated[
+        str, typer.Option(envvar="HF_DATASET_REPO", help="Hub id of the training dataset.")
+    ] = "",
+    repo: Annotated[
+        str, typer.Option(envvar="HF_MODEL_REPO", help="Hub model repo id (user/name).")
+    ] = "",
+    public: PublicOpt = False,
+) -> None:
+    """Build models/<run>/hub/ (models, run.json, a card with the report's figures); with
+    HF_TOKEN and HF_MODEL_REPO set, upload that same folder."""
+    import os
+
+    from khabar.modeling import RunError
+    from khabar.publish import PublishError
+    from khabar.publish import publish_model as run_publish
+
+    token = os.environ.get("HF_TOKEN", "")
+    try:
+        folder, url = run_publish(run_dir, card, dataset_repo, repo, token, private=not public)
+    except (PublishError, RunError) as exc:
+        _fail(str(exc))
+    _published(folder, url, public, {"HF_TOKEN": token, "HF_MODEL_REPO": repo})
 
 
 def main() -> None:

@@ -1,0 +1,404 @@
+"""Build the exact folder the Hugging Face Hub receives for the dataset (parquet per split plus a
+README.md card generated from the data) and upload that same folder.
+
+Every number in the card is computed from the DatasetDict; what data cannot say (licence, name,
+citation, annotators) comes from annotation/dataset_card.yaml, and an empty required value stops
+the build.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import yaml
+
+from khabar.corpus import Article
+from khabar.dataset import SPLITS
+
+REQUIRED_SETTINGS = ("repo_name", "pretty_name", "license")
+REQUIRED_METADATA = ("language", "license", "task_categories", "task_ids", "annotations_creators",
+                     "language_creators", "size_categories", "configs", "pretty_name")  # fmt: skip
+DATA_DIR = "data"
+
+
+class PublishError(Exception):
+    """The dataset or its card is not fit to publish, with the reasons."""
+
+
+def load_card_settings(path: Path) -> dict:
+    """annotation/dataset_card.yaml, refusing empty required values (the licence above all)."""
+    if not Path(path).is_file():
+        raise PublishError(f"{path} not found: it names the licence and the repository")
+    settings = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    missing = [k for k in REQUIRED_SETTINGS if not str(settings.get(k) or "").strip()]
+    if settings.get("license") == "other":
+        missing += [k for k in ("license_name", "license_note") if not settings.get(k)]
+    if missing:
+        raise PublishError(f"{path}: set {', '.join(missing)} (no licence, no publication: "
+                           "news text belongs to its publishers)")  # fmt: skip
+    return settings
+
+
+def check_publishable(dd, problems_file: Path | None) -> None:
+    """Refuse a dataset with an empty split or unresolved export problems."""
+    reasons = [f"split '{s}' is empty" for s in SPLITS if s not in dd or len(dd[s]) == 0]
+    if problems_file and Path(problems_file).is_file():
+        problems = [line for line in Path(problems_file).read_text("utf-8").splitlines() if line]
+        if problems:
+            reasons.append(f"{len(problems)} unresolved export problems in {problems_file}")
+    if reasons:
+        raise PublishError("not publishable: " + "; ".join(reasons))
+
+
+def _names(ds, column: str) -> list[str]:
+    """Label names of a span column (`entities`, `triggers`)."""
+    return ds.features[column].feature["label"].names
+
+
+def split_counts(dd) -> dict[str, dict]:
+    """Per split: sentences, articles, tokens, arguments and mentions per entity/event label."""
+    out = {}
+    for name in SPLITS:
+        ds = dd[name]
+        ent_names, trig_names = _names(ds, "entities"), _names(ds, "triggers")
+        ents = Counter(ent_names[e["label"]] for row in ds["entities"] for e in row)
+        trigs = Counter(trig_names[t["label"]] for row in ds["triggers"] for t in row)
+        out[name] = {
+            "sentences": len(ds),
+            "articles": len(set(ds["article_id"])),
+            "tokens": sum(len(t) for t in ds["tokens"]),
+            "arguments": sum(len(a) for a in ds["arguments"]),
+            "entities": {n: ents.get(n, 0) for n in ent_names},
+            "triggers": {n: trigs.get(n, 0) for n in trig_names},
+        }
+    return out
+
+
+def examples(dd) -> dict[str, str]:
+    """The first mention of every label in the data (train first), as its example."""
+    found: dict[str, str] = {}
+    for name in SPLITS:
+        ds = dd[name]
+        for column in ("entities", "triggers"):
+            names = _names(ds, column)
+            for row in ds[column]:
+                for span in row:
+                    found.setdefault(names[span["label"]], span["text"])
+    return found
+
+
+def size_category(n: int) -> str:
+    """The Hub's size bucket for n rows."""
+    for limit, label in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
+                         (1_000_000, "100K<n<1M")):  # fmt: skip
+        if n < limit:
+            return label
+    return "n>1M"
+
+
+def card_metadata(dd, settings: dict) -> dict:
+    """The card's YAML header (validates with huggingface_hub.DatasetCardData)."""
+    total = sum(len(dd[s]) for s in SPLITS)
+    meta = {
+        "language": ["hi"],
+        "license": settings["license"],
+        "pretty_name": settings["pretty_name"],
+        "annotations_creators": ["expert-generated"],
+        "language_creators": ["found"],
+        "multilinguality": ["monolingual"],
+        "size_categories": [size_category(total)],
+        "source_datasets": ["original"],
+        "task_categories": ["token-classification", "text-classification"],
+        "task_ids": ["named-entity-recognition", "multi-label-classification"],
+        "tags": ["hindi", "news", "event-extraction", "label-studio"],
+        "configs": [{"config_name": "default", "data_files": [
+            {"split": s, "path": f"{DATA_DIR}/{s}-*.parquet"} for s in SPLITS]}],
+        "dataset_info": {
+            "features": dd["train"].info._to_yaml_dict()["features"],
+            "splits": [{"name": s, "num_bytes": dd[s].data.nbytes, "num_examples": len(dd[s])}
+                       for s in SPLITS],
+        },
+    }  # fmt: skip
+    if settings["license"] == "other":
+        meta["license_name"] = settings["license_name"]
+    return meta
+
+
+def _table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(map(str, r)) + " |" for r in rows])
+
+
+def count_annotators(export: list[dict]) -> int:
+    """Distinct people whose (not cancelled) annotations the export holds."""
+    return len({a.get("completed_by") for t in export for a in t.get("annotations") or []
+                if not a.get("was_cancelled") and a.get("completed_by") is not None})  # fmt: skip
+
+
+def card_body(dd, settings: dict, articles: list[Article], build: dict, annotators: int) -> str:
+    """The card's Markdown: summary, sources, structure, splits, counts, annotation, uses."""
+    counts = split_counts(dd)
+    ex = examples(dd)
+    used = {a for s in SPLITS for a in dd[s]["article_id"]}
+    arts = [a for a in articles if a.id in used]
+    outlets = sorted({a.source or a.agency for a in arts if a.source or a.agency})
+    dates = sorted(a.date for a in arts if a.date)
+    total = {k: sum(c[k] for c in counts.values()) for k in ("sentences", "articles", "tokens")}
+    ent_names = list(counts["train"]["entities"])
+    trig_names = list(counts["train"]["triggers"])
+
+    def label_rows(kind: str, names: list[str]) -> list[list]:
+        return [[f"`{n}`", ex.get(n, "–"), *(counts[s][kind][n] for s in SPLITS),
+                 sum(counts[s][kind][n] for s in SPLITS)] for n in names]  # fmt: skip
+
+    head = ["label", "example", *SPLITS, "total"]
+    parts = [
+        f"# {settings['pretty_name']}", "",
+        "## Summary", "",
+        f"Hindi news sentences with named entities ({', '.join(ent_names)}), event triggers typed "
+        f"by {len(trig_names)} event types, and argument links from each trigger to the entities "
+        f"that fill its roles. {total['sentences']} sentences ({total['tokens']} tokens) from "
+        f"{total['articles']} articles, labelled by hand in Label Studio with the khabar toolkit.",
+        "",
+        "## Sources", "",
+        f"- outlets and agencies: {', '.join(outlets) or 'not recorded'}",
+        f"- article dates: {dates[0]} to {dates[-1]}" if dates else "- article dates: not recorded",
+        f"- {len(arts)} articles; text cleaned (Unicode NFC, boilerplate and repeated paragraphs "
+        "removed) and split into sentences; nothing else changed.", "",
+        "## Structure", "",
+        "One row per sentence. `tokens` are Hindi-aware tokens with offsets into `text`; "
+        "`ner_tags` are BIO tags over the entity types; `entities` and `triggers` are spans "
+        "`{id, start, end, text, label}` with character offsets into `text`; `event_types` is the "
+        "set of event types whose triggers occur in the sentence; `arguments` link a trigger id to "
+        "an entity id with a role; `annotation_source` says whose annotation the row comes from.",
+        "",
+        "### Entity types", "", _table(head, label_rows("entities", ent_names)), "",
+        "### Event types (triggers)", "", _table(head, label_rows("triggers", trig_names)), "",
+        "## Splits", "",
+        f"Split by article, never inside one, so no article's sentences are in two splits: "
+        f"fractions {build.get('fractions')} with seed {build.get('seed')}.", "",
+        _table(["split", "articles", "sentences", "tokens", "argument links"],
+               [[s, counts[s]["articles"], counts[s]["sentences"], counts[s]["tokens"],
+                 counts[s]["arguments"]] for s in SPLITS]), "",
+        "## Annotation process", "",
+        "- tool: Label Studio (community edition), spans and relations in the browser, "
+        "pre-annotated by rules and a gazetteer that annotators corrected",
+        "- guidelines: `annotation/guidelines.md` of the khabar repository (span rules, a "
+        "definition per label, argument rules, decision log)",
+        f"- annotators: {annotators} (distinct accounts in the Label Studio export). "
+        f"{settings.get('annotator_note', '')}".rstrip(),
+        "- agreement between annotators: not measured yet", "",
+        "## Intended uses", "",
+        "Training and evaluating Hindi named-entity recognition and event detection on news; "
+        "studying annotation of events and their arguments in Hindi.", "",
+        "## Out-of-scope uses", "",
+        "Republishing the news text; profiling the people named; drawing conclusions about events "
+        "from the labels (they describe what the text says, not what happened).", "",
+        "## Bias and limitations", "",
+        f"A small corpus ({total['articles']} articles) on Indian foreign policy, mostly "
+        "India–Russia relations, from a few outlets and dates: entity and event distributions are "
+        "far from general Hindi news, and scores on it have wide error bars.", "",
+        "## Personal information", "",
+        "The text names public figures (ministers, heads of state, officials) in their public "
+        "roles, as published by the outlets. No private individuals were sought out.", "",
+        "## Licence", "", f"`{settings['license']}`"
+        + (f" ({settings['license_name']})" if settings.get("license_name") else "") + ": "
+        + settings.get("license_note", "").strip(), "",
+        "## Citation", "", "```bibtex", settings.get("citation", "").strip(), "```", "",
+    ]  # fmt: skip
+    return "\n".join(parts)
+
+
+def dataset_card(dd, settings: dict, articles: list[Article], build: dict, annotators: int):
+    """The card as huggingface_hub.DatasetCard, its metadata checked."""
+    from huggingface_hub import DatasetCard, DatasetCardData
+
+    meta = card_metadata(dd, settings)
+    missing = [k for k in REQUIRED_METADATA if not meta.get(k)]
+    if missing:
+        raise PublishError(f"card metadata lacks {', '.join(missing)}")
+    data = DatasetCardData(**meta)  # raises on malformed metadata
+    header = yaml.safe_dump(data.to_dict(), allow_unicode=True, sort_keys=False)
+    return DatasetCard(
+        f"---\n{header}---\n\n{card_body(dd, settings, articles, build, annotators)}"
+    )
+
+
+def build_folder(dd, card, out_dir: Path) -> Path:
+    """Write the repository folder: data/<split>-00000-of-00001.parquet and README.md.
+
+    Built next to its place and swapped in, so an interrupted build never leaves half a folder.
+    """
+    out_dir = Path(out_dir)
+    tmp = out_dir.with_name(out_dir.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    (tmp / DATA_DIR).mkdir(parents=True)
+    for s in SPLITS:
+        dd[s].to_parquet(str(tmp / DATA_DIR / f"{s}-00000-of-00001.parquet"))
+    card.save(str(tmp / "README.md"))
+    shutil.rmtree(out_dir, ignore_errors=True)
+    tmp.replace(out_dir)
+    return out_dir
+
+
+def upload(folder: Path, repo_id: str, token: str, private: bool = True, repo_type="dataset",
+           api=None) -> str:  # fmt: skip
+    """Create the repository (private unless asked) and upload the built folder as it is."""
+    from huggingface_hub import HfApi
+
+    api = api or HfApi(token=token)
+    api.create_repo(repo_id, repo_type=repo_type, private=private, exist_ok=True)
+    api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type=repo_type,
+                      commit_message="Publish with khabar")  # fmt: skip
+    return f"https://huggingface.co/{'datasets/' if repo_type == 'dataset' else ''}{repo_id}"
+
+
+def read_build_info(dataset_dir: Path) -> dict:
+    """khabar_build.json of an exported dataset (split fractions and seed)."""
+    path = Path(dataset_dir) / "khabar_build.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def publish_dataset(dataset_dir: Path, articles: list[Article], export_file: Path,
+                    settings_file: Path, hub_root: Path, repo_id: str = "", token: str = "",
+                    private: bool = True) -> tuple[Path, str | None]:  # fmt: skip
+    """Build datasets/hub/<repo_name>/ and, with a repo id and a token, upload that folder.
+
+    Returns (folder, url or None when nothing was uploaded).
+    """
+    from datasets import load_from_disk
+
+    if not (Path(dataset_dir) / "dataset_dict.json").is_file():
+        raise PublishError(f"{dataset_dir} is not a khabar dataset: run `make all` first")
+    try:
+        dd = load_from_disk(str(dataset_dir))
+    except IndexError as exc:  # datasets cannot reload a split saved with no rows
+        raise PublishError(f"{dataset_dir} cannot be read; is a split empty? ({exc})") from exc
+    check_publishable(dd, Path(export_file).parent / "problems.jsonl")
+    settings = load_card_settings(settings_file)
+    export = json.loads(Path(export_file).read_text("utf-8")) if Path(export_file).is_file() else []
+    card = dataset_card(dd, settings, articles, read_build_info(dataset_dir),
+                        count_annotators(export))  # fmt: skip
+    folder = build_folder(dd, card, Path(hub_root) / settings["repo_name"])
+    if not (repo_id and token):
+        return folder, None
+    return folder, upload(folder, repo_id, token, private)
+
+
+# ------------------------------------------------------------------ model
+
+
+def _eval_results(metrics: dict, run: str, dataset_id: str) -> list:
+    """model-index entries from metrics.json: test-split figures, as report.md shows them."""
+    from huggingface_hub import EvalResult
+
+    split = "test" if "test" in metrics["splits"] else next(iter(metrics["splits"]))
+    m = metrics["splits"][split]["transformer"]
+    out = []
+    for task_type, task_name, scores, what in (
+        ("token-classification", "Named entity recognition", m["entities"]["overall"],
+         "strict entity-level micro"),
+        ("text-classification", "Event types per sentence", m["events"]["micro"], "micro"),
+    ):  # fmt: skip
+        for key in ("precision", "recall", "f1"):
+            out.append(EvalResult(
+                task_type=task_type, task_name=task_name, dataset_type=dataset_id,
+                dataset_name=dataset_id, dataset_split=split, metric_type=key,
+                metric_value=round(scores[key], 3), metric_name=f"{what} {key}",
+            ))  # fmt: skip
+    return out
+
+
+def model_card(run_dir: Path, settings: dict, dataset_id: str, repo: str = "<user>/<model>"):
+    """The model card of a run: model-index and tables from metrics.json, the same figures and
+    tables as the run's report.md."""
+    from huggingface_hub import ModelCard, ModelCardData
+
+    from khabar.report import entity_table, event_table
+
+    run_dir = Path(run_dir)
+    info = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
+    split = "test" if "test" in metrics["splits"] else next(iter(metrics["splits"]))
+    m = metrics["splits"][split]
+    base = info.get("base_model", "")
+    hub_base = base if not info.get("self_built_base") and not Path(base).exists() else None
+    data = ModelCardData(
+        language=["hi"], license=settings["license"], license_name=settings.get("license_name"),
+        library_name="transformers", pipeline_tag="token-classification",
+        tags=["hindi", "news", "ner", "event-detection", "khabar"], datasets=[dataset_id],
+        base_model=hub_base, model_name=run_dir.name,
+        eval_results=_eval_results(metrics, run_dir.name, dataset_id),
+    )  # fmt: skip
+    body = [
+        f"# {run_dir.name}: Hindi news NER and event types", "",
+        "A token classifier for the entity types "
+        f"{', '.join(sorted({t[2:] for t in info['ner_labels'] if t != 'O'}))} (this folder) and "
+        "a multi-label sentence classifier for event types (`events/`), trained with the khabar "
+        f"toolkit on [{dataset_id}](https://huggingface.co/datasets/{dataset_id}).", "",
+        "```python",
+        "from transformers import (AutoModelForSequenceClassification,",
+        "                          AutoModelForTokenClassification)",
+        f'ner = AutoModelForTokenClassification.from_pretrained("{repo}")',
+        "events = AutoModelForSequenceClassification.from_pretrained(",
+        f'    "{repo}", subfolder="events")',
+        "```", "",
+        "Label each word by its first sub-token; an event type is predicted when its sigmoid "
+        f"probability is at least {metrics['event_threshold']:.2f} (tuned on validation).", "",
+        "## Training", "",
+        f"- base model: `{base}`" + (" (built by khabar: a cased WordPiece tokenizer trained on "
+        "the training text and a small BERT with random initial weights)"
+        if info.get("self_built_base") else ""),
+        f"- data: {info['sentences']} sentences per split; extra NER sentences "
+        f"{info.get('extra_train_sentences', 0)}",
+        f"- seed {info['seed']}, learning rate {info['learning_rate']}, NER epochs "
+        f"{info['args']['epochs']} (best {info['ner_fit']['best_epoch']}), event epochs "
+        f"{info['args']['event_epochs']} (best {info['events_fit']['best_epoch']}), max length "
+        f"{info['max_length']} sub-tokens", "",
+        f"## Evaluation ({split} split: {m['sentences']} sentences, {m['mentions']} mentions, "
+        f"{m['event_labels']} event labels)", "",
+        "Entities, strict (same boundaries and type), beside the CRF baseline:", "",
+        entity_table(m), "",
+        "Event types per sentence, beside the TF-IDF + logistic-regression baseline:", "",
+        event_table(m), "",
+        "## Intended use and limitations", "",
+        "Pre-annotating Hindi news for human annotators and research on Hindi entity and event "
+        "detection. Trained on a small corpus about Indian foreign policy: expect much lower "
+        "scores on other topics, and check every prediction before using it.", "",
+        "## Licence", "", f"`{settings['license']}`: {settings.get('license_note', '').strip()}",
+        "",
+    ]  # fmt: skip
+    header = yaml.safe_dump(data.to_dict(), allow_unicode=True, sort_keys=False)
+    return ModelCard(f"---\n{header}---\n\n" + "\n".join(body))
+
+
+def publish_model(run_dir: Path, settings_file: Path, dataset_id: str, repo_id: str = "",
+                  token: str = "", private: bool = True) -> tuple[Path, str | None]:  # fmt: skip
+    """Build models/<run>/hub/ (the NER model at the root, the event model in events/, run.json,
+    README.md) and, with a repo id and a token, upload that folder."""
+    from khabar.modeling import EVENTS_DIR, NER_DIR, RUN_FILE, check_model_dir
+
+    run_dir = Path(run_dir)
+    for f in (RUN_FILE, "metrics.json"):
+        if not (run_dir / f).is_file():
+            raise PublishError(f"{run_dir / f} not found: train and evaluate the run first")
+    for sub in (NER_DIR, EVENTS_DIR):
+        check_model_dir(run_dir / sub)
+    settings = load_card_settings(settings_file)
+    card = model_card(run_dir, settings, dataset_id or settings["repo_name"],
+                      repo_id or "<user>/<model>")  # fmt: skip
+    out = run_dir / "hub"
+    tmp = run_dir / "hub.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(run_dir / NER_DIR, tmp)
+    shutil.copytree(run_dir / EVENTS_DIR, tmp / EVENTS_DIR)
+    shutil.copy(run_dir / RUN_FILE, tmp / RUN_FILE)
+    card.save(str(tmp / "README.md"))
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.replace(out)
+    if not (repo_id and token):
+        return out, None
+    return out, upload(out, repo_id, token, private, repo_type="model")
