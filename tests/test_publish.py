@@ -92,7 +92,13 @@ def test_card_is_valid_and_every_number_comes_from_the_data(built, seed_articles
         assert rows[split][:3] == [str(len(set(ds["article_id"]))), str(len(ds)),
                                    str(sum(len(t) for t in ds["tokens"]))]  # fmt: skip
     total = sum(len(ds) for ds in dd.values())
-    assert f"{total} sentences" in text and "annotators: 1 " in text
+    tokens = sum(len(t) for ds in dd.values() for t in ds["tokens"])
+    articles = len({a for ds in dd.values() for a in ds["article_id"]})
+    n_events = len(dd["train"].features["event_types"].feature.names)
+    summary = f"{total} sentences ({tokens} tokens) from {articles} articles"
+    assert summary in text and f"typed by {n_events} event types" in text
+    assert "annotators: 1 " in text  # one distinct completed_by in the export
+    assert "fractions [0.6, 0.2, 0.2] with seed 13" in text
     dates = sorted(a.date for a in seed_articles if a.date)
     assert f"{dates[0]} to {dates[-1]}" in text
     assert "जयशंकर" in text  # a Hindi example per label
