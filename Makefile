@@ -49,6 +49,10 @@ TRAIN_FLAGS ?=
 EXTRA_TEXT ?=
 SRC = src/khabar/$(1).py
 
+# Server stages start Label Studio inside their recipe, only when they actually run: as an
+# order-only prerequisite (a phony target) it would start for every stage downstream of them.
+LS_UP := scripts/labelstudio.sh start
+
 # Quietens pip's notes about this machine's local package mirrors, keeps real errors.
 PIP_FILTER := { grep -v '^WARNING: Location' || true; }
 
@@ -101,14 +105,16 @@ label-studio-stop: ## Stop the local Label Studio server started by `make label-
 .PHONY: push
 push: $(PUSHED) ## Create/update the Label Studio project and import tasks (idempotent)
 
-$(PUSHED): $(TASKS) $(LS_CONFIG) | label-studio
+$(PUSHED): $(TASKS) $(LS_CONFIG) | $(STAMP)
+	@$(LS_UP)
 	$(KHABAR) push --tasks $(TASKS) --schema $(SCHEMA)
 	@touch $@
 
 .PHONY: annotations
 annotations: $(ANNOTATED) ## Load gold annotations (or marked stand-ins) into Label Studio
 
-$(ANNOTATED): $(PUSHED) $(GOLD) | label-studio
+$(ANNOTATED): $(PUSHED) $(GOLD) | $(STAMP)
+	@$(LS_UP)
 	$(if $(GOLD),$(KHABAR) validate-gold --gold annotation/gold --articles $(CLEANED) --schema $(SCHEMA))
 	$(KHABAR) load-annotations --gold annotation/gold --tasks $(TASKS)
 	@touch $@
@@ -125,7 +131,8 @@ reanchor-gold: $(CLEANED) ## Move the gold onto re-cleaned text by content and c
 gold-counts: $(STAMP) ## Regenerate the counts appendix of annotation/guidelines.md from the gold
 	$(KHABAR) gold-counts --gold annotation/gold --schema $(SCHEMA) --write annotation/guidelines.md
 
-$(EXPORT): $(ANNOTATED) | label-studio
+$(EXPORT): $(ANNOTATED) | $(STAMP)
+	@$(LS_UP)
 	$(KHABAR) export --out $@ --dataset datasets/dataset --conll datasets/conll --schema $(SCHEMA)
 
 $(DATASET): $(EXPORT) $(SCHEMA) $(call SRC,dataset) $(call SRC,spans) | $(STAMP)
@@ -158,7 +165,8 @@ $(REPORT): $(MODEL) $(DATASET) $(call SRC,report) $(call SRC,evaluation)
 $(PREDICTIONS): $(MODEL) $(CLEANED) $(call SRC,prediction) $(call SRC,modeling)
 	$(KHABAR) predict --run $(RUN_DIR) --articles $(CLEANED) --out $@
 
-$(PREDICTED): $(PREDICTIONS) $(PUSHED) | label-studio
+$(PREDICTED): $(PREDICTIONS) $(PUSHED) | $(STAMP)
+	@$(LS_UP)
 	$(KHABAR) push-predictions --predictions $(PREDICTIONS)
 	@touch $@
 
@@ -171,6 +179,7 @@ pretrain: $(CLEANED) ## Masked-LM pretraining of the small BERT on the corpus (+
 
 .PHONY: all
 all: $(REPORT) $(PREDICTED) ## Whole pipeline on the sample corpus: setup -> dataset -> train -> evaluate -> predict
+	@$(LS_UP)
 	@echo "Done. Label Studio: http://127.0.0.1:$(LABEL_STUDIO_PORT)  dataset: datasets/dataset  report: $(REPORT)"
 
 # ------------------------------------------------------------------ quality
