@@ -48,10 +48,9 @@ def _client():
 
 
 def _write_json(path: Path, payload) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
-    tmp.replace(path)
+    from khabar.corpus import write_atomic
+
+    write_atomic(path, [json.dumps(payload, ensure_ascii=False, indent=1)])
 
 
 @app.command()

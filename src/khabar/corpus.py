@@ -505,14 +505,20 @@ def ingest(paths: Iterable[Path]) -> IngestResult:
     return IngestResult(articles, errors, duplicates)
 
 
-def write_articles(articles: Iterable[Article], out: Path) -> None:
-    """Write articles as JSONL, atomically (a crash never leaves half a file)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(out.suffix + ".tmp")
+def write_atomic(path: Path, chunks: Iterable[str]) -> None:
+    """Write text chunks to `path` through a temporary file, so a crash never leaves half a file
+    (every khabar output file is written this way)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
     with tmp.open("w", encoding="utf-8") as fh:
-        for art in articles:
-            fh.write(art.to_json() + "\n")
-    tmp.replace(out)
+        fh.writelines(chunks)
+    tmp.replace(path)
+
+
+def write_articles(articles: Iterable[Article], out: Path) -> None:
+    """Write articles as JSONL, atomically."""
+    write_atomic(out, (art.to_json() + "\n" for art in articles))
 
 
 def read_articles(path: Path) -> list[Article]:

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from khabar.corpus import Article
+from khabar.corpus import Article, write_atomic
 from khabar.dataset import BuildReport, validate_regions
 from khabar.lsformat import (
     Region,
@@ -118,10 +118,7 @@ def write_gold(item: dict, path: Path) -> None:
                     + lines + "\n  ]}")  # fmt: skip
     extra = "".join(f',\n "{k}": {json.dumps(v, ensure_ascii=False)}' for k, v in rest.items())
     body = '{\n "data": ' + data + ',\n "annotations": [\n' + ",\n".join(anns) + "\n ]" + extra
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(body + "\n}\n", encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(path, [body, "\n}\n"])
 
 
 # ---------------------------------------------------------------- validation

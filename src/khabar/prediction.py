@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from khabar.corpus import Article
+from khabar.corpus import Article, write_atomic
 from khabar.lsformat import Region, content_hash, prediction, region_id
 from khabar.modeling import Run, event_probs, tag_words
 from khabar.schema import ENTITY_CONTROL
@@ -67,15 +67,9 @@ def predict_articles(run: Run, articles: list[Article], batch_size: int = 32) ->
 
 def write_records(records: Iterable[dict], path: Path) -> int:
     """Write records as JSONL (atomically); return how many."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    n = 0
-    with tmp.open("w", encoding="utf-8") as fh:
-        for r in records:
-            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
-            n += 1
-    tmp.replace(path)
-    return n
+    lines = [json.dumps(r, ensure_ascii=False) + "\n" for r in records]
+    write_atomic(path, lines)
+    return len(lines)
 
 
 def read_records(path: Path) -> list[dict]:

@@ -227,21 +227,28 @@ def dataset_card(dd, settings: dict, articles: list[Article], build: dict, annot
     )
 
 
-def build_folder(dd, card, out_dir: Path) -> Path:
-    """Write the repository folder: data/<split>-00000-of-00001.parquet and README.md.
-
-    Built next to its place and swapped in, so an interrupted build never leaves half a folder.
-    """
+def _build_folder(out_dir: Path, fill) -> Path:
+    """Run `fill(tmp)` on a fresh folder beside `out_dir`, then swap it in: an interrupted build
+    never leaves half a repository folder."""
     out_dir = Path(out_dir)
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    (tmp / DATA_DIR).mkdir(parents=True)
-    for s in SPLITS:
-        dd[s].to_parquet(str(tmp / DATA_DIR / f"{s}-00000-of-00001.parquet"))
-    card.save(str(tmp / "README.md"))
+    fill(tmp)
     shutil.rmtree(out_dir, ignore_errors=True)
     tmp.replace(out_dir)
     return out_dir
+
+
+def build_folder(dd, card, out_dir: Path) -> Path:
+    """Write the repository folder: data/<split>-00000-of-00001.parquet and README.md."""
+
+    def fill(tmp: Path) -> None:
+        (tmp / DATA_DIR).mkdir(parents=True)
+        for s in SPLITS:
+            dd[s].to_parquet(str(tmp / DATA_DIR / f"{s}-00000-of-00001.parquet"))
+        card.save(str(tmp / "README.md"))
+
+    return _build_folder(out_dir, fill)
 
 
 def upload(folder: Path, repo_id: str, token: str, private: bool = True, repo_type="dataset",
@@ -390,15 +397,14 @@ def publish_model(run_dir: Path, settings_file: Path, dataset_id: str, repo_id: 
     settings = load_card_settings(settings_file)
     card = model_card(run_dir, settings, dataset_id or settings["repo_name"],
                       repo_id or "<user>/<model>")  # fmt: skip
-    out = run_dir / "hub"
-    tmp = run_dir / "hub.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    shutil.copytree(run_dir / NER_DIR, tmp)
-    shutil.copytree(run_dir / EVENTS_DIR, tmp / EVENTS_DIR)
-    shutil.copy(run_dir / RUN_FILE, tmp / RUN_FILE)
-    card.save(str(tmp / "README.md"))
-    shutil.rmtree(out, ignore_errors=True)
-    tmp.replace(out)
+
+    def fill(tmp: Path) -> None:
+        shutil.copytree(run_dir / NER_DIR, tmp)
+        shutil.copytree(run_dir / EVENTS_DIR, tmp / EVENTS_DIR)
+        shutil.copy(run_dir / RUN_FILE, tmp / RUN_FILE)
+        card.save(str(tmp / "README.md"))
+
+    out = _build_folder(run_dir / "hub", fill)
     if not (repo_id and token):
         return out, None
     return out, upload(out, repo_id, token, private, repo_type="model")

@@ -46,11 +46,11 @@ def split_metrics(p: SplitPredictions, event_labels: list[str]) -> dict:
     g = p.gold
     out = {
         "sentences": len(g.words),
-        "mentions": sum(len(bio_entities(t)) for t in g.tags),
         "event_labels": sum(len(e) for e in g.events),
         "transformer": {"entities": entity_scores(g.tags, p.tags),
                         "events": event_scores(g.events, p.events, event_labels)},
     }  # fmt: skip
+    out["mentions"] = out["transformer"]["entities"]["overall"]["support"]  # gold, counted once
     if p.crf_tags is not None:
         out["crf"] = {"entities": entity_scores(g.tags, p.crf_tags)}
     if p.tfidf_events is not None:
@@ -248,6 +248,7 @@ def write_confusions(run: Run, p: SplitPredictions) -> list[Path]:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import numpy as np
     from sklearn.metrics import confusion_matrix, multilabel_confusion_matrix
 
     gold = word_types(p.gold.tags)
@@ -260,7 +261,7 @@ def write_confusions(run: Run, p: SplitPredictions) -> list[Path]:
         ax.set(title=f"{name}: words by entity type", xlabel="predicted", ylabel="gold",
                xticks=range(len(types)), yticks=range(len(types)), xticklabels=types,
                yticklabels=types)  # fmt: skip
-        for (i, j), v in __import__("numpy").ndenumerate(cm):
+        for (i, j), v in np.ndenumerate(cm):
             ax.text(j, i, str(v), ha="center", va="center",
                     color="white" if v > cm.max() / 2 else "black", fontsize=8)  # fmt: skip
     fig.tight_layout()

@@ -212,18 +212,19 @@ def train_events(base: str, train: Split, val: Split, labels: list[str], lr: flo
                             label2id={t: i for i, t in enumerate(labels)})  # fmt: skip
     feats = event_features(tok, train.words, train.events, labels, args.max_length)
 
+    thresholds: list[float] = []  # tuned after each epoch; the kept epoch's one is the answer
+
     def score(m) -> float:
         if not val.words:
             return 0.0
         probs = event_probs(m, tok, val.words, args.max_length, 64)
-        t = tune_threshold(probs, val.events, labels)
-        pred = [[lab for lab in labels if p[lab] >= t] for p in probs]
+        thresholds.append(tune_threshold(probs, val.events, labels))
+        pred = [[lab for lab in labels if p[lab] >= thresholds[-1]] for p in probs]
         return event_scores(val.events, pred, labels)["micro"]["f1"]
 
     log = fit(model, feats, DataCollatorWithPadding(tok), args.event_epochs, lr, args, score,
               "events")  # fmt: skip
-    threshold = tune_threshold(event_probs(model, tok, val.words, args.max_length, 64),
-                               val.events, labels)  # fmt: skip
+    threshold = thresholds[log["best_epoch"] - 1] if thresholds else 0.5
     return model, tok, log, threshold
 
 
