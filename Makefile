@@ -42,6 +42,10 @@ MODEL := $(RUN_DIR)/run.json
 REPORT := $(RUN_DIR)/report.md
 PREDICTIONS := datasets/predictions/$(RUN).jsonl
 PREDICTED := $(LS_DATA_DIR)/khabar-predicted-$(RUN).stamp
+AGREEMENT := datasets/agreement/agreement.json
+# Several annotators: `make annotators NAMES="asha ravi"`, then `make push OVERLAP=2`.
+NAMES ?=
+OVERLAP ?=
 # Empty: khabar builds its own small BERT. Else a Hub name (needs a network) or a local folder.
 BASE_MODEL ?=
 export BASE_MODEL
@@ -107,7 +111,7 @@ push: $(PUSHED) ## Create/update the Label Studio project and import tasks (idem
 
 $(PUSHED): $(TASKS) $(LS_CONFIG) | $(STAMP)
 	@$(LS_UP)
-	$(KHABAR) push --tasks $(TASKS) --schema $(SCHEMA)
+	$(KHABAR) push --tasks $(TASKS) --schema $(SCHEMA) $(if $(OVERLAP),--overlap $(OVERLAP))
 	@touch $@
 
 .PHONY: annotations
@@ -146,6 +150,30 @@ export: | label-studio ## Pull the current annotations from Label Studio and reb
 	@rm -f $(EXPORT)
 	@$(MAKE) $(DATASET)
 
+# ------------------------------------------------------------------ several annotators
+
+.PHONY: annotators
+annotators: $(STAMP) ## Create annotator accounts: make annotators NAMES="asha ravi" (passwords kept in .labelstudio/annotators.json)
+	@test -n "$(NAMES)" || { echo 'usage: make annotators NAMES="asha ravi" (then make push OVERLAP=2)'; exit 2; }
+	@$(LS_UP)
+	$(KHABAR) annotators add $(NAMES) --credentials $(LS_DATA_DIR)/annotators.json
+
+.PHONY: agreement
+agreement: $(AGREEMENT) ## Agreement between annotators (span F1, kappa, alpha) -> datasets/agreement/ (md, heatmap PNG, json)
+
+$(AGREEMENT): $(EXPORT) $(SCHEMA) $(call SRC,agreement) | $(STAMP)
+	$(KHABAR) agreement --export $(EXPORT) --out datasets/agreement --schema $(SCHEMA)
+
+.PHONY: adjudicate
+adjudicate: $(STAMP) ## Push a merged proposal (agreed + marked disputed regions) to tasks whose annotators disagree
+	@$(LS_UP)
+	$(KHABAR) adjudicate --schema $(SCHEMA)
+
+.PHONY: queue
+queue: $(STAMP) ## Serve the least confident unlabelled task first in Label Studio; say how many remain
+	@$(LS_UP)
+	$(KHABAR) queue
+
 # ------------------------------------------------------------------ model
 
 MODEL_SRC := $(foreach m,training modeling basemodel baselines evaluation spans,$(call SRC,$(m)))
@@ -178,7 +206,7 @@ pretrain: $(CLEANED) ## Masked-LM pretraining of the small BERT on the corpus (+
 	$(KHABAR) pretrain --articles $(CLEANED) $(foreach f,$(EXTRA_TEXT),--extra-text $(f)) --out models/base-mlm
 
 .PHONY: all
-all: $(REPORT) $(PREDICTED) ## Whole pipeline on the sample corpus: setup -> dataset -> train -> evaluate -> predict
+all: $(REPORT) $(PREDICTED) $(AGREEMENT) ## Whole pipeline on the sample corpus: setup -> dataset -> train -> evaluate -> predict
 	@$(LS_UP)
 	@echo "Done. Label Studio: http://127.0.0.1:$(LABEL_STUDIO_PORT)  dataset: datasets/dataset  report: $(REPORT)"
 
@@ -200,8 +228,8 @@ bench-labelstudio: $(STAMP) ## Import/export throughput: khabar vs raw SDK calls
 # ------------------------------------------------------------------ publish
 
 .PHONY: publish-dataset
-publish-dataset: $(DATASET) ## Build datasets/hub/<repo>/ (parquet + generated card); uploads with HF_TOKEN + HF_DATASET_REPO
-	$(KHABAR) publish dataset --dataset datasets/dataset --articles $(CLEANED) --export $(EXPORT)
+publish-dataset: $(DATASET) $(AGREEMENT) ## Build datasets/hub/<repo>/ (parquet + generated card); uploads with HF_TOKEN + HF_DATASET_REPO
+	$(KHABAR) publish dataset --dataset datasets/dataset --articles $(CLEANED) --export $(EXPORT) --agreement $(AGREEMENT)
 
 .PHONY: publish-model
 publish-model: $(REPORT) ## Build models/<RUN>/hub/ (models + card with the report's figures); uploads with HF_TOKEN + HF_MODEL_REPO
@@ -218,7 +246,7 @@ bench-ner: $(STAMP) ## Dev F1 + training time: default transformer vs CRF on HiN
 .PHONY: clean
 clean: ## Remove generated data (never datasets/raw), keep trained runs; stop nothing
 	rm -rf datasets/cleaned datasets/tasks datasets/export datasets/dataset datasets/conll
-	rm -rf datasets/predictions
+	rm -rf datasets/predictions datasets/agreement
 	rm -f $(PUSHED) $(ANNOTATED) $(LS_DATA_DIR)/khabar-predicted-*.stamp
 
 .PHONY: distclean

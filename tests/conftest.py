@@ -3,6 +3,7 @@ session starts itself on a free port with a temporary data directory (never mock
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -128,3 +129,31 @@ def tiny_run(tmp_path_factory, gold_dataset, tiny_base):
     run = train_run(dd, tmp / "tiny", args, "gold")
     write_metrics(run, score_run(run, dd)[0])
     return run
+
+
+def run_khabar(*args, env: dict) -> str:
+    """Run the khabar CLI in a subprocess (as a user would); its stdout, asserting success."""
+    proc = subprocess.run([sys.executable, "-m", "khabar.cli", *map(str, args)],
+                          capture_output=True, text=True, env=env, cwd=ROOT)  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout + proc.stderr
+
+
+@pytest.fixture
+def ls_env(label_studio) -> dict:
+    """Environment for CLI runs against the test server, with a project title of its own."""
+    url, token = label_studio
+    return dict(os.environ, LABEL_STUDIO_URL=url, LABEL_STUDIO_API_KEY=token,
+                KHABAR_PROJECT=f"cli-{uuid.uuid4().hex[:6]}")  # fmt: skip
+
+
+@pytest.fixture
+def seed_tasks(tmp_path, schema, seed_articles) -> Path:
+    """tasks.json of the seed articles with their rule pre-annotations."""
+    from khabar.prelabel import build_task, load_gazetteer
+
+    gaz = load_gazetteer(ROOT / "annotation" / "gazetteer.yaml")
+    path = tmp_path / "tasks.json"
+    tasks = [build_task(a, schema, gaz) for a in seed_articles]
+    path.write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")
+    return path

@@ -10,7 +10,6 @@ from datasets import load_from_disk
 from khabar.dataset import (
     build_dataset,
     build_rows,
-    choose_annotation,
     parse_tag_map,
     read_conll,
     split_articles,
@@ -138,17 +137,73 @@ def test_overlap_policy(schema):
     assert [p.reason for p in report.problems] == ["overlap", "overlap"]
 
 
-def test_choose_annotation_prefers_ground_truth_then_latest():
-    t = {
-        "annotations": [
-            {"id": 1, "updated_at": "2026-01-03", "ground_truth": False, "was_cancelled": False},
-            {"id": 2, "updated_at": "2026-01-01", "ground_truth": True, "was_cancelled": False},
-            {"id": 3, "updated_at": "2026-01-09", "ground_truth": False, "was_cancelled": True},
-        ]
+def _by(user, aid, result, **kw):
+    return {
+        "id": aid,
+        "completed_by": user,
+        "result": result,
+        "was_cancelled": False,
+        "ground_truth": False,
+        "lead_time": 5.0,
+        "updated_at": f"2026-01-0{aid % 10}",
+        **kw,
     }
-    assert choose_annotation(t)[0]["id"] == 2
-    t["annotations"][1]["ground_truth"] = False
-    assert choose_annotation(t) == (t["annotations"][0], "latest")
+
+
+def test_decision_rules_ground_truth_unanimous_majority_single(schema):
+    modi, mos = TEXT.index("मोदी"), TEXT.index("मॉस्को")
+    per, loc = span("m", modi, modi + 4, "PER"), span("l", mos, mos + 6, "LOC")
+    t = task(1, [])
+    t["annotations"] = [_by(1, 1, [per, loc]), _by(2, 2, [per]), _by(3, 3, [per, loc])]
+    rows, report = build_rows([t], schema, members={1: "asha", 2: "ravi", 3: "meena"})
+    assert report.decided_by == {"majority": 1}
+    assert [p.reason for p in report.problems] == ["disagreement"]
+    _, gone = build_rows([t], schema, members={1: "asha", 2: "ravi"})  # meena left the team
+    assert (gone.problems[0].reason, gone.problems[0].detail) == (
+        "annotator no longer a member",
+        "user-3's annotation is kept and counts",
+    )
+    assert gone.decided_by == {"majority": 1}
+    assert [e["label"] for e in rows["a1"][0]["entities"]] == ["PER", "LOC"]  # 3 and 2 of 3
+    assert rows["a1"][0]["decided_by"] == "majority"
+    t["annotations"][1] = _by(2, 2, [span("x", modi, modi + 4, "PER")])  # ravi drops LOC...
+    t["annotations"].append(_by(2, 4, [per, loc]))  # ...then agrees: his latest counts
+    rows, report = build_rows([t], schema)
+    assert report.decided_by == {"unanimous": 1}
+    assert [p.reason for p in report.problems].count("several annotations by one annotator") == 1
+    t["annotations"].append(_by(1, 5, [loc], ground_truth=True))  # a reviewer's verdict wins
+    cancelled = _by(9, 6, [per], ground_truth=True, was_cancelled=True)
+    t["annotations"].append(cancelled)
+    rows, report = build_rows([t], schema)
+    assert report.decided_by == {"ground_truth": 1}
+    assert [e["label"] for e in rows["a1"][0]["entities"]] == ["LOC"]
+    t["annotations"] = [_by(1, 1, [per])]
+    _, report = build_rows([t], schema, overlap=2)  # one annotator where two were asked for
+    assert report.decided_by == {"single": 1}
+    assert [p.reason for p in report.problems] == ["under-annotated"]
+    assert report.decisions == [
+        {
+            "task_id": 1,
+            "article_id": "a1",
+            "decided_by": "single",
+            "source": "annotator",
+            "annotations": [1],
+        }
+    ]
+
+
+def test_majority_reports_what_it_drops(schema):
+    modi, meet = TEXT.index("मोदी"), TEXT.index("मुलाकात")
+    per, trig = span("m", modi, modi + 4, "PER"), span("t", meet, meet + 7, "MEET", "trigger")
+    t = task(1, [])
+    t["annotations"] = [_by(1, 1, [per, trig, rel("t", "m", "participant")]), _by(2, 2, [per])]
+    rows, report = build_rows([t], schema)
+    assert report.decided_by == {"majority": 1}
+    row = rows["a1"][0]
+    assert [e["label"] for e in row["entities"]] == ["PER"] and not row["triggers"]
+    dropped = [p.detail for p in report.problems if p.reason == "dropped by majority vote"]
+    assert len(dropped) == 2 and "MEET" in dropped[0] and "1/2" in dropped[0]
+    assert "argument participant" in dropped[1]
 
 
 def test_disagreement_is_reported(schema):

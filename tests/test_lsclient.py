@@ -66,3 +66,42 @@ def test_export_uses_snapshot_path(client, project):
     assert b'"article_id": "x"' in payload.replace(b'":"', b'": "')
     # The snapshot is deleted after download: no exports pile up on the server.
     assert list(client.sdk.projects.exports.list(id=project)) == []
+
+
+def _login(url: str, email: str, password: str):
+    import requests
+
+    s = requests.Session()
+    s.get(f"{url}/user/login/", timeout=30)
+    s.post(f"{url}/user/login/", data={"email": email, "password": password,
+           "csrfmiddlewaretoken": s.cookies.get("csrftoken")},
+           headers={"Referer": f"{url}/user/login/"}, timeout=30)  # fmt: skip
+    return s.get(f"{url}/api/current-user/whoami", timeout=30)
+
+
+def test_annotator_accounts_can_log_in(label_studio, ls_env, tmp_path):
+    import json
+    import stat
+
+    from tests.conftest import run_khabar
+
+    import uuid
+
+    url, token = label_studio
+    creds = tmp_path / "annotators.json"
+    kavya, dev = f"kavya{uuid.uuid4().hex[:6]}", f"dev.{uuid.uuid4().hex[:6]}@khabar.test"
+    out = run_khabar("annotators", "add", kavya, dev, "--domain", "khabar.test",
+                     "--credentials", creds, env=ls_env)  # fmt: skip
+    saved = json.loads(creds.read_text())
+    kavya = f"{kavya}@khabar.test"
+    assert set(saved) == {kavya, dev}
+    assert stat.S_IMODE(creds.stat().st_mode) == 0o600
+    assert all(v["password"] not in out for v in saved.values())  # never printed
+    me = _login(url, kavya, saved[kavya]["password"])
+    assert me.status_code == 200 and me.json()["email"] == kavya
+    assert _login(url, kavya, "wrong-password").status_code == 401
+    again = run_khabar("annotators", "add", kavya, "--credentials", creds, env=ls_env)
+    assert "already there" in again and json.loads(creds.read_text()) == saved
+    assert kavya in run_khabar("annotators", "list", env=ls_env)
+    with pytest.raises(LabelStudioError, match="did not create the account"):
+        Client(url, token).add_annotator("short@khabar.test", "x")

@@ -4,28 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
 from datasets import load_from_disk
 from khabar.corpus import read_articles
 from khabar.lsclient import Client
+from tests.conftest import run_khabar
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def khabar(*args, env):
-    proc = subprocess.run(
-        [sys.executable, "-m", "khabar.cli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return proc.stdout
+khabar = run_khabar
 
 
 def test_seed_corpus_end_to_end(label_studio, tmp_path, schema, tiny_base):

@@ -184,3 +184,27 @@ def test_model_card_shows_the_report_figures_and_loads_back(tiny_run, gold_datas
     assert model.config.id2label == tiny_run.ner.config.id2label
     events = AutoModelForSequenceClassification.from_pretrained(str(folder), subfolder="events")
     assert events.config.problem_type == "multi_label_classification"
+
+
+def test_agreement_figures_and_decisions_go_into_the_card(gold_dataset, seed_articles,
+                                                           export_file, tmp_path):  # fmt: skip
+    ds_dir, _ = gold_dataset
+    card_of = lambda folder: (folder / "README.md").read_text("utf-8")  # noqa: E731
+    folder, _ = publish_dataset(ds_dir, seed_articles, export_file, SETTINGS, tmp_path / "h1",
+                                agreement_file=tmp_path / "none.json")  # fmt: skip
+    assert "not measured (`make agreement` measures it)" in card_of(folder)
+    assert "decided by (articles): ground_truth 5" in card_of(folder)
+    result = {"pairs": [{}], "tasks_compared": 4, "annotators": ["a", "b", "c"], "overall": {
+        "entity_strict": 0.5714, "entity_overlap": 0.7619, "trigger": 0.5, "argument": 0.6667,
+        "mean_kappa_entity": 0.6873, "alpha_entity": 0.7117, "mean_kappa_trigger": 0.6471,
+        "alpha_trigger": None}}  # fmt: skip
+    (tmp_path / "agreement.json").write_text(json.dumps(result), "utf-8")
+    folder, _ = publish_dataset(ds_dir, seed_articles, export_file, SETTINGS, tmp_path / "h2",
+                                agreement_file=tmp_path / "agreement.json")  # fmt: skip
+    card = card_of(folder)
+    assert (
+        "(4 tasks labelled by two or more of 3 annotators, all pairs pooled): entity span F1 "
+        "0.571 strict, 0.762 overlap; trigger F1 with event type 0.500; argument-link F1 "
+        "0.667; on tokens, Cohen's kappa 0.687 (mean of pairs) and Krippendorff's alpha "
+        "0.712 for entities, 0.647 and – for triggers"
+    ) in card

@@ -53,6 +53,26 @@ def _write_json(path: Path, payload) -> None:
     write_atomic(path, [json.dumps(payload, ensure_ascii=False, indent=1)])
 
 
+def _write_lines(path: Path, rows: list[dict]) -> None:
+    from khabar.corpus import write_atomic
+
+    write_atomic(path, [json.dumps(r, ensure_ascii=False) + "\n" for r in rows])
+
+
+# Written by `khabar export` beside the snapshot: who the user ids are, and the overlap.
+PROJECT_INFO = "project.json"
+
+
+def _project_info(path: Path) -> tuple[dict[int, str] | None, int | None]:
+    """(user id -> email, overlap) from project.json; (None, None) when there is none."""
+    if not path.is_file():
+        return None, None
+    info = json.loads(path.read_text(encoding="utf-8"))
+    members = info.get("members")
+    return ({int(k): v for k, v in members.items()} if members is not None else None,
+            info.get("overlap"))  # fmt: skip
+
+
 @app.command()
 def ingest(
     inputs: Annotated[list[Path], typer.Argument(help=".txt/.jsonl files or folders of them.")],
@@ -129,6 +149,10 @@ def push(
     ] = Path("datasets/tasks/tasks.json"),
     schema_path: Annotated[Path, typer.Option("--schema")] = Path("annotation/schema.yaml"),
     chunk_size: Annotated[int, typer.Option(help="Tasks per import request.")] = 500,
+    overlap: Annotated[
+        int | None,
+        typer.Option(min=1, help="How many annotators label each task (unset: leave as is)."),
+    ] = None,
 ) -> None:
     """Create or update the Label Studio project and import tasks (idempotent)."""
     from khabar.lsclient import LabelStudioError
@@ -144,11 +168,15 @@ def push(
         pid = client.ensure_project(settings.project, label_config(s), instructions_html(s))
         with tqdm(total=len(payload), desc="importing", unit="task") as bar:
             report = run_push(client, pid, payload, chunk_size, on_chunk=bar.update)
+        if overlap:
+            client.set_overlap(pid, overlap)
+        current = client.project_settings(pid)["overlap"]
     except LabelStudioError as exc:
         _fail(str(exc))
     for line in report.conflicts + report.stale:
         typer.echo(f"  note: {line}", err=True)
-    typer.echo(f"{report.summary()}; open {settings.url}/projects/{pid}")
+    typer.echo(f"{report.summary()}; {current} annotator(s) per task; "
+               f"open {settings.url}/projects/{pid}")  # fmt: skip
 
 
 @app.command("load-annotations")
@@ -219,25 +247,31 @@ def export(
         fractions = tuple(float(x) for x in split.split(","))
     except ValueError:
         _fail(f"--split must be three numbers like 0.6,0.2,0.2, not {split!r}")
+    info_file = out.parent / PROJECT_INFO
     if not from_file:
         client, settings = _client()
         try:
-            raw = client.export(client.find_project(settings.project))
+            pid = client.find_project(settings.project)
+            raw = client.export(pid)
+            info = {"project_id": pid, "overlap": client.project_settings(pid)["overlap"],
+                    "members": client.users()}  # fmt: skip
         except LabelStudioError as exc:
             _fail(str(exc))
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(raw)
+        _write_json(info_file, info)
     if not out.is_file():
         _fail(f"{out} not found: run `khabar export` without --from-file first")
     payload = json.loads(out.read_text(encoding="utf-8"))
+    members, overlap = _project_info(info_file)
     try:
-        dd, report = build_dataset(payload, s, dataset_dir, conll_dir, fractions, seed)
+        dd, report = build_dataset(payload, s, dataset_dir, conll_dir, fractions, seed,
+                                   members, overlap)  # fmt: skip
     except ValueError as exc:
         _fail(str(exc))
     problems_file = out.parent / "problems.jsonl"
-    with problems_file.open("w", encoding="utf-8") as fh:
-        for p in report.problems:
-            fh.write(json.dumps(asdict(p), ensure_ascii=False) + "\n")
+    _write_lines(problems_file, [asdict(p) for p in report.problems])
+    _write_lines(out.parent / "decisions.jsonl", report.decisions)
     typer.echo(report.summary())
     sizes = ", ".join(f"{k} {len(v)}" for k, v in dd.items())
     typer.echo(f"dataset -> {dataset_dir} ({sizes} sentences); CoNLL -> {conll_dir}; "
@@ -543,6 +577,152 @@ def push_predictions(
                f"(ascending) for least confident first: {settings.url}/projects/{pid}")  # fmt: skip
 
 
+ExportOpt = Annotated[Path, typer.Option("--export", help="Export snapshot from `khabar export`.")]
+InfoOpt = Annotated[
+    Path, typer.Option("--project-info", help="Members and overlap, written by `khabar export`.")
+]
+
+
+@app.command()
+def agreement(
+    export_file: ExportOpt = Path("datasets/export/export.json"),
+    project_info: InfoOpt = Path("datasets/export/project.json"),
+    out: Annotated[Path, typer.Option(help="Folder of agreement.md/.png/.json.")] = Path(
+        "datasets/agreement"
+    ),
+    schema_path: Annotated[Path, typer.Option("--schema")] = Path("annotation/schema.yaml"),
+) -> None:
+    """Agreement between annotators: span F1 (strict/overlap), trigger and argument F1, kappa
+    per pair and Krippendorff's alpha, as Markdown, a heatmap and JSON (for the dataset card)."""
+    from khabar.agreement import agreement as measure
+    from khabar.agreement import collect, write_report
+
+    s = _schema(schema_path)
+    if not export_file.is_file():
+        _fail(f"{export_file} not found: run `khabar export` (or `make export`) first")
+    members, overlap = _project_info(project_info)
+    result = measure(collect(json.loads(export_file.read_text("utf-8")), s, members, overlap))
+    paths = write_report(result, out)
+    for p in result["problems"]:
+        typer.echo(f"  reported: {p}", err=True)
+    o = result["overall"]
+    figures = ", ".join(f"{k} {'–' if o[k] is None else f'{o[k]:.3f}'}" for k in
+                        ("entity_strict", "entity_overlap", "trigger", "argument",
+                         "mean_kappa_entity", "alpha_entity"))  # fmt: skip
+    typer.echo(f"{result['tasks_compared']} tasks compared across "
+               f"{len(result['annotators'])} annotators: {figures}; "
+               f"{len(result['problems'])} reported -> {', '.join(map(str, paths))}")  # fmt: skip
+
+
+@app.command()
+def adjudicate(
+    schema_path: Annotated[Path, typer.Option("--schema")] = Path("annotation/schema.yaml"),
+) -> None:
+    """Push a merged proposal to every task whose annotators disagree, for a reviewer: agreed
+    regions as they are, disputed ones marked. Star the reviewed annotation as ground truth."""
+    from khabar.lsclient import LabelStudioError
+    from khabar.sync import adjudicate as run_adjudicate
+
+    s = _schema(schema_path)
+    client, settings = _client()
+    try:
+        pid = client.find_project(settings.project)
+        export = json.loads(client.export(pid))
+        report = run_adjudicate(client, pid, export, s, client.users())
+    except LabelStudioError as exc:
+        _fail(str(exc))
+    for p in report.problems + report.pushed.stale:
+        typer.echo(f"  reported: {p}", err=True)
+    typer.echo(f"{report.summary()}. Reviewers: open a disputed task, copy the "
+               f"khabar-adjudication prediction, resolve the DISPUTED regions, submit and mark "
+               f"it ground truth: {settings.url}/projects/{pid}")  # fmt: skip
+
+
+@app.command()
+def queue(
+    model_version: Annotated[
+        str | None,
+        typer.Option(
+            help="Prediction version whose uncertainty ranks tasks (default: newest "
+            "model run, else the rule pre-annotator)."
+        ),
+    ] = None,
+    show: Annotated[int, typer.Option(help="How many of the next tasks to list.")] = 5,
+) -> None:
+    """Order Label Studio's task list least confident first and say how many tasks remain."""
+    from khabar.lsclient import LabelStudioError
+    from khabar.sync import QUEUE_VIEW
+    from khabar.sync import queue as run_queue
+
+    client, settings = _client()
+    try:
+        pid = client.find_project(settings.project)
+        report = run_queue(client, pid, model_version)
+    except LabelStudioError as exc:
+        _fail(str(exc))
+    for tid, u in report.order[:show]:
+        typer.echo(f"  task {tid}: uncertainty {'–' if u is None else f'{u:.3f}'}")
+    where = f"tab {QUEUE_VIEW!r}, " if report.view_id else ""
+    typer.echo(f"{report.summary()}; {where}{settings.url}/projects/{pid}")
+
+
+annotators_app = typer.Typer(help="Annotator accounts in Label Studio.", no_args_is_help=True)
+app.add_typer(annotators_app, name="annotators")
+
+
+@annotators_app.command("add")
+def annotators_add(
+    names: Annotated[list[str], typer.Argument(help="Names (asha) or emails (asha@example.org).")],
+    domain: Annotated[str, typer.Option(help="Email domain for plain names.")] = "khabar.local",
+    password: Annotated[
+        str | None,
+        typer.Option(
+            envvar="KHABAR_ANNOTATOR_PASSWORD",
+            show_default=False,
+            help="One password for all (default: a new random one each).",
+        ),
+    ] = None,
+    credentials: Annotated[
+        Path, typer.Option(help="Where new passwords are kept (mode 600, never printed).")
+    ] = Path(".labelstudio/annotators.json"),
+) -> None:
+    """Create annotator accounts that can log in to Label Studio (existing ones are kept)."""
+    import os
+    import secrets
+
+    from khabar.lsclient import LabelStudioError
+
+    client, settings = _client()
+    saved = json.loads(credentials.read_text("utf-8")) if credentials.is_file() else {}
+    for name in names:
+        email = name if "@" in name else f"{name}@{domain}"
+        secret = password or secrets.token_urlsafe(12)
+        try:
+            uid, created = client.add_annotator(email, secret, name.split("@")[0])
+        except LabelStudioError as exc:
+            _fail(str(exc))
+        if created:
+            saved[email] = {"user_id": uid, "password": secret}
+        typer.echo(f"{email}: user {uid}, {'created' if created else 'already there'}")
+    _write_json(credentials, saved)
+    os.chmod(credentials, 0o600)
+    typer.echo(f"passwords of new accounts are in {credentials}; log in at {settings.url}")
+
+
+@annotators_app.command("list")
+def annotators_list() -> None:
+    """Members of the Label Studio organisation (id and email)."""
+    from khabar.lsclient import LabelStudioError
+
+    client, _ = _client()
+    try:
+        users = client.users()
+    except LabelStudioError as exc:
+        _fail(str(exc))
+    for uid, email in sorted(users.items()):
+        typer.echo(f"{uid}\t{email}")
+
+
 @app.command()
 def pretrain(
     articles: Annotated[Path, typer.Option(help="Cleaned corpus (JSONL).")] = Path(
@@ -614,6 +794,9 @@ def publish_dataset(
     hub_root: Annotated[Path, typer.Option(help="Where repository folders are built.")] = Path(
         "datasets/hub"
     ),
+    agreement_file: Annotated[
+        Path, typer.Option("--agreement", help="agreement.json of `khabar agreement` (if any).")
+    ] = Path("datasets/agreement/agreement.json"),
     repo: Annotated[
         str, typer.Option(envvar="HF_DATASET_REPO", help="Hub dataset repo id (user/name).")
     ] = "",
@@ -631,7 +814,7 @@ def publish_dataset(
     token = os.environ.get("HF_TOKEN", "")
     try:
         folder, url = run_publish(dataset, arts, export_file, card, hub_root, repo, token,
-                                  private=not public)  # fmt: skip
+                                  private=not public, agreement_file=agreement_file)  # fmt: skip
     except PublishError as exc:
         _fail(str(exc))
     _published(folder, url, public, {"HF_TOKEN": token, "HF_DATASET_REPO": repo})

@@ -42,6 +42,7 @@ class BuildReport:
     repaired_offsets: int = 0
     disagreements: int = 0
     decided_by: Counter = field(default_factory=Counter)
+    decisions: list[dict] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
     def add(self, task_id, reason, detail="", annotation_id=None) -> None:
@@ -66,30 +67,66 @@ class BuildReport:
 # ---------------------------------------------------------------- choosing an annotation
 
 
-def choose_annotation(task: dict) -> tuple[dict | None, str]:
-    """Pick the annotation that stands for the task: ground truth first, else the latest.
-
-    Cancelled annotations never count. Returns (annotation, rule that decided).
-    """
+def _ordered(task: dict) -> list[dict]:
     live = [a for a in task.get("annotations") or [] if not a.get("was_cancelled")]
-    if not live:
-        return None, "none"
-    latest = sorted(live, key=lambda a: (a.get("updated_at") or "", a.get("id") or 0))
-    gt = [a for a in latest if a.get("ground_truth")]
+    return sorted(live, key=lambda a: (a.get("updated_at") or "", a.get("id") or 0))
+
+
+def decide(task: dict, schema: Schema, report: BuildReport, members: dict[int, str] | None = None,
+           overlap: int | None = None):  # fmt: skip
+    """What stands for a task: (regions, relations, source, rule), or None with no annotation.
+
+    Rules, in order: a ground-truth annotation (a reviewer's verdict or loaded gold; the latest
+    wins); several annotators who all agree ('unanimous'); several who disagree ('majority':
+    what more than half chose, the rest reported); one annotator ('single'); else the latest
+    annotation ('latest', e.g. a stand-in). Every annotation used is validated on its own.
+    """
+    from khabar.adjudication import majority, tally
+    from khabar.agreement import by_annotator, code
+
+    tid, ordered = task.get("id"), _ordered(task)
+    if not ordered:
+        return None
+    gt = [a for a in ordered if a.get("ground_truth")]
     if gt:
-        return gt[-1], "ground_truth"
-    return latest[-1], "latest"
+        return (*validate_regions(task, gt[-1], schema, report), annotation_source(task, gt[-1]),
+                "ground_truth")  # fmt: skip
+    works, left, notes = by_annotator(task, members)
+    for n in notes:
+        report.add(tid, "several annotations by one annotator", n)
+    for name in sorted(left):
+        report.add(tid, "annotator no longer a member", f"{name}'s annotation is kept and counts")
+    if overlap and 0 < len(works) < overlap:
+        report.add(
+            tid,
+            "under-annotated",
+            f"labelled by {len(works)} of the {overlap} annotators the overlap asks for",
+        )
+    if len(works) >= 2:
+        coded = code(task, works, schema, report)
+        t = tally(coded)
+        if t.unanimous:
+            first = coded[t.annotators[0]]
+            return first.regions, first.relations, "annotators", "unanimous"
+        regions, relations, dropped = majority(t)
+        for d in dropped:
+            report.add(tid, "dropped by majority vote", d)
+        return regions, relations, "majority-vote", "majority"
+    ann = list(works.values())[-1] if works else ordered[-1]
+    return (*validate_regions(task, ann, schema, report), annotation_source(task, ann),
+            "single" if works else "latest")  # fmt: skip
 
 
-def annotation_source(ann: dict) -> str:
-    """Who made the annotation: a stand-in copied from a prediction, or a person."""
-    pred = ann.get("prediction") or {}
-    if (
-        ann.get("parent_prediction")
-        and not ann.get("lead_time")
-        and pred.get("result") == ann.get("result")
-    ):
-        return f"prediction-standin:{pred.get('model_version', '')}"
+def annotation_source(task: dict, ann: dict) -> str:
+    """Who made the annotation: a stand-in copied from a prediction, a reviewer working from the
+    adjudication proposal, or a person."""
+    from khabar.agreement import ADJUDICATION_VERSION, is_standin, parent_prediction
+
+    parent = parent_prediction(task, ann).get("model_version", "")
+    if is_standin(task, ann):
+        return f"prediction-standin:{parent}"
+    if parent == ADJUDICATION_VERSION:
+        return "adjudicated"
     return "ground_truth" if ann.get("ground_truth") else "annotator"
 
 
@@ -268,8 +305,14 @@ def _span_dict(r: Region, base: int) -> dict:
     }
 
 
-def build_rows(export: list[dict], schema: Schema) -> tuple[dict[str, list[dict]], BuildReport]:
-    """Validate an export and turn it into sentence rows grouped by article id."""
+def build_rows(
+    export: list[dict],
+    schema: Schema,
+    members: dict[int, str] | None = None,
+    overlap: int | None = None,
+) -> tuple[dict[str, list[dict]], BuildReport]:
+    """Validate an export and turn it into sentence rows grouped by article id (one decided
+    version per task; see `decide`)."""
     report = BuildReport(tasks=len(export))
     by_article: dict[str, list[dict]] = {}
     for task in export:
@@ -281,20 +324,21 @@ def build_rows(export: list[dict], schema: Schema) -> tuple[dict[str, list[dict]
         cancelled = [a for a in task.get("annotations") or [] if a.get("was_cancelled")]
         for a in cancelled:
             report.add(tid, "cancelled annotation", "skipped", a.get("id"))
-        ann, rule = choose_annotation(task)
-        if ann is None:
+        decided = decide(task, schema, report, members, overlap)
+        if decided is None:
             report.add(tid, "no annotations", "task has no usable annotation; not in the dataset")
             continue
-        live = [a for a in task.get("annotations") or [] if not a.get("was_cancelled")]
+        regions, relations, source, rule = decided
+        live = _ordered(task)
         if len({frozenset(_span_key(a.get("result") or [])) for a in live}) > 1:
             report.disagreements += 1
-            detail = f"{len(live)} annotations differ; used {ann.get('id')} ({rule})"
-            report.add(tid, "disagreement", detail)
+            report.add(tid, "disagreement", f"{len(live)} annotations differ; decided by {rule}")
         report.decided_by[rule] += 1
-        regions, relations = validate_regions(task, ann, schema, report)
-        by_article[data["article_id"]] = sentence_rows(
-            task, regions, relations, schema, annotation_source(ann), report
-        )
+        report.decisions.append({"task_id": tid, "article_id": data["article_id"],
+                                 "decided_by": rule, "source": source,
+                                 "annotations": [a.get("id") for a in live]})  # fmt: skip
+        rows = sentence_rows(task, regions, relations, schema, source, report)
+        by_article[data["article_id"]] = [dict(r, decided_by=rule) for r in rows]
         report.tasks_used += 1
     return by_article, report
 
@@ -347,6 +391,7 @@ def features(schema: Schema):
         "arguments": [{"trigger_id": Value("string"), "entity_id": Value("string"),
                        "role": ClassLabel(names=schema.role_names)}],
         "annotation_source": Value("string"),
+        "decided_by": Value("string"),
         "task_id": Value("int64"),
     })  # fmt: skip
 
@@ -363,23 +408,30 @@ def to_conll(rows: list[dict]) -> str:
 
 
 def build_dataset(export: list[dict], schema: Schema, out_dir: Path, conll_dir: Path,
-                  fractions=(0.6, 0.2, 0.2), seed: int = 13):  # fmt: skip
+                  fractions=(0.6, 0.2, 0.2), seed: int = 13,
+                  members: dict[int, str] | None = None, overlap: int | None = None):  # fmt: skip
     """Write the DatasetDict (save_to_disk) and CoNLL files; return (DatasetDict, report)."""
     from datasets import Dataset, DatasetDict
 
-    by_article, report = build_rows(export, schema)
+    by_article, report = build_rows(export, schema, members, overlap)
     splits = split_articles(list(by_article), fractions, seed)
     feats = features(schema)
+    rows = {name: [r for a in ids for r in by_article[a]] for name, ids in splits.items()}
+    # from_list cannot infer an empty table's columns; from_dict takes them from feats.
     dd = DatasetDict({
-        name: Dataset.from_list([r for a in ids for r in by_article[a]], features=feats)
-        for name, ids in splits.items()
+        name: Dataset.from_list(rs, features=feats) if rs
+        else Dataset.from_dict({k: [] for k in feats}, features=feats)
+        for name, rs in rows.items()
     })  # fmt: skip
+    for name, split in dd.items():
+        if not len(split):
+            report.add(None, "empty split", f"{name} has no rows: {len(by_article)} articles "
+                       "are too few for the split fractions")  # fmt: skip
     out_dir, conll_dir = Path(out_dir), Path(conll_dir)
     dd.save_to_disk(str(out_dir))
     conll_dir.mkdir(parents=True, exist_ok=True)
-    for name, ids in splits.items():
-        rows = [r for a in ids for r in by_article[a]]
-        (conll_dir / f"{name}.conll").write_text(to_conll(rows), encoding="utf-8")
+    for name, rs in rows.items():
+        (conll_dir / f"{name}.conll").write_text(to_conll(rs), encoding="utf-8")
     (out_dir / "khabar_build.json").write_text(json.dumps({
         "splits": splits, "seed": seed, "fractions": list(fractions),
         "rows": {k: len(v) for k, v in dd.items()},

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import httpx
+import requests
 from label_studio_sdk import LabelStudio
 from label_studio_sdk.core.api_error import ApiError
 
@@ -128,6 +129,76 @@ class Client:
             f"No Label Studio project titled {title!r} at {self.url}: run `khabar push` first."
         )
 
+    def project_settings(self, project_id: int) -> dict:
+        """The project settings khabar reads: overlap, sampling and the scoring model version."""
+        p = self.call(self.sdk.projects.get, id=project_id)
+        return {"overlap": p.maximum_annotations or 1, "sampling": p.sampling,
+                "model_version": p.model_version or ""}  # fmt: skip
+
+    def set_overlap(self, project_id: int, overlap: int) -> None:
+        """Have `overlap` annotators label every task (Label Studio's maximum_annotations)."""
+        self.call(self.sdk.projects.update, id=project_id, maximum_annotations=overlap,
+                  overlap_cohort_percentage=100)  # fmt: skip
+
+    def set_uncertainty_sampling(self, project_id: int, model_version: str) -> None:
+        """Serve annotators the task whose `model_version` prediction has the lowest score first."""
+        self.call(self.sdk.projects.update, id=project_id, model_version=model_version,
+                  sampling="Uncertainty sampling")  # fmt: skip
+
+    def ensure_view(self, project_id: int, title: str, data: dict) -> int:
+        """Create or replace the data manager tab `title` (filters, ordering); return its id."""
+        for v in self.call(self.sdk.views.list, project=project_id):
+            if (v.data or {}).get("title") == title:
+                self.call(self.sdk.views.update, id=str(v.id), project=project_id,
+                          data={**data, "title": title})  # fmt: skip
+                return v.id
+        return self.call(self.sdk.views.create, project=project_id,
+                         data={**data, "title": title}).id  # fmt: skip
+
+    def view_tasks(self, project_id: int, view_id: int) -> list[dict]:
+        """The tasks of a data manager tab, in the tab's order."""
+        pager = self.call(self.sdk.tasks.list, project=project_id, view=view_id, fields="all",
+                          page_size=500)  # fmt: skip
+        return [t.dict() if hasattr(t, "dict") else dict(t) for t in pager]
+
+    # ------------------------------------------------------------ users
+
+    def users(self) -> dict[int, str]:
+        """Members of the organisation: user id -> email."""
+        return {u.id: u.email for u in self.call(self.sdk.users.list)}
+
+    def add_annotator(self, email: str, password: str, first_name: str = "") -> tuple[int, bool]:
+        """Create an annotator account that can log in; return (user id, created now).
+
+        The users API makes accounts without a password, so the account is made the way an
+        invited person would: through the organisation's invite link, by the signup form.
+        """
+        known = {e.lower(): i for i, e in self.users().items()}
+        if email.lower() in known:
+            return known[email.lower()], False
+        token = self.call(self.sdk.organizations.invites.get_invite_link).token
+        session = requests.Session()
+        signup = f"{self.url}/user/signup/?token={token}"
+        try:
+            session.get(signup, timeout=self._timeout)
+            resp = session.post(
+                signup,
+                data={"email": email, "password": password,
+                      "csrfmiddlewaretoken": session.cookies.get("csrftoken", "")},
+                headers={"Referer": signup}, allow_redirects=False, timeout=self._timeout,
+            )  # fmt: skip
+        except requests.ConnectionError:
+            raise LabelStudioError(f"Label Studio is not reachable at {self.url}") from None
+        known = {e.lower(): i for i, e in self.users().items()}
+        if resp.status_code != 302 or email.lower() not in known:
+            raise LabelStudioError(
+                f"Label Studio did not create the account {email} (HTTP {resp.status_code}); "
+                "passwords need 8 or more characters and the email must be valid."
+            )
+        if first_name:
+            self.call(self.sdk.users.update, id=known[email.lower()], first_name=first_name)
+        return known[email.lower()], True
+
     # ------------------------------------------------------------ tasks
 
     def tasks(self, project_id: int) -> list[dict]:
@@ -203,7 +274,10 @@ class Client:
     def export(self, project_id: int, poll: float = 0.5, timeout: float = 1800.0) -> bytes:
         """Full JSON export through the create -> poll -> download path (large projects too)."""
         exports = self.sdk.projects.exports
-        snap = self.call(exports.create, id=project_id, title="khabar export")
+        # Full predictions, not only their ids: an annotation's parent tells a stand-in or a
+        # reviewer's adjudication from an annotator's own work.
+        snap = self.call(exports.create, id=project_id, title="khabar export",
+                         serialization_options={"predictions": {"only_id": False}})  # fmt: skip
         deadline = time.monotonic() + timeout
         while True:
             status = self.call(exports.get, id=project_id, export_pk=snap.id).status

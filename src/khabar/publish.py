@@ -138,7 +138,43 @@ def count_annotators(export: list[dict]) -> int:
                 if not a.get("was_cancelled") and a.get("completed_by") is not None})  # fmt: skip
 
 
-def card_body(dd, settings: dict, articles: list[Article], build: dict, annotators: int) -> str:
+def agreement_line(result: dict | None) -> str:
+    """The card's agreement line, from `khabar agreement`'s agreement.json (None: not run)."""
+    if not result:
+        return "- agreement between annotators: not measured (`make agreement` measures it)"
+    if not result.get("pairs"):
+        return ("- agreement between annotators: not measurable yet, no task was labelled by two "
+                "annotators")  # fmt: skip
+    o = result["overall"]
+
+    def f(k: str) -> str:
+        return "–" if o.get(k) is None else f"{o[k]:.3f}"
+
+    return (f"- agreement between annotators ({result['tasks_compared']} tasks labelled by two or "
+            f"more of {len(result['annotators'])} annotators, all pairs pooled): entity span F1 "
+            f"{f('entity_strict')} strict, {f('entity_overlap')} overlap; trigger F1 with event "
+            f"type {f('trigger')}; argument-link F1 {f('argument')}; on tokens, Cohen's kappa "
+            f"{f('mean_kappa_entity')} (mean of pairs) and Krippendorff's alpha "
+            f"{f('alpha_entity')} for entities, {f('mean_kappa_trigger')} and "
+            f"{f('alpha_trigger')} for triggers")  # fmt: skip
+
+
+def decided_line(dd) -> str:
+    """How each task's one version was decided (the `decided_by` column), counted by article."""
+    rules = Counter()
+    for s in SPLITS:
+        if "decided_by" in dd[s].column_names:
+            rules.update(dict(zip(dd[s]["article_id"], dd[s]["decided_by"], strict=True)).values())
+    if not rules:
+        return ""
+    return ("- one version per article, decided by (articles): "
+            + ", ".join(f"{k} {v}" for k, v in sorted(rules.items()))
+            + " — a reviewer's ground truth first, else all annotators agreeing, else a majority "
+              "vote, else the one annotation")  # fmt: skip
+
+
+def card_body(dd, settings: dict, articles: list[Article], build: dict, annotators: int,
+              agreement: dict | None = None) -> str:  # fmt: skip
     """The card's Markdown: summary, sources, structure, splits, counts, annotation, uses."""
     counts = split_counts(dd)
     ex = examples(dd)
@@ -190,7 +226,7 @@ def card_body(dd, settings: dict, articles: list[Article], build: dict, annotato
         "definition per label, argument rules, decision log)",
         f"- annotators: {annotators} (distinct accounts in the Label Studio export). "
         f"{settings.get('annotator_note', '')}".rstrip(),
-        "- agreement between annotators: not measured yet", "",
+        agreement_line(agreement), *filter(None, [decided_line(dd)]), "",
         "## Intended uses", "",
         "Training and evaluating Hindi named-entity recognition and event detection on news; "
         "studying annotation of events and their arguments in Hindi.", "",
@@ -212,7 +248,8 @@ def card_body(dd, settings: dict, articles: list[Article], build: dict, annotato
     return "\n".join(parts)
 
 
-def dataset_card(dd, settings: dict, articles: list[Article], build: dict, annotators: int):
+def dataset_card(dd, settings: dict, articles: list[Article], build: dict, annotators: int,
+                 agreement: dict | None = None):  # fmt: skip
     """The card as huggingface_hub.DatasetCard, its metadata checked."""
     from huggingface_hub import DatasetCard, DatasetCardData
 
@@ -223,7 +260,7 @@ def dataset_card(dd, settings: dict, articles: list[Article], build: dict, annot
     data = DatasetCardData(**meta)  # raises on malformed metadata
     header = yaml.safe_dump(data.to_dict(), allow_unicode=True, sort_keys=False)
     return DatasetCard(
-        f"---\n{header}---\n\n{card_body(dd, settings, articles, build, annotators)}"
+        f"---\n{header}---\n\n{card_body(dd, settings, articles, build, annotators, agreement)}"
     )
 
 
@@ -271,7 +308,8 @@ def read_build_info(dataset_dir: Path) -> dict:
 
 def publish_dataset(dataset_dir: Path, articles: list[Article], export_file: Path,
                     settings_file: Path, hub_root: Path, repo_id: str = "", token: str = "",
-                    private: bool = True) -> tuple[Path, str | None]:  # fmt: skip
+                    private: bool = True, agreement_file: Path | None = None,
+                    ) -> tuple[Path, str | None]:  # fmt: skip
     """Build datasets/hub/<repo_name>/ and, with a repo id and a token, upload that folder.
 
     Returns (folder, url or None when nothing was uploaded).
@@ -287,8 +325,10 @@ def publish_dataset(dataset_dir: Path, articles: list[Article], export_file: Pat
     check_publishable(dd, Path(export_file).parent / "problems.jsonl")
     settings = load_card_settings(settings_file)
     export = json.loads(Path(export_file).read_text("utf-8")) if Path(export_file).is_file() else []
+    agreement = (json.loads(Path(agreement_file).read_text("utf-8"))
+                 if agreement_file and Path(agreement_file).is_file() else None)  # fmt: skip
     card = dataset_card(dd, settings, articles, read_build_info(dataset_dir),
-                        count_annotators(export))  # fmt: skip
+                        count_annotators(export), agreement)  # fmt: skip
     folder = build_folder(dd, card, Path(hub_root) / settings["repo_name"])
     if not (repo_id and token):
         return folder, None
