@@ -157,3 +157,17 @@ def seed_tasks(tmp_path, schema, seed_articles) -> Path:
     tasks = [build_task(a, schema, gaz) for a in seed_articles]
     path.write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")
     return path
+
+
+def annotation(aid: int, user: int | None, result: list[dict], **kw) -> dict:
+    """An annotator's annotation as Label Studio exports it (later ids are later edits)."""
+    return {
+        "id": aid,
+        "completed_by": user,
+        "result": json.loads(json.dumps(result)),  # annotations share no objects: tests edit them
+        "was_cancelled": False,
+        "ground_truth": False,
+        "lead_time": 30.0,
+        "updated_at": f"2026-01-01T00:00:{aid:02d}Z",
+        **kw,
+    }

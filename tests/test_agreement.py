@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from khabar.agreement import cohen_kappa, collect, krippendorff_alpha, token_codes
 from khabar.cli import app
+from tests.conftest import annotation
 
 T1 = "मोदी ने मॉस्को में पुतिन से मुलाकात की।"
 T2 = "भारत और रूस के बीच वार्ता हुई।"
@@ -34,18 +35,7 @@ def arg(a, b, role):
     return {"from_id": a, "to_id": b, "type": "relation", "direction": "right", "labels": [role]}
 
 
-def ann(aid, user, result, **kw):
-    result = json.loads(json.dumps(result))  # annotators share no objects: tests edit them
-    return {
-        "id": aid,
-        "completed_by": user,
-        "result": result,
-        "was_cancelled": False,
-        "ground_truth": False,
-        "lead_time": 30.0,
-        "updated_at": f"2026-11-0{aid % 9 + 1}",
-        **kw,
-    }
+ann = annotation
 
 
 def task(tid, text, annotations):

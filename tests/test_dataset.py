@@ -15,6 +15,7 @@ from khabar.dataset import (
     split_articles,
     to_conll,
 )
+from tests.conftest import annotation
 
 TEXT = "😀 मोदी ने मॉस्को में पुतिन से मुलाकात की। दूसरा वाक्य भारत में।"
 
@@ -138,16 +139,7 @@ def test_overlap_policy(schema):
 
 
 def _by(user, aid, result, **kw):
-    return {
-        "id": aid,
-        "completed_by": user,
-        "result": result,
-        "was_cancelled": False,
-        "ground_truth": False,
-        "lead_time": 5.0,
-        "updated_at": f"2026-01-0{aid % 10}",
-        **kw,
-    }
+    return annotation(aid, user, result, **kw)
 
 
 def test_decision_rules_ground_truth_unanimous_majority_single(schema):

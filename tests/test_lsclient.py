@@ -82,10 +82,9 @@ def _login(url: str, email: str, password: str):
 def test_annotator_accounts_can_log_in(label_studio, ls_env, tmp_path):
     import json
     import stat
+    import uuid
 
     from tests.conftest import run_khabar
-
-    import uuid
 
     url, token = label_studio
     creds = tmp_path / "annotators.json"
