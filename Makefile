@@ -107,11 +107,15 @@ label-studio-stop: ## Stop the local Label Studio server started by `make label-
 	@scripts/labelstudio.sh stop
 
 .PHONY: push
-push: $(PUSHED) ## Create/update the Label Studio project and import tasks (idempotent)
+push: $(PUSHED) ## Create/update the Label Studio project and import tasks (idempotent; OVERLAP=N annotators per task)
+ifneq ($(OVERLAP),)
+	@$(LS_UP)
+	$(KHABAR) push --tasks $(TASKS) --schema $(SCHEMA) --overlap $(OVERLAP)
+endif
 
 $(PUSHED): $(TASKS) $(LS_CONFIG) | $(STAMP)
 	@$(LS_UP)
-	$(KHABAR) push --tasks $(TASKS) --schema $(SCHEMA) $(if $(OVERLAP),--overlap $(OVERLAP))
+	$(KHABAR) push --tasks $(TASKS) --schema $(SCHEMA)
 	@touch $@
 
 .PHONY: annotations
