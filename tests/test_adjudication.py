@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import requests
+
 from khabar.adjudication import majority, proposal, tally
 from khabar.agreement import ADJUDICATION_VERSION, Coded
 from khabar.lsclient import Client
@@ -103,6 +105,11 @@ def test_adjudication_round_trip_against_the_server(
     assert "1 disputed tasks got a merged proposal (1 pushed" in out and "2 unanimous" in out
     out = run_khabar("adjudicate", env=ls_env)  # a rerun replaces, never stacks
     assert "1 replaced an older one" in out
+    # The task as the editor loads it holds the proposal beside the rule pre-annotations.
+    url, token = label_studio
+    editor = requests.get(f"{url}/api/tasks/{disputed['id']}", timeout=30,
+                          headers={"Authorization": f"Token {token}"}).json()  # fmt: skip
+    assert ADJUDICATION_VERSION in [p["model_version"] for p in editor["predictions"]]
     props = [p for p in client.tasks(pid) if p["id"] == disputed["id"]][0]["predictions"]
     props = [p for p in props if p["model_version"] == ADJUDICATION_VERSION]
     assert len(props) == 1 and props[0]["score"] == round(2 / 5, 4)  # PER + MEET of 5 agreed
