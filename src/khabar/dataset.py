@@ -168,7 +168,8 @@ def validate_regions(task: dict, ann: dict, schema: Schema, report: BuildReport)
         ):
             reason = "offsets out of range"
         elif text[start:end] != want:
-            # The browser editor counts UTF-16 code units; after an emoji they run ahead.
+            # Offsets counted in UTF-16 code units (JavaScript's; older Label Studio editors,
+            # other tools) run ahead after an emoji. 1.23 stores code points (browser test).
             s16, e16 = utf16_to_index(text, start), utf16_to_index(text, end)
             if has_astral(text) and text[s16:e16] == want:
                 start, end = s16, e16

@@ -1,8 +1,9 @@
 """Pure conversions between character spans, tokens and BIO tags, with exact offsets.
 
-All offsets are Python string indices (Unicode code points) into NFC text. Label Studio's browser
-editor counts in UTF-16 code units, which differ after any character outside the Basic
-Multilingual Plane (emoji): `utf16_to_index` converts such offsets back.
+All offsets are Python string indices (Unicode code points) into NFC text. JavaScript tools count
+in UTF-16 code units instead (older Label Studio editors did; 1.23 stores code points), which
+differ after any character outside the Basic Multilingual Plane (emoji): `utf16_to_index`
+converts such offsets back.
 """
 
 from __future__ import annotations
