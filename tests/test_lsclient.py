@@ -104,3 +104,11 @@ def test_annotator_accounts_can_log_in(label_studio, ls_env, tmp_path):
     assert kavya in run_khabar("annotators", "list", env=ls_env)
     with pytest.raises(LabelStudioError, match="did not create the account"):
         Client(url, token).add_annotator("short@khabar.test", "x")
+    # A failure on a later name keeps the passwords of the accounts made before it.
+    late = f"late{uuid.uuid4().hex[:6]}"
+    proc = subprocess.run([sys.executable, "-m", "khabar.cli", "annotators", "add", late,
+                           "not-an-email@", "--domain", "khabar.test", "--credentials", creds],
+                          capture_output=True, text=True, env=ls_env)  # fmt: skip
+    assert proc.returncode == 1 and "did not create the account not-an-email@" in proc.stderr
+    assert set(json.loads(creds.read_text())) == {kavya, dev, f"{late}@khabar.test"}
+    assert stat.S_IMODE(creds.stat().st_mode) == 0o600

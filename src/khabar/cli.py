@@ -239,6 +239,7 @@ def export(
     seed: Annotated[int, typer.Option(help="Seed of the article split.")] = 13,
 ) -> None:
     """Export annotations, validate every region and write the dataset and CoNLL files."""
+    from khabar.corpus import write_atomic
     from khabar.dataset import build_dataset
     from khabar.lsclient import LabelStudioError
 
@@ -257,8 +258,7 @@ def export(
                     "members": client.users()}  # fmt: skip
         except LabelStudioError as exc:
             _fail(str(exc))
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(raw)
+        write_atomic(out, [raw.decode("utf-8")])
         _write_json(info_file, info)
     if not out.is_file():
         _fail(f"{out} not found: run `khabar export` without --from-file first")
@@ -687,9 +687,9 @@ def annotators_add(
     ] = Path(".labelstudio/annotators.json"),
 ) -> None:
     """Create annotator accounts that can log in to Label Studio (existing ones are kept)."""
-    import os
     import secrets
 
+    from khabar.corpus import write_atomic
     from khabar.lsclient import LabelStudioError
 
     client, settings = _client()
@@ -702,10 +702,10 @@ def annotators_add(
         except LabelStudioError as exc:
             _fail(str(exc))
         if created:
+            # Saved at once, private from the first byte: a later failure must not lose it.
             saved[email] = {"user_id": uid, "password": secret}
+            write_atomic(credentials, [json.dumps(saved, indent=1)], mode=0o600)
         typer.echo(f"{email}: user {uid}, {'created' if created else 'already there'}")
-    _write_json(credentials, saved)
-    os.chmod(credentials, 0o600)
     typer.echo(f"passwords of new accounts are in {credentials}; log in at {settings.url}")
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import unicodedata
 from collections import Counter
@@ -505,13 +506,16 @@ def ingest(paths: Iterable[Path]) -> IngestResult:
     return IngestResult(articles, errors, duplicates)
 
 
-def write_atomic(path: Path, chunks: Iterable[str]) -> None:
+def write_atomic(path: Path, chunks: Iterable[str], mode: int | None = None) -> None:
     """Write text chunks to `path` through a temporary file, so a crash never leaves half a file
-    (every khabar output file is written this way)."""
+    (which a Makefile stage would take for finished). `mode` (e.g. 0o600 for secrets) is set
+    before anything is written."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
     with tmp.open("w", encoding="utf-8") as fh:
+        if mode is not None:
+            os.chmod(tmp, mode)
         fh.writelines(chunks)
     tmp.replace(path)
 

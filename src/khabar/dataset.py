@@ -413,6 +413,7 @@ def build_dataset(export: list[dict], schema: Schema, out_dir: Path, conll_dir: 
                   members: dict[int, str] | None = None, overlap: int | None = None):  # fmt: skip
     """Write the DatasetDict (save_to_disk) and CoNLL files; return (DatasetDict, report)."""
     from datasets import Dataset, DatasetDict
+    from khabar.corpus import write_atomic
 
     by_article, report = build_rows(export, schema, members, overlap)
     splits = split_articles(list(by_article), fractions, seed)
@@ -430,13 +431,12 @@ def build_dataset(export: list[dict], schema: Schema, out_dir: Path, conll_dir: 
                        "are too few for the split fractions")  # fmt: skip
     out_dir, conll_dir = Path(out_dir), Path(conll_dir)
     dd.save_to_disk(str(out_dir))
-    conll_dir.mkdir(parents=True, exist_ok=True)
     for name, rs in rows.items():
-        (conll_dir / f"{name}.conll").write_text(to_conll(rs), encoding="utf-8")
-    (out_dir / "khabar_build.json").write_text(json.dumps({
+        write_atomic(conll_dir / f"{name}.conll", [to_conll(rs)])
+    write_atomic(out_dir / "khabar_build.json", [json.dumps({
         "splits": splits, "seed": seed, "fractions": list(fractions),
         "rows": {k: len(v) for k, v in dd.items()},
-    }, ensure_ascii=False, indent=2), encoding="utf-8")  # fmt: skip
+    }, ensure_ascii=False, indent=2)])  # fmt: skip
     return dd, report
 
 

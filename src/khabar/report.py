@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from khabar.corpus import write_atomic
 from khabar.evaluation import bio_entities, entity_scores, event_scores
 from khabar.modeling import METRICS_FILE, Run, check_labels, event_probs, tag_words
 from khabar.training import Split, label_names, split_lists
@@ -76,7 +77,7 @@ def score_run(run: Run, dd) -> tuple[dict, dict[str, SplitPredictions]]:
 def write_metrics(run: Run, metrics: dict) -> Path:
     """metrics.json of the run."""
     path = run.path / METRICS_FILE
-    path.write_text(json.dumps(metrics, ensure_ascii=False, indent=1), encoding="utf-8")
+    write_atomic(path, [json.dumps(metrics, ensure_ascii=False, indent=1)])
     return path
 
 
@@ -229,7 +230,7 @@ def write_report(run: Run, metrics: dict, preds: dict[str, SplitPredictions]) ->
                 ["TF-IDF + LR", f"{secs.get('tfidf', 0):.1f}", "", ""],
             ]), ""]  # fmt: skip
     path = run.path / "report.md"
-    path.write_text("\n".join(out), encoding="utf-8")
+    write_atomic(path, ["\n".join(out)])
     return path
 
 

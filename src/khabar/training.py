@@ -14,6 +14,7 @@ from pathlib import Path
 from khabar import baselines as bl
 from khabar import modeling as md
 from khabar.basemodel import BASE_INFO, BaseModelArgs, build_base_model
+from khabar.corpus import write_atomic
 from khabar.evaluation import entity_scores, event_scores, tune_threshold
 from khabar.modeling import Run, encode, event_probs, load_pretrained, tag_words
 
@@ -279,7 +280,7 @@ def train_run(dd, out: Path, args: TrainArgs, dataset_path: str = "") -> Run:
         "extra_train_sentences": len(extra.words), "extra_train_dropped_tags": dropped,
         "seconds": timings, "ner_fit": ner_log, "events_fit": ev_log,
     }  # fmt: skip
-    (out / md.RUN_FILE).write_text(json.dumps(run.info, ensure_ascii=False, indent=1), "utf-8")
+    write_atomic(out / md.RUN_FILE, [json.dumps(run.info, ensure_ascii=False, indent=1)])
     return run
 
 
@@ -318,5 +319,5 @@ def pretrain(texts: list[str], out: Path, args: TrainArgs, epochs: int = 10,
     info = {"built_by": "khabar", "pretrained": True, "texts": len(texts), "mlm_epochs": epochs,
             "mlm_loss": log["history"][-1]["loss"] if log["history"] else None,
             "seconds": log["seconds"], **asdict(base_args)}  # fmt: skip
-    (Path(out) / BASE_INFO).write_text(json.dumps(info, indent=2), encoding="utf-8")
+    write_atomic(Path(out) / BASE_INFO, [json.dumps(info, indent=2)])
     return info
