@@ -60,6 +60,10 @@ def _region(key: RegionKey, r: Region, score: float | None = None) -> Region:
     return Region(merged_id(key), r.start, r.end, r.label, r.control, r.text, score)
 
 
+def _votes(t: Tally, who: set[str]) -> str:
+    return f"chosen by {len(who)}/{len(t.annotators)} ({', '.join(sorted(who))})"
+
+
 def majority(t: Tally) -> tuple[list[Region], list[Relation], list[str]]:
     """Regions and relations chosen by more than half of the annotators, and what was dropped.
 
@@ -72,10 +76,7 @@ def majority(t: Tally) -> tuple[list[Region], list[Relation], list[str]]:
         if len(who) > need:
             regions.append(_region(key, r))
         else:
-            dropped.append(
-                f"{r.label} {r.start}-{r.end} {r.text!r}: chosen by "
-                f"{len(who)}/{len(t.annotators)} ({', '.join(sorted(who))})"
-            )
+            dropped.append(f"{r.label} {r.start}-{r.end} {r.text!r}: {_votes(t, who)}")
     kept = {region_key(r) for r in regions}
     relations = []
     for (a, b, role), who in sorted(t.relations.items()):
@@ -83,8 +84,7 @@ def majority(t: Tally) -> tuple[list[Region], list[Relation], list[str]]:
             relations.append(Relation(merged_id(a), merged_id(b), role))
         else:
             dropped.append(
-                f"argument {role} {a[3]} {a[1]}-{a[2]} -> {b[3]} {b[1]}-{b[2]}: chosen "
-                f"by {len(who)}/{len(t.annotators)} ({', '.join(sorted(who))})"
+                f"argument {role} {a[3]} {a[1]}-{a[2]} -> {b[3]} {b[1]}-{b[2]}: {_votes(t, who)}"
             )
     return regions, relations, dropped
 
@@ -99,15 +99,14 @@ def proposal(t: Tally) -> dict:
     for (a, b, role), who in t.relations.items():
         if len(who) < n:
             notes.setdefault(a, []).append(
-                f"disputed argument {role} -> {t.regions[b][0].text} ({len(who)}/{n}: "
-                f"{', '.join(sorted(who))})"
+                f"disputed argument {role} -> {t.regions[b][0].text}: {_votes(t, who)}"
             )
     for key, (r, who) in sorted(t.regions.items(), key=lambda kv: kv[0][1:]):
         item = region_result(_region(key, r, len(who) / n))
         lines = list(notes.get(key, []))
         if len(who) < n:
             disputed += 1
-            lines.insert(0, f"DISPUTED: chosen by {len(who)}/{n} ({', '.join(sorted(who))})")
+            lines.insert(0, f"DISPUTED: {_votes(t, who)}")
         if lines:
             item["meta"] = {"text": ["; ".join(lines)]}
         results.append(item)

@@ -269,6 +269,9 @@ def agreement(col: Collected) -> dict:
     """Pairwise and overall figures (per layer and per label), ready for JSON."""
     names = sorted({n for coded in col.tasks.values() for n in coded})
     shared = {tid: coded for tid, coded in col.tasks.items() if len(coded) >= 2}
+    # Each annotator's token codes of each task, once (pairs and alpha read them).
+    codes = {layer: {t: {n: token_codes(*col.texts[t], c, layer) for n, c in coded.items()}
+                     for t, coded in shared.items()} for layer in CODINGS}  # fmt: skip
     pairs, overall = [], {layer: Match() for layer in LAYERS}
     per_label: dict[str, dict[str, Match]] = {layer: {} for layer in LAYERS}
     for a, b in combinations(names, 2):
@@ -289,11 +292,8 @@ def agreement(col: Collected) -> dict:
             overall[layer] += m
             row[layer] = _rounded(m.f1)
         for layer in CODINGS:
-            x, y = [], []
-            for t in tids:
-                text, sents = col.texts[t]
-                x += token_codes(text, sents, shared[t][a], layer)
-                y += token_codes(text, sents, shared[t][b], layer)
+            x = [c for t in tids for c in codes[layer][t][a]]
+            y = [c for t in tids for c in codes[layer][t][b]]
             row[f"kappa_{layer}"] = _rounded(cohen_kappa(x, y))
             row["tokens"] = len(x)
         pairs.append(row)
@@ -312,10 +312,9 @@ def agreement(col: Collected) -> dict:
     }
     for layer in CODINGS:
         rows = [[] for _ in names]
-        for t, coded in shared.items():
-            text, sents = col.texts[t]
-            for i, n in enumerate(names):
-                rows[i] += token_codes(text, sents, coded.get(n), layer)
+        for t, by_name in codes[layer].items():
+            for i, n in enumerate(names):  # an annotator without this task: missing values
+                rows[i] += by_name[n] if n in by_name else token_codes(*col.texts[t], None, layer)
         result["overall"][f"alpha_{layer}"] = _rounded(krippendorff_alpha(rows))
         kappas = [p[f"kappa_{layer}"] for p in pairs if p[f"kappa_{layer}"] is not None]
         result["overall"][f"mean_kappa_{layer}"] = _rounded(sum(kappas) / len(kappas)

@@ -48,10 +48,14 @@ def load_gazetteer(path: Path | str = DEFAULT_GAZETTEER) -> dict[str, list[str]]
     return {str(k): [str(n) for n in (v or [])] for k, v in raw.items()}
 
 
+# Prefix of every rule model_version; `khabar queue` ranks by the rules until a model exists.
+RULES_PREFIX = "rules-"
+
+
 def model_version(schema: Schema, gazetteer: dict[str, list[str]]) -> str:
     """'rules-<hash>': changes whenever the trigger words or the gazetteer change."""
     blob = repr((sorted(gazetteer.items()), [(e.name, e.examples) for e in schema.events]))
-    return "rules-" + hashlib.sha256(blob.encode("utf-8")).hexdigest()[:8]
+    return RULES_PREFIX + hashlib.sha256(blob.encode("utf-8")).hexdigest()[:8]
 
 
 def _candidates(text: str, schema: Schema, gazetteer: dict[str, list[str]]):

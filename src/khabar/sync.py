@@ -213,6 +213,7 @@ def uncertainty_version(tasks: list[dict]) -> str | None:
     """The model_version whose scores rank the queue: the newest model run's, else the rule
     pre-annotator's (adjudication proposals never rank it)."""
     from khabar.agreement import ADJUDICATION_VERSION
+    from khabar.prelabel import RULES_PREFIX
 
     newest: dict[str, int] = {}
     for t in tasks:
@@ -220,7 +221,7 @@ def uncertainty_version(tasks: list[dict]) -> str | None:
             v = p.get("model_version") or ""
             if v and v != ADJUDICATION_VERSION:
                 newest[v] = max(newest.get(v, 0), p.get("id") or 0)
-    models = [v for v in newest if not v.startswith("rules-")]
+    models = [v for v in newest if not v.startswith(RULES_PREFIX)]
     pool = models or list(newest)
     return max(pool, key=newest.get) if pool else None
 
