@@ -51,7 +51,9 @@ BASE_MODEL ?=
 export BASE_MODEL
 TRAIN_FLAGS ?=
 EXTRA_TEXT ?=
+# Code behind a stage: $(call SRC,model/training) is one module, $(call PKG,corpus) a subpackage.
 SRC = src/khabar/$(1).py
+PKG = $(wildcard src/khabar/$(1)/*.py)
 
 # Server stages start Label Studio inside their recipe, only when they actually run: as an
 # order-only prerequisite (a phony target) it would start for every stage downstream of them.
@@ -63,8 +65,10 @@ PIP_FILTER := { grep -v '^WARNING: Location' || true; }
 .PHONY: help
 help: ## Show this help
 	@echo "khabar — make targets (set-up: 'make all', then 'make test')"
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort -u | \
-	  awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-20s\033[0m %s\n", $$1, $$2}'
+	@# Colour only on a terminal: pipes and logs get plain text.
+	@if [ -t 1 ]; then on='\033[36m'; off='\033[0m'; else on=''; off=''; fi; \
+	grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort -u | \
+	  awk -v on="$$on" -v off="$$off" 'BEGIN {FS = ":.*## "}; {printf "  %s%-20s%s %s\n", on, $$1, off, $$2}'
 
 # ------------------------------------------------------------------ set-up
 
@@ -83,7 +87,7 @@ $(STAMP): pyproject.toml
 .PHONY: ingest
 ingest: $(CLEANED) ## Clean datasets/raw into datasets/cleaned/articles.jsonl
 
-$(CLEANED): $(RAW) $(call SRC,corpus) | $(STAMP)
+$(CLEANED): $(RAW) $(call PKG,corpus) | $(STAMP)
 	$(KHABAR) ingest datasets/raw --out $@
 
 .PHONY: schema
@@ -95,7 +99,7 @@ $(LS_CONFIG): $(SCHEMA) $(call SRC,schema) | $(STAMP)
 .PHONY: tasks
 tasks: $(TASKS) ## Build Label Studio tasks with rule + gazetteer pre-annotations
 
-$(TASKS): $(CLEANED) $(SCHEMA) $(GAZETTEER) $(call SRC,prelabel) $(call SRC,lsformat) | $(STAMP)
+$(TASKS): $(CLEANED) $(SCHEMA) $(GAZETTEER) $(call SRC,studio/prelabel) $(call SRC,annotations/format) | $(STAMP)
 	$(KHABAR) tasks --articles $(CLEANED) --out $@ --schema $(SCHEMA) --gazetteer $(GAZETTEER)
 
 .PHONY: label-studio
@@ -143,7 +147,11 @@ $(EXPORT): $(ANNOTATED) | $(STAMP)
 	@$(LS_UP)
 	$(KHABAR) export --out $@ --dataset datasets/dataset --conll datasets/conll --schema $(SCHEMA)
 
-$(DATASET): $(EXPORT) $(SCHEMA) $(call SRC,dataset) $(call SRC,spans) | $(STAMP)
+# The dataset build runs the annotations' validation and decision rules over the export.
+DATASET_SRC := $(call PKG,dataset) $(foreach m,format validate coding decision,$(call SRC,annotations/$(m))) \
+  $(call SRC,spans)
+
+$(DATASET): $(EXPORT) $(SCHEMA) $(DATASET_SRC) | $(STAMP)
 	$(KHABAR) export --from-file --out $(EXPORT) --dataset datasets/dataset --conll datasets/conll --schema $(SCHEMA)
 
 .PHONY: dataset
@@ -165,7 +173,7 @@ annotators: $(STAMP) ## Create annotator accounts: make annotators NAMES="asha r
 .PHONY: agreement
 agreement: $(AGREEMENT) ## Agreement between annotators (span F1, kappa, alpha) -> datasets/agreement/ (md, heatmap PNG, json)
 
-$(AGREEMENT): $(EXPORT) $(SCHEMA) $(call SRC,agreement) | $(STAMP)
+$(AGREEMENT): $(EXPORT) $(SCHEMA) $(call SRC,annotations/agreement) $(call SRC,annotations/coding) | $(STAMP)
 	$(KHABAR) agreement --export $(EXPORT) --out datasets/agreement --schema $(SCHEMA)
 
 .PHONY: adjudicate
@@ -180,7 +188,7 @@ queue: $(STAMP) ## Serve the least confident unlabelled task first in Label Stud
 
 # ------------------------------------------------------------------ model
 
-MODEL_SRC := $(foreach m,training modeling basemodel baselines evaluation spans,$(call SRC,$(m)))
+MODEL_SRC := $(foreach m,training run base baselines evaluation,$(call SRC,model/$(m))) $(call SRC,spans)
 
 .PHONY: train
 train: $(MODEL) ## Fine-tune NER + event models and the CRF / TF-IDF baselines into models/<RUN> (RUN=default)
@@ -191,10 +199,10 @@ $(MODEL): $(DATASET) $(MODEL_SRC) | $(STAMP)
 .PHONY: evaluate
 evaluate: $(REPORT) ## Score the run beside its baselines: models/<RUN>/report.md + confusion PNGs
 
-$(REPORT): $(MODEL) $(DATASET) $(call SRC,report) $(call SRC,evaluation)
+$(REPORT): $(MODEL) $(DATASET) $(call SRC,model/report) $(call SRC,model/evaluation)
 	$(KHABAR) evaluate --run $(RUN_DIR) --dataset datasets/dataset
 
-$(PREDICTIONS): $(MODEL) $(CLEANED) $(call SRC,prediction) $(call SRC,modeling)
+$(PREDICTIONS): $(MODEL) $(CLEANED) $(call SRC,model/prediction) $(call SRC,model/run)
 	$(KHABAR) predict --run $(RUN_DIR) --articles $(CLEANED) --out $@
 
 $(PREDICTED): $(PREDICTIONS) $(PUSHED) | $(STAMP)
@@ -221,9 +229,10 @@ test: $(STAMP) ## Run the test suite (starts its own Label Studio on a free port
 	$(BIN)/python -m pytest -q
 
 .PHONY: lint
-lint: $(STAMP) ## ruff check and format check
+lint: $(STAMP) ## ruff check and format check; lint-imports checks the layers (.importlinter)
 	$(BIN)/ruff check src tests scripts
 	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/lint-imports --no-cache
 
 .PHONY: bench-labelstudio
 bench-labelstudio: $(STAMP) ## Import/export throughput: khabar vs raw SDK calls, 5,000 synthetic tasks

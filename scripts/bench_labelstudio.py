@@ -25,9 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from khabar.lsclient import Client  # noqa: E402
 from khabar.schema import label_config, load_schema  # noqa: E402
-from khabar.sync import push  # noqa: E402
+from khabar.studio.client import Client  # noqa: E402
+from khabar.studio.sync import push  # noqa: E402
 
 TOKEN = "khabar-bench-token-0000000000000000"
 SENTENCE = "विदेश मंत्री एस जयशंकर ने सोमवार को मॉस्को में रूसी समकक्ष सर्गेई लावरोव से मुलाकात की।"

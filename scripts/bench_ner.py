@@ -27,13 +27,13 @@ HINER = ROOT.parent / "shared" / "benchmarks" / "hiner" / "hiner-collapsed-part1
 ILNER = ROOT.parent / "shared" / "benchmarks" / "il-ner" / "hindi-train.txt"
 sys.path.insert(0, str(ROOT / "src"))
 
-from khabar.baselines import CrfTagger  # noqa: E402
-from khabar.basemodel import BaseModelArgs, build_base_model  # noqa: E402
-from khabar.dataset import parse_tag_map, read_conll  # noqa: E402
-from khabar.evaluation import entity_scores  # noqa: E402
-from khabar.modeling import tag_words  # noqa: E402
+from khabar.dataset.conll import parse_tag_map, read_conll  # noqa: E402
+from khabar.model.base import BaseModelArgs, build_base_model  # noqa: E402
+from khabar.model.baselines import CrfTagger  # noqa: E402
+from khabar.model.evaluation import entity_scores  # noqa: E402
+from khabar.model.run import tag_words  # noqa: E402
+from khabar.model.training import HINER_TAG_MAP, Split, TrainArgs, pretrain, train_ner  # noqa: E402
 from khabar.schema import load_schema  # noqa: E402
-from khabar.training import HINER_TAG_MAP, Split, TrainArgs, pretrain, train_ner  # noqa: E402
 
 
 def main() -> int:

@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT / "src"))
 
 def load_sentences(n: int) -> tuple[list[list[str]], str]:
     """n word lists: HiNER if present, else the sample corpus repeated."""
-    from khabar.corpus import read_articles
-    from khabar.dataset import read_conll
+    from khabar.corpus.article import read_articles
+    from khabar.dataset.conll import read_conll
     from khabar.spans import tokenize
 
     if HINER.is_file():
@@ -45,7 +45,7 @@ def load_sentences(n: int) -> tuple[list[list[str]], str]:
 
 
 def entities_khabar(model, tok, words, batch_size):
-    from khabar.modeling import tag_words
+    from khabar.model.run import tag_words
     from khabar.spans import Token, bio_to_spans
 
     out = []
@@ -71,7 +71,7 @@ def measure(kind: str, run: str, words: list[list[str]], batch_size: int) -> dic
     import torch
     from transformers import pipeline
 
-    from khabar.modeling import load_run
+    from khabar.model.run import load_run
 
     warnings.filterwarnings("ignore")
     r = load_run(Path(run), baselines=False)

@@ -13,8 +13,16 @@ from pathlib import Path
 
 import pytest
 
+from khabar.annotations.format import Region, region_id
+from khabar.annotations.reanchor import locate
+from khabar.corpus.article import Article
+from khabar.corpus.sentences import split_sentences
+from khabar.schema import ENTITY_CONTROL, TRIGGER_CONTROL
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
+GOLD = ROOT / "annotation" / "gold"
+SETTINGS = ROOT / "annotation" / "dataset_card.yaml"  # the dataset card's licence and names
 TOKEN = "khabar-test-token-" + "0" * 20
 
 
@@ -56,7 +64,7 @@ def label_studio(tmp_path_factory):
 @pytest.fixture
 def client(label_studio):
     """A khabar Client on the session's server."""
-    from khabar.lsclient import Client
+    from khabar.studio.client import Client
 
     url, token = label_studio
     return Client(url, token)
@@ -84,7 +92,7 @@ def schema():
 @pytest.fixture(scope="session")
 def seed_articles():
     """The five sample articles, cleaned."""
-    from khabar.corpus import ingest
+    from khabar.corpus.ingest import ingest
 
     result = ingest([ROOT / "datasets" / "raw"])
     assert not result.errors
@@ -94,8 +102,8 @@ def seed_articles():
 @pytest.fixture(scope="session")
 def gold_dataset(tmp_path_factory, schema):
     """(path, DatasetDict) built from annotation/gold without a server, as the export would."""
-    from khabar.dataset import build_dataset
-    from khabar.sync import read_gold
+    from khabar.annotations.gold import read_gold
+    from khabar.dataset.build import build_dataset
 
     gold = read_gold(ROOT / "annotation" / "gold")
     export = [dict(item, id=i + 1) for i, item in enumerate(gold)]
@@ -108,7 +116,7 @@ def gold_dataset(tmp_path_factory, schema):
 @pytest.fixture(scope="session")
 def tiny_base():
     """Size of a self-built BERT small enough to train in seconds."""
-    from khabar.basemodel import BaseModelArgs
+    from khabar.model.base import BaseModelArgs
 
     return BaseModelArgs(vocab_size=600, hidden_size=32, num_hidden_layers=1,
                          num_attention_heads=2, intermediate_size=64,
@@ -118,9 +126,9 @@ def tiny_base():
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory, gold_dataset, tiny_base):
     """A run trained in seconds on the gold dataset from a tiny self-built base (2 epochs)."""
-    from khabar.basemodel import build_base_model
-    from khabar.report import score_run, write_metrics
-    from khabar.training import TrainArgs, split_lists, train_run
+    from khabar.model.base import build_base_model
+    from khabar.model.report import score_run, write_metrics
+    from khabar.model.training import TrainArgs, split_lists, train_run
 
     _, dd = gold_dataset
     tmp = tmp_path_factory.mktemp("tiny-run")
@@ -150,7 +158,7 @@ def ls_env(label_studio) -> dict:
 @pytest.fixture
 def seed_tasks(tmp_path, schema, seed_articles) -> Path:
     """tasks.json of the seed articles with their rule pre-annotations."""
-    from khabar.prelabel import build_task, load_gazetteer
+    from khabar.studio.prelabel import build_task, load_gazetteer
 
     gaz = load_gazetteer(ROOT / "annotation" / "gazetteer.yaml")
     path = tmp_path / "tasks.json"
@@ -171,3 +179,70 @@ def annotation(aid: int, user: int | None, result: list[dict], **kw) -> dict:
         "updated_at": f"2026-01-01T00:00:{aid:02d}Z",
         **kw,
     }
+
+
+# ---------------------------------------------------------------- export builders
+# Label Studio results on one two-sentence text that starts with an emoji (code points and
+# UTF-16 offsets differ): export validation, the decision rules and the dataset build share them.
+
+TEXT = "😀 मोदी ने मॉस्को में पुतिन से मुलाकात की। दूसरा वाक्य भारत में।"
+
+
+def span(rid, start, end, label, control="entity", text=None):
+    return {
+        "id": rid,
+        "from_name": control,
+        "to_name": "text",
+        "type": "labels",
+        "value": {
+            "start": start,
+            "end": end,
+            "text": TEXT[start:end] if text is None else text,
+            "labels": [label],
+        },
+    }
+
+
+def rel(a, b, role):
+    return {"from_id": a, "to_id": b, "type": "relation", "direction": "right", "labels": [role]}
+
+
+def task(tid, result, article="a1", **ann):
+    cut = TEXT.index("।") + 1
+    sentences = [[0, cut], [cut + 1, len(TEXT)]]
+    annotation = {
+        "id": tid * 10,
+        "result": result,
+        "was_cancelled": False,
+        "ground_truth": False,
+        "updated_at": "2026-01-01T00:00:00Z",
+        **ann,
+    }
+    return {
+        "id": tid,
+        "data": {"text": TEXT, "article_id": article, "sentences": json.dumps(sentences)},
+        "annotations": [annotation],
+    }
+
+
+# ---------------------------------------------------------------- gold builders
+# An article made from a text, and its regions found by string (gold and re-anchoring tests).
+
+
+def article(text: str, aid: str = "fixture") -> Article:
+    """An Article for `text`, paragraphs split by blank lines, sentences as ingest splits them."""
+    sentences, pos = [], 0
+    for para in text.split("\n\n"):
+        sentences += split_sentences(para, pos)
+        pos += len(para) + 2
+    return Article(id=aid, origin=f"fixture/{aid}.txt", text=text, sentences=sentences)
+
+
+def ent(text: str, needle: str, label: str, k: int = 1) -> Region:
+    s, e = locate(text, needle, occurrence=k)
+    return Region(region_id(ENTITY_CONTROL, s, e), s, e, label, ENTITY_CONTROL, needle)
+
+
+def trig(text: str, needle: str, label: str, k: int = 1) -> Region:
+    s, e = locate(text, needle, occurrence=k)
+    return Region(region_id(TRIGGER_CONTROL, s, e), s, e, label, TRIGGER_CONTROL, needle)

@@ -1,0 +1,15 @@
+"""The `khabar` command: one subcommand per pipeline stage, explicit inputs and outputs.
+
+Importing this package registers every command group on the one `app` (the console script
+`khabar = khabar.cli:app`).
+"""
+
+from khabar.cli import annotations, corpus, dataset, model, publish, studio  # noqa: F401
+from khabar.cli.app import app, order_commands
+
+order_commands()
+
+
+def main() -> None:
+    """Console entry point."""
+    app()

@@ -1,0 +1,71 @@
+"""The one `khabar` app and what its command modules share: error exits, the schema, the Label
+Studio connection and common options. Each stage group registers its commands on `app` from its
+own module (corpus, studio, annotations, dataset, model, publish)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    help="khabar: raw Hindi news -> Label Studio -> Hugging Face dataset -> model.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+SchemaOpt = Annotated[
+    Path, typer.Option("--schema", help="Annotation schema (single source of labels).")
+]
+
+DatasetOpt = Annotated[Path, typer.Option("--dataset", help="DatasetDict folder (khabar export).")]
+RunOpt = Annotated[Path, typer.Option("--run", help="Run folder, models/<run>.")]
+
+# `khabar --help` lists commands, then command groups, in pipeline order, whichever module
+# registers them (typer lists them in registration order).
+PIPELINE = (
+    "ingest", "schema", "tasks", "push", "load-annotations", "export", "validate-gold",
+    "reanchor-gold", "gold-counts", "train", "evaluate", "predict", "push-predictions",
+    "agreement", "adjudicate", "queue", "pretrain", "annotators", "publish",
+)  # fmt: skip
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Print one red `error:` line and exit (no traceback for mistakes a user can fix)."""
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def load_schema_or_fail(path: Path):
+    """The annotation schema, or a clear error."""
+    from khabar.schema import SchemaError, load_schema
+
+    try:
+        return load_schema(path)
+    except SchemaError as exc:
+        fail(str(exc))
+
+
+def connect():
+    """(Label Studio client, settings) from the environment or .env, or a clear error."""
+    from khabar.studio.client import Client, LabelStudioError
+    from khabar.studio.settings import load_settings
+
+    settings = load_settings()
+    try:
+        return Client(settings.url, settings.token), settings
+    except LabelStudioError as exc:
+        fail(str(exc))
+
+
+def order_commands() -> None:
+    """Put the registered commands and groups in pipeline order (unknown ones last)."""
+
+    def rank(info) -> int:
+        name = info.name or info.callback.__name__.replace("_", "-")
+        return PIPELINE.index(name) if name in PIPELINE else len(PIPELINE)
+
+    app.registered_commands.sort(key=rank)
+    app.registered_groups.sort(key=rank)

@@ -1,0 +1,32 @@
+"""`khabar ingest`: raw files in, the cleaned corpus out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from khabar.cli.app import app
+
+
+@app.command()
+def ingest(
+    inputs: Annotated[list[Path], typer.Argument(help=".txt/.jsonl files or folders of them.")],
+    out: Annotated[Path, typer.Option(help="Cleaned corpus (JSONL).")] = Path(
+        "datasets/cleaned/articles.jsonl"
+    ),
+) -> None:
+    """Clean raw articles: NFC, boilerplate and repeats out, metadata, sentence spans."""
+    from khabar.corpus.article import write_articles
+    from khabar.corpus.ingest import ingest as run_ingest
+
+    result = run_ingest(inputs)
+    for err in result.errors:
+        typer.secho(f"error: {err}", fg=typer.colors.RED, err=True)
+    for dup in result.duplicates:
+        typer.echo(f"skipped duplicate: {dup}", err=True)
+    write_articles(result.articles, out)
+    typer.echo(f"{result.summary()} -> {out}")
+    if result.errors:
+        raise typer.Exit(1)

@@ -1,0 +1,250 @@
+"""Label Studio commands: the generated config, tasks with pre-annotations, push, loading gold,
+model predictions, the least-confident-first queue and annotator accounts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from tqdm import tqdm
+
+from khabar.cli.app import app, connect, fail, load_schema_or_fail
+
+
+@app.command()
+def schema(
+    schema_path: Annotated[Path, typer.Option("--schema", help="Schema YAML.")] = Path(
+        "annotation/schema.yaml"
+    ),
+    out_dir: Annotated[Path, typer.Option(help="Where the generated files go.")] = Path(
+        "annotation"
+    ),
+) -> None:
+    """Generate the Label Studio config and annotator instructions from the schema."""
+    from khabar.schema import write_generated
+
+    s = load_schema_or_fail(schema_path)
+    for path in write_generated(s, out_dir):
+        typer.echo(f"wrote {path}")
+    typer.echo(f"{len(s.entities)} entity types, {len(s.events)} event types, {len(s.roles)} roles")
+
+
+@app.command()
+def tasks(
+    articles: Annotated[Path, typer.Option(help="Cleaned corpus (JSONL).")] = Path(
+        "datasets/cleaned/articles.jsonl"
+    ),
+    out: Annotated[Path, typer.Option(help="Label Studio tasks (JSON).")] = Path(
+        "datasets/tasks/tasks.json"
+    ),
+    schema_path: Annotated[Path, typer.Option("--schema")] = Path("annotation/schema.yaml"),
+    gazetteer: Annotated[Path, typer.Option(help="Names for the rule pre-annotator.")] = Path(
+        "annotation/gazetteer.yaml"
+    ),
+) -> None:
+    """Make one Label Studio task per article, with rule + gazetteer pre-annotations."""
+    from khabar.corpus.article import read_articles
+    from khabar.io import write_json
+    from khabar.studio.prelabel import build_task, load_gazetteer
+
+    s = load_schema_or_fail(schema_path)
+    gaz = load_gazetteer(gazetteer)
+    try:
+        arts = read_articles(articles)
+    except FileNotFoundError as exc:
+        fail(str(exc))
+    built = [build_task(a, s, gaz) for a in tqdm(arts, desc="pre-annotating", unit="article")]
+    write_json(out, built)
+    n = sum(len(t["predictions"][0]["result"]) for t in built)
+    typer.echo(f"{len(built)} tasks, {n} pre-annotated regions -> {out}")
+
+
+@app.command()
+def push(
+    tasks_file: Annotated[
+        Path, typer.Option("--tasks", help="Tasks JSON from `khabar tasks`.")
+    ] = Path("datasets/tasks/tasks.json"),
+    schema_path: Annotated[Path, typer.Option("--schema")] = Path("annotation/schema.yaml"),
+    chunk_size: Annotated[int, typer.Option(help="Tasks per import request.")] = 500,
+    overlap: Annotated[
+        int | None,
+        typer.Option(min=1, help="How many annotators label each task (unset: leave as is)."),
+    ] = None,
+) -> None:
+    """Create or update the Label Studio project and import tasks (idempotent)."""
+    from khabar.schema import instructions_html, label_config
+    from khabar.studio.client import LabelStudioError
+    from khabar.studio.sync import push as run_push
+
+    s = load_schema_or_fail(schema_path)
+    if not tasks_file.is_file():
+        fail(f"{tasks_file} not found: run `khabar tasks` (or `make tasks`) first")
+    payload = json.loads(tasks_file.read_text(encoding="utf-8"))
+    client, settings = connect()
+    try:
+        pid = client.ensure_project(settings.project, label_config(s), instructions_html(s))
+        with tqdm(total=len(payload), desc="importing", unit="task") as bar:
+            report = run_push(client, pid, payload, chunk_size, on_chunk=bar.update)
+        if overlap:
+            client.set_overlap(pid, overlap)
+        current = client.project_settings(pid)["overlap"]
+    except LabelStudioError as exc:
+        fail(str(exc))
+    for line in report.conflicts + report.stale:
+        typer.echo(f"  note: {line}", err=True)
+    typer.echo(f"{report.summary()}; {current} annotator(s) per task; "
+               f"open {settings.url}/projects/{pid}")  # fmt: skip
+
+
+@app.command("load-annotations")
+def load_annotations(
+    gold: Annotated[Path, typer.Option(help="Folder of gold annotations (*.json).")] = Path(
+        "annotation/gold"
+    ),
+    tasks_file: Annotated[Path, typer.Option("--tasks")] = Path("datasets/tasks/tasks.json"),
+) -> None:
+    """Load gold annotations into Label Studio; without gold, the rule predictions stand in."""
+    from khabar.annotations.gold import read_gold
+    from khabar.studio.client import LabelStudioError
+    from khabar.studio.sync import load_gold, load_standins
+
+    client, settings = connect()
+    try:
+        pid = client.find_project(settings.project)
+        items = read_gold(gold) if gold.is_dir() else []
+        if items:
+            report = load_gold(client, pid, items)
+            kind = f"gold from {gold}"
+        else:
+            version = json.loads(tasks_file.read_text(encoding="utf-8"))[0]["predictions"][0][
+                "model_version"
+            ]
+            typer.secho(
+                f"No gold annotations in {gold}: loading the {version} pre-annotations as "
+                "STAND-IN annotations (marked prediction-standin in the dataset).",
+                fg=typer.colors.YELLOW,
+            )
+            report = load_standins(client, pid, version)
+            kind = "stand-ins"
+    except LabelStudioError as exc:
+        fail(str(exc))
+    for p in report.problems:
+        typer.echo(f"  problem: {p}", err=True)
+    typer.echo(f"{kind}: {report.summary()}")
+    if report.problems:
+        raise typer.Exit(1)
+
+
+@app.command("push-predictions")
+def push_predictions(
+    predictions: Annotated[Path, typer.Option(help="Predictions JSONL from `khabar predict`.")],
+) -> None:
+    """Put a run's predictions into Label Studio (model_version = run; a rerun replaces them)."""
+    from khabar.model.prediction import ls_prediction, read_records
+    from khabar.studio.client import LabelStudioError
+    from khabar.studio.sync import replace_predictions
+
+    if not predictions.is_file():
+        fail(f"{predictions} not found: run `khabar predict` (or `make predict`) first")
+    records = read_records(predictions)
+    client, settings = connect()
+    try:
+        pid = client.find_project(settings.project)
+        report = replace_predictions(
+            client, pid, {r["article_id"]: ls_prediction(r) for r in records},
+            {r["article_id"]: r["content_hash"] for r in records},
+        )  # fmt: skip
+    except LabelStudioError as exc:
+        fail(str(exc))
+    for line in report.stale:
+        typer.echo(f"  skipped (text changed since prediction): {line}", err=True)
+    version = records[0]["model_version"] if records else "?"
+    typer.echo(f"model_version {version}: {report.summary()}; sort by prediction score "
+               f"(ascending) for least confident first: {settings.url}/projects/{pid}")  # fmt: skip
+
+
+@app.command()
+def queue(
+    model_version: Annotated[
+        str | None,
+        typer.Option(
+            help="Prediction version whose uncertainty ranks tasks (default: newest "
+            "model run, else the rule pre-annotator)."
+        ),
+    ] = None,
+    show: Annotated[int, typer.Option(help="How many of the next tasks to list.")] = 5,
+) -> None:
+    """Order Label Studio's task list least confident first and say how many tasks remain."""
+    from khabar.studio.client import LabelStudioError
+    from khabar.studio.queue import QUEUE_VIEW
+    from khabar.studio.queue import queue as run_queue
+
+    client, settings = connect()
+    try:
+        pid = client.find_project(settings.project)
+        report = run_queue(client, pid, model_version)
+    except LabelStudioError as exc:
+        fail(str(exc))
+    for tid, u in report.order[:show]:
+        typer.echo(f"  task {tid}: uncertainty {'–' if u is None else f'{u:.3f}'}")
+    where = f"tab {QUEUE_VIEW!r}, " if report.view_id else ""
+    typer.echo(f"{report.summary()}; {where}{settings.url}/projects/{pid}")
+
+
+annotators_app = typer.Typer(help="Annotator accounts in Label Studio.", no_args_is_help=True)
+app.add_typer(annotators_app, name="annotators")
+
+
+@annotators_app.command("add")
+def annotators_add(
+    names: Annotated[list[str], typer.Argument(help="Names (asha) or emails (asha@example.org).")],
+    domain: Annotated[str, typer.Option(help="Email domain for plain names.")] = "khabar.local",
+    password: Annotated[
+        str | None,
+        typer.Option(
+            envvar="KHABAR_ANNOTATOR_PASSWORD",
+            show_default=False,
+            help="One password for all (default: a new random one each).",
+        ),
+    ] = None,
+    credentials: Annotated[
+        Path, typer.Option(help="Where new passwords are kept (mode 600, never printed).")
+    ] = Path(".labelstudio/annotators.json"),
+) -> None:
+    """Create annotator accounts that can log in to Label Studio (existing ones are kept)."""
+    import secrets
+
+    from khabar.io import write_json
+    from khabar.studio.client import LabelStudioError
+
+    client, settings = connect()
+    saved = json.loads(credentials.read_text("utf-8")) if credentials.is_file() else {}
+    for name in names:
+        email = name if "@" in name else f"{name}@{domain}"
+        secret = password or secrets.token_urlsafe(12)
+        try:
+            uid, created = client.add_annotator(email, secret, name.split("@")[0])
+        except LabelStudioError as exc:
+            fail(str(exc))
+        if created:
+            # Saved at once, private from the first byte: a later failure must not lose it.
+            saved[email] = {"user_id": uid, "password": secret}
+            write_json(credentials, saved, mode=0o600)
+        typer.echo(f"{email}: user {uid}, {'created' if created else 'already there'}")
+    typer.echo(f"passwords of new accounts are in {credentials}; log in at {settings.url}")
+
+
+@annotators_app.command("list")
+def annotators_list() -> None:
+    """Members of the Label Studio organisation (id and email)."""
+    from khabar.studio.client import LabelStudioError
+
+    client, _ = connect()
+    try:
+        users = client.users()
+    except LabelStudioError as exc:
+        fail(str(exc))
+    for uid, email in sorted(users.items()):
+        typer.echo(f"{uid}\t{email}")

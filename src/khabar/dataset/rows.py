@@ -1,0 +1,134 @@
+"""Label Studio export -> validated sentence rows, one decided version per task.
+
+Pure functions over the export JSON: every region is checked against the task's text, the schema
+and the sentence spans (`annotations.validate`), the decision rules pick each task's one version
+(`annotations.decision`), and every problem is kept with task id and reason.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from khabar.annotations.coding import live_annotations
+from khabar.annotations.decision import decide
+from khabar.annotations.format import Region, Relation, parse_results, task_sentences
+from khabar.annotations.validate import Checks
+from khabar.schema import Schema
+from khabar.spans import Span, spans_to_bio, tokenize
+
+
+@dataclass
+class BuildReport(Checks):
+    """Counts and problems of one dataset build."""
+
+    tasks: int = 0
+    tasks_used: int = 0
+    disagreements: int = 0
+    decided_by: Counter = field(default_factory=Counter)
+    decisions: list[dict] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """A few lines for the terminal."""
+        by_reason = Counter(p.reason for p in self.problems)
+        lines = [
+            f"{self.tasks_used}/{self.tasks} tasks used; regions kept "
+            f"{self.regions - self.regions_dropped}/{self.regions}; relations kept "
+            f"{self.relations - self.relations_dropped}/{self.relations}; "
+            f"{self.repaired_offsets} UTF-16 offsets repaired; {self.disagreements} tasks with "
+            f"disagreeing annotations; decided by: {dict(self.decided_by) or 'nothing'}",
+        ]
+        if by_reason:
+            lines.append("problems: " + ", ".join(f"{k} {v}" for k, v in sorted(by_reason.items())))
+        return "\n".join(lines)
+
+
+def _span_key(result: list[dict]) -> set:
+    spans, _, _ = parse_results(result)
+    return {(s["value"].get("start"), s["value"].get("end"), tuple(s["value"].get("labels", [])))
+            for s in spans}  # fmt: skip
+
+
+def sentence_rows(task: dict, regions: list[Region], relations: list[Relation], schema: Schema,
+                  source: str, report: BuildReport) -> list[dict]:  # fmt: skip
+    """One dataset row per sentence; span offsets relative to the sentence text."""
+    data = task["data"]
+    text, aid = data["text"], data["article_id"]
+    rows = []
+    for i, (s, e) in enumerate(task_sentences(data)):
+        sent = text[s:e]
+        toks = tokenize(sent)
+        ents = [r for r in regions if not r.is_trigger and s <= r.start and r.end <= e]
+        trigs = [r for r in regions if r.is_trigger and s <= r.start and r.end <= e]
+        tags, warnings = spans_to_bio(toks, [Span(r.start - s, r.end - s, r.label) for r in ents])
+        for w in warnings:
+            report.add(task.get("id"), "bio", f"sentence {i}: {w}")
+        ids = {r.id for r in ents + trigs}
+        args = [x for x in relations if x.from_id in ids and x.to_id in ids]
+        rows.append({
+            "id": f"{aid}-{i:03d}",
+            "article_id": aid,
+            "sentence_index": i,
+            "text": sent,
+            "sentence_start": s,
+            "tokens": [t.text for t in toks],
+            "token_starts": [t.start for t in toks],
+            "token_ends": [t.end for t in toks],
+            "ner_tags": tags,
+            "entities": [_span_dict(r, s) for r in ents],
+            "triggers": [_span_dict(r, s) for r in trigs],
+            "event_types": sorted({r.label for r in trigs}, key=schema.event_names.index),
+            "arguments": [{"trigger_id": x.from_id, "entity_id": x.to_id, "role": x.role}
+                          for x in args],
+            "annotation_source": source,
+            "task_id": task.get("id") or -1,
+        })  # fmt: skip
+    return rows
+
+
+def _span_dict(r: Region, base: int) -> dict:
+    return {
+        "id": r.id,
+        "start": r.start - base,
+        "end": r.end - base,
+        "label": r.label,
+        "text": r.text,
+    }
+
+
+def build_rows(
+    export: list[dict],
+    schema: Schema,
+    members: dict[int, str] | None = None,
+    overlap: int | None = None,
+) -> tuple[dict[str, list[dict]], BuildReport]:
+    """Validate an export and turn it into sentence rows grouped by article id (one decided
+    version per task; see `decide`)."""
+    report = BuildReport(tasks=len(export))
+    by_article: dict[str, list[dict]] = {}
+    for task in export:
+        tid = task.get("id")
+        data = task.get("data") or {}
+        if not data.get("article_id") or "text" not in data:
+            report.add(tid, "not a khabar task", "data lacks article_id or text")
+            continue
+        cancelled = [a for a in task.get("annotations") or [] if a.get("was_cancelled")]
+        for a in cancelled:
+            report.add(tid, "cancelled annotation", "skipped", a.get("id"))
+        decided = decide(task, schema, report, members, overlap)
+        if decided is None:
+            report.add(tid, "no annotations", "task has no usable annotation; not in the dataset")
+            continue
+        regions, relations, source, rule = decided
+        live = live_annotations(task)
+        if len({frozenset(_span_key(a.get("result") or [])) for a in live}) > 1:
+            report.disagreements += 1
+            report.add(tid, "disagreement", f"{len(live)} annotations differ; decided by {rule}")
+        report.decided_by[rule] += 1
+        report.decisions.append({"task_id": tid, "article_id": data["article_id"],
+                                 "decided_by": rule, "source": source,
+                                 "annotations": [a.get("id") for a in live]})  # fmt: skip
+        rows = sentence_rows(task, regions, relations, schema, source, report)
+        by_article[data["article_id"]] = [dict(r, decided_by=rule) for r in rows]
+        report.tasks_used += 1
+    return by_article, report

@@ -1,0 +1,49 @@
+"""Files every stage writes and reads: atomic writes, JSON and JSONL.
+
+Stages are Makefile file targets, so a crash must never leave half a file that make takes for
+finished: everything khabar writes goes through `write_atomic`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+
+def write_atomic(path: Path, chunks: Iterable[str], mode: int | None = None) -> None:
+    """Write text chunks to `path` through a temporary file, so a crash never leaves half a file
+    (which a Makefile stage would take for finished). `mode` (e.g. 0o600 for secrets) is set
+    before anything is written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        if mode is not None:
+            os.chmod(tmp, mode)
+        fh.writelines(chunks)
+    tmp.replace(path)
+
+
+def write_json(path: Path, payload, indent: int = 1, mode: int | None = None) -> None:
+    """Write one JSON document atomically (Devanagari kept readable, not escaped)."""
+    write_atomic(path, [json.dumps(payload, ensure_ascii=False, indent=indent)], mode=mode)
+
+
+def write_jsonl(path: Path, rows: Iterable[dict]) -> int:
+    """Write one JSON object per line atomically; return how many."""
+    lines = [json.dumps(r, ensure_ascii=False) + "\n" for r in rows]
+    write_atomic(path, lines)
+    return len(lines)
+
+
+def read_json(path: Path):
+    """One JSON document."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    """The objects of a JSONL file (blank lines skipped)."""
+    with Path(path).open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]

@@ -1,0 +1,302 @@
+"""Score a run and its baselines on the dataset splits; write metrics.json, report.md and the
+confusion matrices (PNG) into the run folder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from khabar.io import write_atomic, write_json
+from khabar.model.evaluation import bio_entities, entity_scores, event_scores
+from khabar.model.run import METRICS_FILE, Run, check_labels, event_probs, tag_words
+from khabar.model.training import Split, label_names, split_lists
+
+SPLITS = ("validation", "test")
+
+
+@dataclass
+class SplitPredictions:
+    """Gold and every model's predictions for one split."""
+
+    gold: Split
+    tags: list[list[str]]
+    tag_probs: list[list[float]]
+    events: list[list[str]]
+    crf_tags: list[list[str]] | None
+    tfidf_events: list[list[str]] | None
+
+
+def predict_split(run: Run, split: Split) -> SplitPredictions:
+    """Run the transformer models and the baselines over one split."""
+    tagged = tag_words(run.ner, run.ner_tokenizer, split.words, run.max_length)
+    probs = event_probs(run.events, run.events_tokenizer, split.words, run.max_length)
+    labels = list(probs[0]) if probs else []
+    return SplitPredictions(
+        split,
+        [[t for t, _ in r] for r in tagged],
+        [[p for _, p in r] for r in tagged],
+        [[lab for lab in labels if p[lab] >= run.threshold] for p in probs],
+        run.crf.predict(split.words) if run.crf else None,
+        run.tfidf.predict(split.texts) if run.tfidf else None,
+    )
+
+
+def split_metrics(p: SplitPredictions, event_labels: list[str]) -> dict:
+    """Scores of every model on one split, with the counts they rest on."""
+    g = p.gold
+    out = {
+        "sentences": len(g.words),
+        "event_labels": sum(len(e) for e in g.events),
+        "transformer": {"entities": entity_scores(g.tags, p.tags),
+                        "events": event_scores(g.events, p.events, event_labels)},
+    }  # fmt: skip
+    out["mentions"] = out["transformer"]["entities"]["overall"]["support"]  # gold, counted once
+    if p.crf_tags is not None:
+        out["crf"] = {"entities": entity_scores(g.tags, p.crf_tags)}
+    if p.tfidf_events is not None:
+        out["tfidf"] = {"events": event_scores(g.events, p.tfidf_events, event_labels)}
+    return out
+
+
+def score_run(run: Run, dd) -> tuple[dict, dict[str, SplitPredictions]]:
+    """(metrics of every split present, predictions per split); refuses a dataset whose labels
+    differ from the run's."""
+    tag_names, event_names = label_names(dd["train"])
+    check_labels(run, tag_names, event_names)
+    preds = {s: predict_split(run, split_lists(dd[s])) for s in SPLITS if s in dd and len(dd[s])}
+    metrics = {
+        "run": run.name,
+        "base_model": run.info.get("base_model"),
+        "event_threshold": run.threshold,
+        "splits": {s: split_metrics(p, event_names) for s, p in preds.items()},
+    }
+    return metrics, preds
+
+
+def write_metrics(run: Run, metrics: dict) -> Path:
+    """metrics.json of the run."""
+    path = run.path / METRICS_FILE
+    write_json(path, metrics)
+    return path
+
+
+# ------------------------------------------------------------------ report.md
+
+
+def _f(x: float) -> str:
+    return f"{x:.3f}"
+
+
+def _prf(row: dict | None) -> list[str]:
+    return [_f(row["precision"]), _f(row["recall"]), _f(row["f1"])] if row else ["–"] * 3
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
+
+
+def entity_table(m: dict) -> str:
+    """Strict per-type and micro P/R/F1: transformer beside the CRF."""
+    tr = m["transformer"]["entities"]
+    crf = m.get("crf", {}).get("entities")
+    types = sorted(set(tr["per_type"]) | set(crf["per_type"] if crf else ()))
+    rows = []
+    for t in types:
+        a, b = tr["per_type"].get(t), crf["per_type"].get(t) if crf else None
+        support = (a or b)["support"]
+        rows.append([t, str(support), *_prf(a), *_prf(b)])
+    rows.append(["**micro**", str(tr["overall"]["support"]), *_prf(tr["overall"]),
+                 *_prf(crf["overall"] if crf else None)])  # fmt: skip
+    head = ["type", "gold", "transformer P", "R", "F1", "CRF P", "R", "F1"]
+    return _table(head, rows)
+
+
+def semeval_table(m: dict) -> str:
+    """The four SemEval-2013 schemes for the transformer and the CRF."""
+    rows = []
+    for model in ("transformer", "crf"):
+        if model not in m:
+            continue
+        for scheme, s in m[model]["entities"]["semeval"].items():
+            counts = "/".join(str(s[k]) for k in ("COR", "INC", "PAR", "MIS", "SPU"))
+            rows.append([model, scheme, *_prf(s), counts])
+    return _table(["model", "scheme", "P", "R", "F1", "COR/INC/PAR/MIS/SPU"], rows)
+
+
+def event_table(m: dict) -> str:
+    """Per event type and micro/macro P/R/F1: transformer beside TF-IDF + LR."""
+    tr = m["transformer"]["events"]
+    tf = m.get("tfidf", {}).get("events")
+    rows = []
+    for t, a in tr["per_type"].items():
+        b = tf["per_type"][t] if tf else None
+        if a["support"] or a["predicted"] or (b and b["predicted"]):
+            rows.append([t, str(a["support"]), *_prf(a), *_prf(b)])
+    for avg in ("micro", "macro"):
+        rows.append([f"**{avg}**", "", *_prf(tr[avg]), *_prf(tf[avg] if tf else None)])
+    return _table(["event type", "gold", "transformer P", "R", "F1", "TF-IDF P", "R", "F1"], rows)
+
+
+def _marked(split: Split, i: int, start: int, end: int) -> str:
+    """Sentence i with its words [start, end) marked ⟦…⟧: the original text where word offsets
+    are known, else the words joined by spaces."""
+    if split.offsets:
+        text, offs = split.texts[i], split.offsets[i]
+        s, e = offs[start][0], offs[end - 1][1]
+        out = f"{text[:s]}⟦{text[s:e]}⟧{text[e:]}"
+    else:
+        w = list(split.words[i])
+        w[start] = "⟦" + w[start]
+        w[end - 1] += "⟧"  # after the line above: a one-word span gets both marks
+        out = " ".join(w)
+    return out.replace("|", "\\|")
+
+
+def worst_errors(p: SplitPredictions, limit: int = 10) -> tuple[list[str], list[str]]:
+    """False positives (most confident first) and false negatives (the model most sure of what it
+    said instead first) of the transformer, each with its sentence."""
+    fps, fns = [], []
+    for i, (gold, pred) in enumerate(zip(p.gold.tags, p.tags, strict=True)):
+        g, q = set(bio_entities(gold)), set(bio_entities(pred))
+        probs = p.tag_probs[i]
+        for e in q - g:
+            conf = sum(probs[e.start : e.end]) / (e.end - e.start)
+            said = {x.label for x in g if x.start < e.end and e.start < x.end} or {"O"}
+            fps.append((conf, f"`{e.label}` ({conf:.2f}; gold {'/'.join(sorted(said))}) — "
+                              f"{_marked(p.gold, i, e.start, e.end)}"))  # fmt: skip
+        for e in g - q:
+            conf = sum(probs[e.start : e.end]) / (e.end - e.start)
+            said = "/".join(sorted({t[2:] if t != "O" else "O" for t in pred[e.start : e.end]}))
+            if said == e.label:
+                said += " with other boundaries"
+            fns.append((conf, f"gold `{e.label}`, predicted {said} ({conf:.2f}) — "
+                              f"{_marked(p.gold, i, e.start, e.end)}"))  # fmt: skip
+    top = lambda xs: [s for _, s in sorted(xs, key=lambda x: -x[0])[:limit]]  # noqa: E731
+    return top(fps), top(fns)
+
+
+def write_report(run: Run, metrics: dict, preds: dict[str, SplitPredictions]) -> Path:
+    """report.md with every table, the counts behind them, the worst errors and the PNGs."""
+    info, out = run.info, []
+    split = "test" if "test" in metrics["splits"] else next(iter(metrics["splits"]))
+    m = metrics["splits"][split]
+    out += [
+        f"# Evaluation report — run `{run.name}`", "",
+        f"- base model: `{info.get('base_model')}`"
+        f"{' (khabar-built, random initial weights)' if info.get('self_built_base') else ''}",
+        f"- seed {info.get('seed')}, learning rate {info.get('learning_rate')}, "
+        f"max length {info.get('max_length')} sub-tokens, event threshold {run.threshold:.2f} "
+        "(tuned on validation)",
+        f"- dataset: `{info.get('dataset')}`, sentences per split {info.get('sentences')}; extra "
+        f"NER training sentences: {info.get('extra_train_sentences', 0)}",
+        f"- **{split}** figures below rest on **{m['sentences']} sentences, {m['mentions']} gold "
+        f"mentions and {m['event_labels']} gold event labels**; with so few, one mention moves "
+        f"entity F1 by about {100 / max(m['mentions'], 1):.1f} points.", "",
+        f"## Entities ({split}, strict: same boundaries and type; seqeval, conlleval-compatible)",
+        "", entity_table(m), "",
+        f"## Entities, boundary-tolerant ({split}, SemEval-2013 schemes)", "",
+        semeval_table(m), "",
+        "`exact`: same boundaries, any type; `partial`: overlap counts half; `type`: overlap with "
+        "the same type.", "",
+        f"## Event types per sentence ({split}; macro over the types present)", "",
+        event_table(m), "",
+    ]  # fmt: skip
+    for other, om in metrics["splits"].items():
+        if other == split:
+            continue
+        out += [f"## {other.capitalize()} (used to pick the best epoch and the threshold)", "",
+                f"{om['sentences']} sentences, {om['mentions']} mentions.", "",
+                entity_table(om), "", event_table(om), ""]  # fmt: skip
+    images = write_confusions(run, preds[split])
+    out += ["## Confusion matrices", ""] + [f"![{p.stem}]({p.name})" for p in images] + [""]
+    fps, fns = worst_errors(preds[split])
+    out += [f"## Worst errors of the transformer ({split})", "",
+            "### False positives (most confident first)", ""]  # fmt: skip
+    out += [f"- {s}" for s in fps] or ["- none"]
+    out += ["", "### False negatives (most confident in what it said instead first)", ""]
+    out += [f"- {s}" for s in fns] or ["- none"]
+    secs = info.get("seconds", {})
+    out += ["", "## Training", "",
+            _table(["model", "seconds", "best epoch", "validation score"], [
+                ["transformer NER", f"{secs.get('ner', 0):.1f}",
+                 str(info.get("ner_fit", {}).get("best_epoch", "")),
+                 _f(info.get("ner_fit", {}).get("best_val", 0))],
+                ["transformer events", f"{secs.get('events', 0):.1f}",
+                 str(info.get("events_fit", {}).get("best_epoch", "")),
+                 _f(info.get("events_fit", {}).get("best_val", 0))],
+                ["CRF", f"{secs.get('crf', 0):.1f}", "", ""],
+                ["TF-IDF + LR", f"{secs.get('tfidf', 0):.1f}", "", ""],
+            ]), ""]  # fmt: skip
+    path = run.path / "report.md"
+    write_atomic(path, ["\n".join(out)])
+    return path
+
+
+# ------------------------------------------------------------------ confusion matrices
+
+
+def word_types(tags: list[list[str]]) -> list[str]:
+    """Entity type of every word (B-/I- dropped), flattened: the unit of the NER confusion."""
+    return [t[2:] if t != "O" else "O" for row in tags for t in row]
+
+
+def write_confusions(run: Run, p: SplitPredictions) -> list[Path]:
+    """confusion_entities.png (word-level types, transformer beside CRF) and
+    confusion_events.png (one 2×2 matrix per event type and model)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from sklearn.metrics import confusion_matrix, multilabel_confusion_matrix
+
+    gold = word_types(p.gold.tags)
+    types = sorted({t[2:] for t in run.info.get("ner_labels", []) if t != "O"}) + ["O"]
+    models = [("transformer", p.tags)] + ([("CRF", p.crf_tags)] if p.crf_tags else [])
+    fig, axes = plt.subplots(1, len(models), figsize=(5.2 * len(models), 4.6), squeeze=False)
+    for ax, (name, tags) in zip(axes[0], models, strict=True):
+        cm = confusion_matrix(gold, word_types(tags), labels=types)
+        ax.imshow(cm, cmap="Blues")
+        ax.set(title=f"{name}: words by entity type", xlabel="predicted", ylabel="gold",
+               xticks=range(len(types)), yticks=range(len(types)), xticklabels=types,
+               yticklabels=types)  # fmt: skip
+        for (i, j), v in np.ndenumerate(cm):
+            ax.text(j, i, str(v), ha="center", va="center",
+                    color="white" if v > cm.max() / 2 else "black", fontsize=8)  # fmt: skip
+    fig.tight_layout()
+    ent = run.path / "confusion_entities.png"
+    fig.savefig(ent, dpi=110)
+    plt.close(fig)
+
+    # Types nobody mentions in this split would only add all-"no" panels.
+    seen = {lab for rows in [p.gold.events, p.events, p.tfidf_events or []] for ev in rows
+            for lab in ev}  # fmt: skip
+    labels = [lab for lab in run.info.get("event_labels", []) if lab in seen] or ["(none)"]
+    ev_models = [("transformer", p.events)] + (
+        [("TF-IDF", p.tfidf_events)] if p.tfidf_events is not None else []
+    )
+    fig, axes = plt.subplots(len(ev_models), len(labels), squeeze=False,
+                             figsize=(1.45 * len(labels), 1.9 * len(ev_models)))  # fmt: skip
+    gold_m = [[lab in ev for lab in labels] for ev in p.gold.events]
+    for r, (name, pred) in enumerate(ev_models):
+        pred_m = [[lab in ev for lab in labels] for ev in pred]
+        mats = multilabel_confusion_matrix(gold_m, pred_m) if gold_m else []
+        for c, lab in enumerate(labels):
+            ax = axes[r][c]
+            mat = mats[c] if len(mats) else [[0, 0], [0, 0]]
+            ax.imshow(mat, cmap="Oranges", vmin=0)
+            for i in range(2):
+                for j in range(2):
+                    ax.text(j, i, str(mat[i][j]), ha="center", va="center", fontsize=7)
+            ax.set_xticks([0, 1], ["no", "yes"], fontsize=6)
+            ax.set_yticks([0, 1], ["no", "yes"], fontsize=6)
+            ax.set_title(lab, fontsize=7)
+            if c == 0:
+                ax.set_ylabel(f"{name}\ngold", fontsize=7)
+    fig.suptitle("event types per sentence (x: predicted)", fontsize=8)
+    fig.tight_layout()
+    ev = run.path / "confusion_events.png"
+    fig.savefig(ev, dpi=110)
+    plt.close(fig)
+    return [ent, ev]

@@ -1,0 +1,323 @@
+"""Fine-tune the NER tagger and the multi-label event classifier from one base model, train the
+baselines on the same splits, and save everything into a run folder (see `modeling`)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from khabar.io import write_json
+from khabar.model import baselines as bl
+from khabar.model import run as md
+from khabar.model.base import BASE_INFO, BaseModelArgs, build_base_model
+from khabar.model.evaluation import entity_scores, event_scores, tune_threshold
+from khabar.model.run import Run, encode, event_probs, load_pretrained, tag_words
+
+HINER_TAG_MAP = "PERSON=PER,LOCATION=LOC,ORGANIZATION=ORG"
+
+
+@dataclass
+class TrainArgs:
+    """How a run is trained (saved in run.json, so a run can be repeated)."""
+
+    base_model: str = field(default_factory=lambda: os.environ.get("BASE_MODEL", ""), metadata={
+        "help": "Hugging Face name or local folder of the base model; empty: build khabar's small "
+                "BERT from the training text (no download)."})  # fmt: skip
+    epochs: int = field(default=30, metadata={"help": "Passes over the NER training data."})
+    event_epochs: int = field(default=30, metadata={"help": "Passes for the event classifier."})
+    learning_rate: float = field(default=0.0, metadata={
+        "help": "Peak learning rate; 0: 5e-4 for a self-built base (random weights need larger "
+                "steps), 5e-5 for a pretrained one."})  # fmt: skip
+    batch_size: int = field(default=16, metadata={"help": "Training windows per step."})
+    warmup: float = field(default=0.1, metadata={"help": "Fraction of steps of linear warm-up."})
+    weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay."})
+    max_length: int = field(
+        default=128,
+        metadata={
+            "help": "Sub-tokens per model input; longer sentences become overlapping windows."
+        },
+    )
+    seed: int = field(default=13, metadata={"help": "Seed of initialisation and shuffling."})
+    extra_train: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "CoNLL files added to the NER training data (token first column, tag last)."
+        },
+    )
+    tag_map: str = field(
+        default=HINER_TAG_MAP,
+        metadata={"help": "Entity types of --extra-train renamed to the schema's, SOURCE=TARGET,…"},
+    )
+    baselines: bool = field(default=True, metadata={"help": "Also train the CRF and TF-IDF."})
+
+
+@dataclass
+class Split:
+    """One split as lists: words, BIO tags, event types and text per sentence."""
+
+    words: list[list[str]]
+    tags: list[list[str]]
+    events: list[list[str]]
+    texts: list[str]
+    offsets: list[list[tuple[int, int]]] = field(default_factory=list)  # of words in texts
+
+
+def label_names(ds) -> tuple[list[str], list[str]]:
+    """(BIO tag names, event type names) of a khabar dataset split."""
+    return ds.features["ner_tags"].feature.names, ds.features["event_types"].feature.names
+
+
+def split_lists(ds) -> Split:
+    """A dataset split as plain lists with label names instead of ids."""
+    tag_names, event_names = label_names(ds)
+    return Split(
+        [list(r) for r in ds["tokens"]],
+        [[tag_names[t] for t in r] for r in ds["ner_tags"]],
+        [[event_names[e] for e in r] for r in ds["event_types"]],
+        list(ds["text"]),
+        [
+            list(zip(s, e, strict=True))
+            for s, e in zip(ds["token_starts"], ds["token_ends"], strict=True)
+        ],  # fmt: skip
+    )
+
+
+def _batches(features: list[dict], batch_size: int, rng: random.Random) -> list[list[dict]]:
+    """Shuffled batches of similar-length windows (sorted within chunks of 50 batches): on a CPU
+    padding is the main waste."""
+    order = list(range(len(features)))
+    rng.shuffle(order)
+    out = []
+    chunk = batch_size * 50
+    for i in range(0, len(order), chunk):
+        part = sorted(order[i : i + chunk], key=lambda j: len(features[j]["input_ids"]))
+        out += [[features[j] for j in part[k : k + batch_size]]
+                for k in range(0, len(part), batch_size)]  # fmt: skip
+    rng.shuffle(out)
+    return out
+
+
+def fit(model, features: list[dict], collator, epochs: int, lr: float, args: TrainArgs,
+        score, desc: str) -> dict:  # fmt: skip
+    """AdamW with linear warm-up and decay; after each epoch `score(model)` on validation, and
+    the best epoch's weights are kept (ties go to the later epoch)."""
+    import torch
+    from tqdm import tqdm
+    from transformers import get_linear_schedule_with_warmup
+
+    torch.manual_seed(args.seed)
+    rng = random.Random(args.seed)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=args.weight_decay)
+    steps = epochs * math.ceil(len(features) / args.batch_size)
+    sched = get_linear_schedule_with_warmup(opt, int(args.warmup * steps), max(steps, 1))
+    best, best_state, best_epoch, history = -1.0, None, 0, []
+    started = time.perf_counter()
+    with tqdm(total=steps, desc=desc, unit="step") as bar:
+        for epoch in range(1, epochs + 1):
+            model.train()
+            total = 0.0
+            batches = _batches(features, args.batch_size, rng)
+            for batch in batches:
+                loss = model(**collator(batch)).loss
+                bar.update()
+                if not torch.isfinite(loss):  # an MLM batch of short lines may mask no token
+                    continue
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                opt.step()
+                sched.step()
+                opt.zero_grad()
+                total += loss.item()
+            val = score(model)
+            history.append({"epoch": epoch, "loss": total / max(len(batches), 1), "val": val})
+            bar.set_postfix(loss=f"{history[-1]['loss']:.3f}", val=f"{val:.3f}")
+            if val >= best:
+                best, best_epoch = val, epoch
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    return {"best_epoch": best_epoch, "best_val": best, "seconds": time.perf_counter() - started,
+            "history": history}  # fmt: skip
+
+
+def ner_features(tokenizer, words, tags, label2id, max_length) -> list[dict]:
+    """Model inputs for tagging: each owned word's label on its first sub-token, -100 elsewhere
+    (other sub-tokens, special tokens, words another window owns)."""
+    feats = []
+    for w in encode(tokenizer, words, max_length):
+        labels = [-100] * len(w.input_ids)
+        for pos, word in zip(w.first, w.words, strict=True):
+            labels[pos] = label2id[tags[w.row][word]]
+        feats.append({"input_ids": w.input_ids, "labels": labels})
+    return feats
+
+
+def event_features(tokenizer, words, events, labels, max_length) -> list[dict]:
+    """Model inputs for the event classifier: a multi-hot float vector per window."""
+    return [
+        {"input_ids": w.input_ids,
+         "labels": [float(lab in events[w.row]) for lab in labels]}
+        for w in encode(tokenizer, words, max_length)
+    ]  # fmt: skip
+
+
+def _base(args: TrainArgs, texts: list[str], out: Path) -> tuple[str, bool]:
+    """(name or path of the base model, whether it is khabar's randomly initialised one)."""
+    if args.base_model:
+        info = Path(args.base_model) / BASE_INFO
+        scratch = info.is_file() and not json.loads(info.read_text())["pretrained"]
+        return args.base_model, scratch
+    return str(build_base_model(texts, out / "base", BaseModelArgs(seed=args.seed))), True
+
+
+def train_ner(base: str, train: Split, val: Split, tag_names: list[str], lr: float,
+              args: TrainArgs):  # fmt: skip
+    """Fine-tune a token classifier; returns (model, tokenizer, fit log)."""
+    import torch
+    from transformers import DataCollatorForTokenClassification
+
+    torch.manual_seed(args.seed)  # the new classifier head is initialised on load
+    label2id = {t: i for i, t in enumerate(tag_names)}
+    tok = load_pretrained("tokenizer", base)
+    model = load_pretrained("ner", base, num_labels=len(tag_names),
+                            id2label=dict(enumerate(tag_names)), label2id=label2id)  # fmt: skip
+    feats = ner_features(tok, train.words, train.tags, label2id, args.max_length)
+
+    def score(m) -> float:
+        if not val.words:  # nothing to choose an epoch by: the last one is kept
+            return 0.0
+        pred = tag_words(m, tok, val.words, args.max_length, 64)
+        return entity_scores(val.tags, [[t for t, _ in r] for r in pred])["overall"]["f1"]
+
+    log = fit(model, feats, DataCollatorForTokenClassification(tok), args.epochs, lr, args, score,
+              "NER")  # fmt: skip
+    return model, tok, log
+
+
+def train_events(base: str, train: Split, val: Split, labels: list[str], lr: float,
+                 args: TrainArgs):  # fmt: skip
+    """Fine-tune a multi-label sequence classifier; returns (model, tokenizer, log, threshold)."""
+    import torch
+    from transformers import DataCollatorWithPadding
+
+    torch.manual_seed(args.seed)
+    tok = load_pretrained("tokenizer", base)
+    model = load_pretrained("events", base, num_labels=len(labels),
+                            problem_type="multi_label_classification",
+                            id2label=dict(enumerate(labels)),
+                            label2id={t: i for i, t in enumerate(labels)})  # fmt: skip
+    feats = event_features(tok, train.words, train.events, labels, args.max_length)
+
+    thresholds: list[float] = []  # tuned after each epoch; the kept epoch's one is the answer
+
+    def score(m) -> float:
+        if not val.words:
+            return 0.0
+        probs = event_probs(m, tok, val.words, args.max_length, 64)
+        thresholds.append(tune_threshold(probs, val.events, labels))
+        pred = [[lab for lab in labels if p[lab] >= thresholds[-1]] for p in probs]
+        return event_scores(val.events, pred, labels)["micro"]["f1"]
+
+    log = fit(model, feats, DataCollatorWithPadding(tok), args.event_epochs, lr, args, score,
+              "events")  # fmt: skip
+    threshold = thresholds[log["best_epoch"] - 1] if thresholds else 0.5
+    return model, tok, log, threshold
+
+
+def extra_sentences(args: TrainArgs, entity_names: list[str]) -> tuple[Split, dict]:
+    """The --extra-train CoNLL sentences (NER only) and the tags dropped while mapping them."""
+    from khabar.dataset.conll import parse_tag_map, read_conll
+
+    tag_map = parse_tag_map(args.tag_map)
+    words, tags, dropped = [], [], {}
+    for path in args.extra_train:
+        sents, lost = read_conll(Path(path), tag_map, entity_names)
+        words += [w for w, _ in sents]
+        tags += [t for _, t in sents]
+        dropped[str(path)] = dict(lost)
+    return Split(words, tags, [[] for _ in words], [" ".join(w) for w in words]), dropped
+
+
+def train_run(dd, out: Path, args: TrainArgs, dataset_path: str = "") -> Run:
+    """Train both models and the baselines on `dd` (a khabar DatasetDict) into `out`."""
+    tag_names, event_names = label_names(dd["train"])
+    entity_names = sorted({t[2:] for t in tag_names if t != "O"})
+    train, val = split_lists(dd["train"]), split_lists(dd["validation"])
+    extra, dropped = extra_sentences(args, entity_names)
+    ner_train = Split(train.words + extra.words, train.tags + extra.tags, [], [])
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    base, scratch = _base(args, train.texts + extra.texts, out)
+    lr = args.learning_rate or (5e-4 if scratch else 5e-5)
+
+    ner, ner_tok, ner_log = train_ner(base, ner_train, val, tag_names, lr, args)
+    events, ev_tok, ev_log, threshold = train_events(base, train, val, event_names, lr, args)
+    for sub, model, tok in ((md.NER_DIR, ner, ner_tok), (md.EVENTS_DIR, events, ev_tok)):
+        model.save_pretrained(out / sub)
+        tok.save_pretrained(out / sub)
+    timings = {"ner": ner_log["seconds"], "events": ev_log["seconds"]}
+    run = Run(out, {}, ner, ner_tok, events, ev_tok)
+    if args.baselines:
+        started = time.perf_counter()
+        run.crf = bl.CrfTagger().fit(ner_train.words, ner_train.tags)
+        timings["crf"] = time.perf_counter() - started
+        started = time.perf_counter()
+        run.tfidf = bl.TfidfEvents(event_names).fit(train.texts, train.events, val.texts,
+                                                    val.events)  # fmt: skip
+        timings["tfidf"] = time.perf_counter() - started
+        bl.save(run.crf, out / md.BASELINES_DIR / md.CRF_FILE)
+        bl.save(run.tfidf, out / md.BASELINES_DIR / md.TFIDF_FILE)
+    run.info = {
+        "run": out.name, "base_model": base, "self_built_base": scratch, "learning_rate": lr,
+        "seed": args.seed, "max_length": args.max_length, "event_threshold": threshold,
+        "ner_labels": tag_names, "event_labels": event_names, "args": asdict(args),
+        "dataset": dataset_path, "sentences": {k: len(v) for k, v in dd.items()},
+        "extra_train_sentences": len(extra.words), "extra_train_dropped_tags": dropped,
+        "seconds": timings, "ner_fit": ner_log, "events_fit": ev_log,
+    }  # fmt: skip
+    write_json(out / md.RUN_FILE, run.info)
+    return run
+
+
+def read_texts(path: Path) -> list[str]:
+    """Unlabelled sentences for pretraining: a cleaned corpus (.jsonl: its sentences), a CoNLL
+    file (its sentences, tags ignored) or plain text (one line each)."""
+    from khabar.corpus.article import read_articles
+    from khabar.dataset.conll import read_conll
+
+    path = Path(path)
+    if path.suffix == ".jsonl":
+        return [a.text[s:e] for a in read_articles(path) for s, e in a.sentences]
+    if path.suffix == ".conll":
+        return [" ".join(words) for words, _ in read_conll(path, {}, [])[0]]
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def pretrain(texts: list[str], out: Path, args: TrainArgs, epochs: int = 10,
+             base_args: BaseModelArgs | None = None) -> dict:  # fmt: skip
+    """Build khabar's small BERT on `texts` and train it as a masked language model on them, so
+    fine-tuning starts from weights that have read Hindi; saved where `BASE_MODEL` can point."""
+    from transformers import BertForMaskedLM, DataCollatorForLanguageModeling
+
+    from khabar.spans import tokenize
+
+    base_args = base_args or BaseModelArgs(seed=args.seed)
+    build_base_model(texts, out, base_args)
+    tok = load_pretrained("tokenizer", out)
+    model = BertForMaskedLM.from_pretrained(str(out))
+    words = [[t.text for t in tokenize(s)] for s in texts]
+    feats = [{"input_ids": w.input_ids} for w in encode(tok, words, args.max_length)]
+    collator = DataCollatorForLanguageModeling(tok, mlm_probability=0.15, seed=args.seed)
+    log = fit(model, feats, collator, epochs, args.learning_rate or 5e-4, args, lambda m: 0.0,
+              "MLM")  # fmt: skip
+    model.save_pretrained(out)
+    info = {"built_by": "khabar", "pretrained": True, "texts": len(texts), "mlm_epochs": epochs,
+            "mlm_loss": log["history"][-1]["loss"] if log["history"] else None,
+            "seconds": log["seconds"], **asdict(base_args)}  # fmt: skip
+    write_json(Path(out) / BASE_INFO, info, indent=2)
+    return info

@@ -1,0 +1,122 @@
+"""Build the Hub folder of a trained run (the NER model at the root, the event model in events/,
+run.json and a model card carrying the report's figures) and upload that same folder."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import yaml
+
+from khabar.model.report import entity_table, event_table
+from khabar.model.run import EVENTS_DIR, NER_DIR, RUN_FILE, check_model_dir
+from khabar.publish.hub import PublishError, build_folder_atomically, load_card_settings, upload
+
+
+def _eval_results(metrics: dict, run: str, dataset_id: str) -> list:
+    """model-index entries from metrics.json: test-split figures, as report.md shows them."""
+    from huggingface_hub import EvalResult
+
+    split = "test" if "test" in metrics["splits"] else next(iter(metrics["splits"]))
+    m = metrics["splits"][split]["transformer"]
+    out = []
+    for task_type, task_name, scores, what in (
+        ("token-classification", "Named entity recognition", m["entities"]["overall"],
+         "strict entity-level micro"),
+        ("text-classification", "Event types per sentence", m["events"]["micro"], "micro"),
+    ):  # fmt: skip
+        for key in ("precision", "recall", "f1"):
+            out.append(EvalResult(
+                task_type=task_type, task_name=task_name, dataset_type=dataset_id,
+                dataset_name=dataset_id, dataset_split=split, metric_type=key,
+                metric_value=round(scores[key], 3), metric_name=f"{what} {key}",
+            ))  # fmt: skip
+    return out
+
+
+def model_card(run_dir: Path, settings: dict, dataset_id: str, repo: str = "<user>/<model>"):
+    """The model card of a run: model-index and tables from metrics.json, the same figures and
+    tables as the run's report.md."""
+    from huggingface_hub import ModelCard, ModelCardData
+
+    run_dir = Path(run_dir)
+    info = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
+    split = "test" if "test" in metrics["splits"] else next(iter(metrics["splits"]))
+    m = metrics["splits"][split]
+    base = info.get("base_model", "")
+    hub_base = base if not info.get("self_built_base") and not Path(base).exists() else None
+    data = ModelCardData(
+        language=["hi"], license=settings["license"], license_name=settings.get("license_name"),
+        library_name="transformers", pipeline_tag="token-classification",
+        tags=["hindi", "news", "ner", "event-detection", "khabar"], datasets=[dataset_id],
+        base_model=hub_base, model_name=run_dir.name,
+        eval_results=_eval_results(metrics, run_dir.name, dataset_id),
+    )  # fmt: skip
+    body = [
+        f"# {run_dir.name}: Hindi news NER and event types", "",
+        "A token classifier for the entity types "
+        f"{', '.join(sorted({t[2:] for t in info['ner_labels'] if t != 'O'}))} (this folder) and "
+        "a multi-label sentence classifier for event types (`events/`), trained with the khabar "
+        f"toolkit on [{dataset_id}](https://huggingface.co/datasets/{dataset_id}).", "",
+        "```python",
+        "from transformers import (AutoModelForSequenceClassification,",
+        "                          AutoModelForTokenClassification)",
+        f'ner = AutoModelForTokenClassification.from_pretrained("{repo}")',
+        "events = AutoModelForSequenceClassification.from_pretrained(",
+        f'    "{repo}", subfolder="events")',
+        "```", "",
+        "Label each word by its first sub-token; an event type is predicted when its sigmoid "
+        f"probability is at least {metrics['event_threshold']:.2f} (tuned on validation).", "",
+        "## Training", "",
+        f"- base model: `{base}`" + (" (built by khabar: a cased WordPiece tokenizer trained on "
+        "the training text and a small BERT with random initial weights)"
+        if info.get("self_built_base") else ""),
+        f"- data: {info['sentences']} sentences per split; extra NER sentences "
+        f"{info.get('extra_train_sentences', 0)}",
+        f"- seed {info['seed']}, learning rate {info['learning_rate']}, NER epochs "
+        f"{info['args']['epochs']} (best {info['ner_fit']['best_epoch']}), event epochs "
+        f"{info['args']['event_epochs']} (best {info['events_fit']['best_epoch']}), max length "
+        f"{info['max_length']} sub-tokens", "",
+        f"## Evaluation ({split} split: {m['sentences']} sentences, {m['mentions']} mentions, "
+        f"{m['event_labels']} event labels)", "",
+        "Entities, strict (same boundaries and type), beside the CRF baseline:", "",
+        entity_table(m), "",
+        "Event types per sentence, beside the TF-IDF + logistic-regression baseline:", "",
+        event_table(m), "",
+        "## Intended use and limitations", "",
+        "Pre-annotating Hindi news for human annotators and research on Hindi entity and event "
+        "detection. Trained on a small corpus about Indian foreign policy: expect much lower "
+        "scores on other topics, and check every prediction before using it.", "",
+        "## Licence", "", f"`{settings['license']}`: {settings.get('license_note', '').strip()}",
+        "",
+    ]  # fmt: skip
+    header = yaml.safe_dump(data.to_dict(), allow_unicode=True, sort_keys=False)
+    return ModelCard(f"---\n{header}---\n\n" + "\n".join(body))
+
+
+def publish_model(run_dir: Path, settings_file: Path, dataset_id: str, repo_id: str = "",
+                  token: str = "", private: bool = True) -> tuple[Path, str | None]:  # fmt: skip
+    """Build models/<run>/hub/ (the NER model at the root, the event model in events/, run.json,
+    README.md) and, with a repo id and a token, upload that folder."""
+    run_dir = Path(run_dir)
+    for f in (RUN_FILE, "metrics.json"):
+        if not (run_dir / f).is_file():
+            raise PublishError(f"{run_dir / f} not found: train and evaluate the run first")
+    for sub in (NER_DIR, EVENTS_DIR):
+        check_model_dir(run_dir / sub)
+    settings = load_card_settings(settings_file)
+    card = model_card(run_dir, settings, dataset_id or settings["repo_name"],
+                      repo_id or "<user>/<model>")  # fmt: skip
+
+    def fill(tmp: Path) -> None:
+        shutil.copytree(run_dir / NER_DIR, tmp)
+        shutil.copytree(run_dir / EVENTS_DIR, tmp / EVENTS_DIR)
+        shutil.copy(run_dir / RUN_FILE, tmp / RUN_FILE)
+        card.save(str(tmp / "README.md"))
+
+    out = build_folder_atomically(run_dir / "hub", fill)
+    if not (repo_id and token):
+        return out, None
+    return out, upload(out, repo_id, token, private, repo_type="model")

@@ -1,0 +1,281 @@
+"""The one thin client between khabar and a Label Studio server (label-studio-sdk 2.x).
+
+Every network call of khabar goes through this module. Errors a user can fix (server down,
+wrong token) become `LabelStudioError` with one sentence saying what to run or set.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+
+import httpx
+import requests
+from label_studio_sdk import LabelStudio
+from label_studio_sdk.core.api_error import ApiError
+
+RETRIES = 4
+# Transient failures worth retrying: the server restarting, a timeout, a 5xx.
+_TRANSIENT = (httpx.TransportError,)
+
+
+class LabelStudioError(RuntimeError):
+    """A Label Studio problem explained in one sentence (no stack trace for the user)."""
+
+
+def _with_retries(fn: Callable, *args, retries: int = RETRIES, **kwargs):
+    """Call fn, retrying transport errors and 5xx answers with exponential back-off."""
+    for attempt in range(retries):
+        try:
+            return fn(*args, **kwargs)
+        except _TRANSIENT:
+            if attempt == retries - 1:
+                raise
+        except ApiError as exc:
+            if not (exc.status_code and exc.status_code >= 500) or attempt == retries - 1:
+                raise
+        time.sleep(0.5 * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+class Client:
+    """A connection to one Label Studio server, checked on creation."""
+
+    def __init__(self, url: str, token: str, timeout: float = 120.0):
+        if not token:
+            raise LabelStudioError(
+                "No Label Studio API token: set LABEL_STUDIO_API_KEY in the environment or "
+                ".env (a legacy token or a personal access token from Account & Settings)."
+            )
+        self.url = url.rstrip("/")
+        self._timeout = timeout
+        # The SDK exchanges a personal access token (a JWT refresh token) for access tokens
+        # itself and sends a legacy token as is, so both kinds work here.
+        self.sdk = LabelStudio(base_url=self.url, api_key=token, timeout=timeout)
+        self.call(self.sdk.users.whoami)
+
+    def call(self, fn: Callable, *args, **kwargs):
+        """Run one SDK call with retries, turning user-fixable failures into LabelStudioError."""
+        try:
+            return _with_retries(fn, *args, **kwargs)
+        except httpx.ConnectError:
+            raise LabelStudioError(
+                f"Label Studio is not reachable at {self.url}: start it with "
+                "`make label-studio`, or set LABEL_STUDIO_URL to the running server."
+            ) from None
+        except httpx.TimeoutException:
+            raise LabelStudioError(
+                f"Label Studio at {self.url} did not answer within {self._timeout:.0f}s; "
+                "check the server log (.labelstudio/server.log)."
+            ) from None
+        except ApiError as exc:
+            if exc.status_code in (401, 403):
+                raise LabelStudioError(
+                    f"Label Studio at {self.url} rejected the API token (HTTP "
+                    f"{exc.status_code}): set LABEL_STUDIO_API_KEY to a valid legacy token or "
+                    "personal access token (Account & Settings in Label Studio)."
+                ) from None
+            raise
+
+    # ------------------------------------------------------------ projects
+
+    def ensure_project(self, title: str, label_config: str, instructions: str = "") -> int:
+        """Create the project, or bring an existing one's config up to date; return its id."""
+        found = [p for p in self.call(self.sdk.projects.list, title=title) if p.title == title]
+        fields = dict(label_config=label_config, expert_instruction=instructions,
+                      show_instruction=bool(instructions))  # fmt: skip
+        if not found:
+            return self.call(self.sdk.projects.create, title=title, **fields).id
+        project = found[0]
+        if project.label_config != label_config or project.expert_instruction != instructions:
+            try:
+                self.call(self.sdk.projects.update, id=project.id, **fields)
+            except ApiError as exc:
+                raise LabelStudioError(
+                    f"Label Studio refused the new label config for project {project.id} "
+                    f"({_detail(exc)}); existing annotations use labels the schema no longer has."
+                ) from None
+        return project.id
+
+    def find_project(self, title: str) -> int:
+        """Id of the project with this title; LabelStudioError when there is none."""
+        for p in self.call(self.sdk.projects.list, title=title):
+            if p.title == title:
+                return p.id
+        raise LabelStudioError(
+            f"No Label Studio project titled {title!r} at {self.url}: run `khabar push` first."
+        )
+
+    def project_settings(self, project_id: int) -> dict:
+        """The project settings khabar reads: overlap, sampling and the scoring model version."""
+        p = self.call(self.sdk.projects.get, id=project_id)
+        return {"overlap": p.maximum_annotations or 1, "sampling": p.sampling,
+                "model_version": p.model_version or ""}  # fmt: skip
+
+    def set_overlap(self, project_id: int, overlap: int) -> None:
+        """Have `overlap` annotators label every task (Label Studio's maximum_annotations)."""
+        self.call(self.sdk.projects.update, id=project_id, maximum_annotations=overlap,
+                  overlap_cohort_percentage=100)  # fmt: skip
+
+    def set_uncertainty_sampling(self, project_id: int, model_version: str) -> None:
+        """Serve annotators the task whose `model_version` prediction has the lowest score first."""
+        self.call(self.sdk.projects.update, id=project_id, model_version=model_version,
+                  sampling="Uncertainty sampling")  # fmt: skip
+
+    def ensure_view(self, project_id: int, title: str, data: dict) -> int:
+        """Create or replace the data manager tab `title` (filters, ordering); return its id."""
+        for v in self.call(self.sdk.views.list, project=project_id):
+            if (v.data or {}).get("title") == title:
+                self.call(self.sdk.views.update, id=str(v.id), project=project_id,
+                          data={**data, "title": title})  # fmt: skip
+                return v.id
+        return self.call(self.sdk.views.create, project=project_id,
+                         data={**data, "title": title}).id  # fmt: skip
+
+    def view_tasks(self, project_id: int, view_id: int) -> list[dict]:
+        """The tasks of a data manager tab, in the tab's order."""
+        pager = self.call(self.sdk.tasks.list, project=project_id, view=view_id, fields="all",
+                          page_size=500)  # fmt: skip
+        return [t.dict() if hasattr(t, "dict") else dict(t) for t in pager]
+
+    # ------------------------------------------------------------ users
+
+    def users(self) -> dict[int, str]:
+        """Members of the organisation: user id -> email."""
+        return {u.id: u.email for u in self.call(self.sdk.users.list)}
+
+    def add_annotator(self, email: str, password: str, first_name: str = "") -> tuple[int, bool]:
+        """Create an annotator account that can log in; return (user id, created now).
+
+        The users API makes accounts without a password, so the account is made the way an
+        invited person would: through the organisation's invite link, by the signup form.
+        """
+        known = {e.lower(): i for i, e in self.users().items()}
+        if email.lower() in known:
+            return known[email.lower()], False
+        token = self.call(self.sdk.organizations.invites.get_invite_link).token
+        session = requests.Session()
+        signup = f"{self.url}/user/signup/?token={token}"
+        try:
+            session.get(signup, timeout=self._timeout)
+            resp = session.post(
+                signup,
+                data={"email": email, "password": password,
+                      "csrfmiddlewaretoken": session.cookies.get("csrftoken", "")},
+                headers={"Referer": signup}, allow_redirects=False, timeout=self._timeout,
+            )  # fmt: skip
+        except requests.ConnectionError:
+            raise LabelStudioError(f"Label Studio is not reachable at {self.url}") from None
+        known = {e.lower(): i for i, e in self.users().items()}
+        if resp.status_code != 302 or email.lower() not in known:
+            raise LabelStudioError(
+                f"Label Studio did not create the account {email} (HTTP {resp.status_code}); "
+                "passwords need 8 or more characters and the email must be valid."
+            )
+        if first_name:
+            self.call(self.sdk.users.update, id=known[email.lower()], first_name=first_name)
+        return known[email.lower()], True
+
+    # ------------------------------------------------------------ tasks
+
+    def tasks(self, project_id: int) -> list[dict]:
+        """Every task of a project as plain dicts (data, predictions, annotations)."""
+        pager = self.call(self.sdk.tasks.list, project=project_id, fields="all", page_size=500)
+        return [t.dict() if hasattr(t, "dict") else dict(t) for t in pager]
+
+    def import_tasks(
+        self,
+        project_id: int,
+        tasks: list[dict],
+        chunk_size: int = 500,
+        on_chunk: Callable[[int], None] | None = None,
+    ) -> list[int]:
+        """Import tasks in chunks (each one server transaction); return the new task ids."""
+        ids: list[int] = []
+        for i in range(0, len(tasks), chunk_size):
+            chunk = tasks[i : i + chunk_size]
+            resp = self.call(
+                self.sdk.projects.import_tasks, id=project_id, request=chunk, return_task_ids=True
+            )
+            ids += list(resp.task_ids or [])
+            if on_chunk:
+                on_chunk(len(chunk))
+        return ids
+
+    def update_task_data(self, task_id: int, data: dict) -> None:
+        """Replace a task's data (only safe while it has no annotations)."""
+        self.call(self.sdk.tasks.update, id=str(task_id), data=data)
+
+    def delete_task(self, task_id: int) -> None:
+        """Delete one task."""
+        self.call(self.sdk.tasks.delete, id=str(task_id))
+
+    # ------------------------------------------------------------ predictions, annotations
+
+    def add_prediction(self, task_id: int, pred: dict) -> int:
+        """Attach a prediction (model_version, score, result) to a task."""
+        return self.call(self.sdk.predictions.create, task=task_id, **pred).id
+
+    def delete_prediction(self, prediction_id: int) -> None:
+        """Delete one prediction."""
+        self.call(self.sdk.predictions.delete, id=prediction_id)
+
+    def create_annotation(
+        self,
+        task_id: int,
+        result: list[dict],
+        *,
+        unique_id: str,
+        ground_truth: bool = False,
+        parent_prediction: int | None = None,
+    ) -> int | None:
+        """Create an annotation unless one with `unique_id` exists; return its id or None."""
+        kwargs = dict(result=result, unique_id=unique_id, ground_truth=ground_truth,
+                      was_cancelled=False)  # fmt: skip
+        if parent_prediction is not None:
+            kwargs["parent_prediction"] = parent_prediction
+        try:
+            return self.call(self.sdk.annotations.create, id=task_id, **kwargs).id
+        except ApiError as exc:
+            # Label Studio enforces unique ids: a 409 means this annotation is already loaded.
+            if exc.status_code == 409:
+                return None
+            raise
+
+    def set_ground_truth(self, annotation_id: int, value: bool) -> None:
+        """Mark or unmark an annotation as ground truth."""
+        self.call(self.sdk.annotations.update, id=annotation_id, ground_truth=value)
+
+    # ------------------------------------------------------------ export
+
+    def export(self, project_id: int, poll: float = 0.5, timeout: float = 1800.0) -> bytes:
+        """Full JSON export through the create -> poll -> download path (large projects too)."""
+        exports = self.sdk.projects.exports
+        # Full predictions, not only their ids: an annotation's parent tells a stand-in or a
+        # reviewer's adjudication from an annotator's own work.
+        snap = self.call(exports.create, id=project_id, title="khabar export",
+                         serialization_options={"predictions": {"only_id": False}})  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self.call(exports.get, id=project_id, export_pk=snap.id).status
+            if status == "completed":
+                break
+            if status == "failed":
+                raise LabelStudioError(
+                    f"Label Studio export {snap.id} of project {project_id} failed"
+                )
+            if time.monotonic() > deadline:
+                raise LabelStudioError(
+                    f"Label Studio export {snap.id} not ready after {timeout:.0f}s"
+                )
+            time.sleep(poll)
+        chunks: Iterable[bytes] = self.call(
+            lambda: list(exports.download(id=project_id, export_pk=snap.id, export_type="JSON"))
+        )
+        self.call(exports.delete, id=project_id, export_pk=snap.id)
+        return b"".join(chunks)
+
+
+def _detail(exc: ApiError) -> str:
+    body = exc.body if isinstance(exc.body, dict) else {}
+    return str(body.get("detail") or body.get("validation_errors") or exc.body)[:300]

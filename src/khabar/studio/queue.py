@@ -1,0 +1,78 @@
+"""Least confident first: Label Studio serves annotators the unlabelled task the newest model is
+least sure of (uncertainty sampling on its model_version, and a saved data-manager tab)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from khabar.annotations.coding import ADJUDICATION_VERSION
+from khabar.studio.client import Client
+from khabar.studio.prelabel import RULES_PREFIX
+
+QUEUE_VIEW = "khabar: least confident first"
+
+
+def uncertainty_version(tasks: list[dict]) -> str | None:
+    """The model_version whose scores rank the queue: the newest model run's, else the rule
+    pre-annotator's (adjudication proposals never rank it)."""
+    newest: dict[str, int] = {}
+    for t in tasks:
+        for p in t.get("predictions") or []:
+            v = p.get("model_version") or ""
+            if v and v != ADJUDICATION_VERSION:
+                newest[v] = max(newest.get(v, 0), p.get("id") or 0)
+    models = [v for v in newest if not v.startswith(RULES_PREFIX)]
+    pool = models or list(newest)
+    return max(pool, key=newest.get) if pool else None
+
+
+@dataclass
+class QueueReport:
+    """The least-confident-first queue as Label Studio now serves it."""
+
+    version: str | None
+    total: int = 0
+    order: list[tuple[int, float | None]] = field(default_factory=list)
+    view_id: int | None = None
+
+    @property
+    def unscored(self) -> int:
+        """Unlabelled tasks without a prediction of `version` (served after the scored ones)."""
+        return sum(u is None for _, u in self.order)
+
+    def summary(self) -> str:
+        """One line for the terminal."""
+        return (f"{len(self.order)} of {self.total} tasks still need annotations; ranked by "
+                f"{self.version or 'nothing (no predictions)'} uncertainty, most uncertain first"
+                f"{f'; {self.unscored} have no score' if self.unscored else ''}")  # fmt: skip
+
+
+def queue(client: Client, project_id: int, version: str | None = None) -> QueueReport:
+    """Serve annotators the most uncertain unlabelled task first.
+
+    Uncertainty = 1 - the task's prediction score of `version` (for a model run that is its
+    article uncertainty; for the rules, the mean region score). Label Studio then does the rest:
+    uncertainty sampling on that version for "Label All Tasks", and a saved data-manager tab of
+    unlabelled tasks in that order.
+    """
+    tasks = client.tasks(project_id)
+    overlap = client.project_settings(project_id)["overlap"]
+    version = version or uncertainty_version(tasks)
+    report = QueueReport(version, total=len(tasks))
+    if version is None:
+        report.order = [
+            (t["id"], None) for t in tasks if (t.get("total_annotations") or 0) < overlap
+        ]
+        return report
+    client.set_uncertainty_sampling(project_id, version)
+    report.view_id = client.ensure_view(project_id, QUEUE_VIEW, {
+        "ordering": ["tasks:predictions_score"],
+        "filters": {"conjunction": "and", "items": [{
+            "filter": "filter:tasks:total_annotations", "operator": "less", "type": "Number",
+            "value": overlap}]},
+    })  # fmt: skip
+    for t in client.view_tasks(project_id, report.view_id):
+        scores = [p.get("score") for p in t.get("predictions") or []
+                  if p.get("model_version") == version and p.get("score") is not None]  # fmt: skip
+        report.order.append((t["id"], round(1 - scores[-1], 4) if scores else None))
+    return report

@@ -1,0 +1,272 @@
+"""Idempotent push of tasks, loading of annotations and predictions, and adjudication proposals
+into a Label Studio project (all through `studio.client`)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+
+from khabar.annotations.adjudication import proposal
+from khabar.annotations.decision import DEPARTED, SEVERAL, UNDER, choose
+from khabar.annotations.validate import Checks
+from khabar.studio.client import Client
+
+GOLD_PREFIX = "khabar-gold"
+STANDIN_PREFIX = "khabar-standin"
+
+
+@dataclass
+class PushReport:
+    """What `push` did, for the summary line and the tests."""
+
+    project_id: int
+    created: int = 0
+    skipped_existing: int = 0
+    predictions_added: int = 0
+    updated: int = 0
+    conflicts: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line for the terminal."""
+        return (
+            f"project {self.project_id}: {self.created} tasks imported, "
+            f"{self.skipped_existing} already there, {self.updated} updated, "
+            f"{self.predictions_added} predictions added, {len(self.conflicts)} conflicts, "
+            f"{len(self.stale)} tasks not in the corpus"
+        )
+
+
+def _by_article(tasks: list[dict]) -> tuple[dict[str, dict], list[str]]:
+    out: dict[str, dict] = {}
+    dupes = []
+    for t in tasks:
+        aid = (t.get("data") or {}).get("article_id")
+        if aid in out:
+            dupes.append(f"task {t['id']}: article {aid} is also task {out[aid]['id']}")
+        elif aid:
+            out[aid] = t
+    return out, dupes
+
+
+def _versions(task: dict) -> set[str]:
+    return {p.get("model_version") for p in task.get("predictions") or [] if isinstance(p, dict)}
+
+
+def push(client: Client, project_id: int, tasks: list[dict], chunk_size: int = 500,
+         on_chunk=None) -> PushReport:  # fmt: skip
+    """Bring the project's tasks in line with `tasks`; nothing is ever imported twice.
+
+    New articles are imported in chunks. An article already there keeps its task: it gets the
+    prediction if it lacks that model_version, and its data is replaced when the cleaned text
+    changed and nobody has annotated it yet (otherwise a conflict is reported, never overwritten).
+    """
+    report = PushReport(project_id)
+    existing, dupes = _by_article(client.tasks(project_id))
+    report.conflicts += dupes
+    wanted = {t["data"]["article_id"] for t in tasks}
+    report.stale = sorted(
+        f"task {t['id']}: article {a}" for a, t in existing.items() if a not in wanted
+    )
+    new = []
+    for task in tasks:
+        current = existing.get(task["data"]["article_id"])
+        if current is None:
+            new.append(task)
+            continue
+        report.skipped_existing += 1
+        if current["data"].get("content_hash") != task["data"]["content_hash"]:
+            if current.get("total_annotations") or current.get("annotations"):
+                report.conflicts.append(
+                    f"task {current['id']}: article {task['data']['article_id']} text changed "
+                    "but the task has annotations; re-anchor them, then push again"
+                )
+                continue
+            client.update_task_data(current["id"], task["data"])
+            for p in current.get("predictions") or []:
+                client.delete_prediction(p["id"])  # offsets refer to the old text
+            current = {**current, "predictions": []}
+            report.updated += 1
+        have = _versions(current)
+        for pred in task.get("predictions", []):
+            if pred["model_version"] not in have:
+                client.add_prediction(current["id"], pred)
+                report.predictions_added += 1
+    if on_chunk and report.skipped_existing:
+        on_chunk(report.skipped_existing)  # progress counts every task, imported or already there
+    report.created = len(client.import_tasks(project_id, new, chunk_size, on_chunk))
+    return report
+
+
+def annotation_uid(prefix: str, article_id: str, result: list[dict]) -> str:
+    """Deterministic annotation unique_id (a UUID, as Label Studio requires).
+
+    Label Studio rejects a second annotation with the same unique_id, so loading the same
+    annotation twice creates it once.
+    """
+    digest = hashlib.sha256(json.dumps(result, sort_keys=True, ensure_ascii=False).encode())
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{prefix}:{article_id}:{digest.hexdigest()}"))
+
+
+@dataclass
+class LoadReport:
+    """What loading annotations did."""
+
+    created: int = 0
+    already_loaded: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line for the terminal."""
+        return (
+            f"{self.created} annotations created, {self.already_loaded} already loaded, "
+            f"{len(self.problems)} problems"
+        )
+
+
+def load_gold(client: Client, project_id: int, gold: list[dict]) -> LoadReport:
+    """Load gold annotations as ground-truth annotations on the matching tasks."""
+    report = LoadReport()
+    tasks, _ = _by_article(client.tasks(project_id))
+    for item in gold:
+        aid = item.get("data", {}).get("article_id")
+        task = tasks.get(aid)
+        if task is None:
+            report.problems.append(f"gold article {aid}: no task in the project (push first)")
+            continue
+        want = item["data"].get("content_hash")
+        if want and want != task["data"].get("content_hash"):
+            report.problems.append(
+                f"gold article {aid}: annotated on another version of the cleaned text; "
+                "re-anchor the gold before loading"
+            )
+            continue
+        for ann in item.get("annotations", []):
+            uid = annotation_uid(GOLD_PREFIX, aid, ann["result"])
+            made = client.create_annotation(task["id"], ann["result"], unique_id=uid,
+                                            ground_truth=ann.get("ground_truth", True))  # fmt: skip
+            report.created += made is not None
+            report.already_loaded += made is None
+    return report
+
+
+def load_standins(client: Client, project_id: int, model_version: str) -> LoadReport:
+    """Copy each task's rule prediction into an annotation, marked as a stand-in for gold.
+
+    The mark survives export: `parent_prediction` points at the prediction, the result equals
+    it and no lead time was recorded; the dataset records such rows as 'prediction-standin'.
+    """
+    report = LoadReport()
+    for task in client.tasks(project_id):
+        preds = [
+            p for p in task.get("predictions") or [] if p.get("model_version") == model_version
+        ]
+        if not preds:
+            report.problems.append(f"task {task['id']}: no prediction of {model_version}")
+            continue
+        pred = preds[-1]
+        uid = annotation_uid(STANDIN_PREFIX, task["data"]["article_id"], pred["result"])
+        made = client.create_annotation(task["id"], pred["result"], unique_id=uid,
+                                        parent_prediction=pred["id"])  # fmt: skip
+        report.created += made is not None
+        report.already_loaded += made is None
+    return report
+
+
+@dataclass
+class PredictionReport:
+    """What pushing one model version's predictions did."""
+
+    added: int = 0
+    replaced: int = 0
+    no_task: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line for the terminal."""
+        return (
+            f"{self.added} tasks got predictions ({self.replaced} replaced an earlier one of the "
+            f"same version); {len(self.no_task)} articles have no task (push first); "
+            f"{len(self.stale)} tasks hold another version of the text"
+        )
+
+
+def replace_predictions(client: Client, project_id: int, preds: dict[str, dict],
+                        content_hashes: dict[str, str]) -> PredictionReport:  # fmt: skip
+    """Give each article's task exactly one prediction of each pushed model_version: any older
+    prediction of that version is deleted first, so rerunning replaces and never stacks.
+
+    `preds` maps article_id to a Label Studio prediction; a task whose text differs from the one
+    predicted on (`content_hashes`) is skipped and reported, since the offsets would not fit.
+    """
+    report = PredictionReport()
+    tasks, _ = _by_article(client.tasks(project_id))
+    for aid, pred in preds.items():
+        task = tasks.get(aid)
+        if task is None:
+            report.no_task.append(aid)
+            continue
+        if task["data"].get("content_hash") != content_hashes.get(aid):
+            report.stale.append(f"task {task['id']}: article {aid}")
+            continue
+        old = [p for p in task.get("predictions") or []
+               if p.get("model_version") == pred["model_version"]]  # fmt: skip
+        for p in old:
+            client.delete_prediction(p["id"])
+        client.add_prediction(task["id"], pred)
+        report.added += 1
+        report.replaced += bool(old)
+    return report
+
+
+@dataclass
+class AdjudicationReport:
+    """What `adjudicate` found and pushed."""
+
+    disputed: int = 0
+    reviewed: int = 0
+    unanimous: int = 0
+    single: int = 0
+    pushed: PredictionReport = field(default_factory=PredictionReport)
+    problems: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line for the terminal."""
+        return (f"{self.disputed} disputed tasks got a merged proposal ({self.pushed.added} "
+                f"pushed, {self.pushed.replaced} replaced an older one); {self.reviewed} already "
+                f"decided by a reviewer's ground truth, {self.unanimous} unanimous, {self.single} "
+                f"with one annotator or none")  # fmt: skip
+
+
+def adjudicate(client: Client, project_id: int, export: list[dict], schema,
+               members: dict[int, str] | None = None) -> AdjudicationReport:  # fmt: skip
+    """Push a merged proposal (model_version khabar-adjudication) to every task whose annotators
+    disagree and that no reviewer has decided yet; a rerun replaces the earlier proposal."""
+    report = AdjudicationReport()
+    proposals, hashes = {}, {}
+    for task in export:
+        checked = Checks()
+        choice = choose(task, schema, checked, members)
+        if choice.rule == "ground_truth":
+            report.reviewed += 1
+            continue
+        # Of what the rules met, a reviewer needs the extra annotations and the invalid regions
+        # (departed members are the export's and agreement's to report).
+        report.problems += [
+            p.detail if p.reason == SEVERAL
+            else f"task {task['id']}: annotation {p.annotation_id}: {p.detail}"
+            for p in checked.problems if p.reason not in (DEPARTED, UNDER)
+        ]  # fmt: skip
+        if choice.tally is None:
+            report.single += 1
+        elif choice.rule == "unanimous":
+            report.unanimous += 1
+        else:
+            report.disputed += 1
+            aid = task["data"]["article_id"]
+            proposals[aid] = proposal(choice.tally)
+            hashes[aid] = task["data"].get("content_hash")
+    report.pushed = replace_predictions(client, project_id, proposals, hashes)
+    return report

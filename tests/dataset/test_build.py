@@ -1,0 +1,30 @@
+"""The DatasetDict on disk and the CoNLL files beside it."""
+
+from __future__ import annotations
+
+from datasets import load_from_disk
+from khabar.dataset.build import build_dataset
+from khabar.dataset.conll import to_conll
+from tests.conftest import TEXT, span, task
+
+
+def test_dataset_on_disk_and_conll(schema, tmp_path):
+    modi = TEXT.index("मोदी")
+    export = [task(i, [span("m", modi, modi + 4, "PER")], article=f"a{i}") for i in range(5)]
+    dd, _ = build_dataset(export, schema, tmp_path / "ds", tmp_path / "conll")
+    loaded = load_from_disk(str(tmp_path / "ds"))
+    assert set(loaded) == {"train", "validation", "test"}
+    feats = loaded["train"].features
+    assert feats["ner_tags"].feature.names == schema.bio_tags
+    assert feats["event_types"].feature.names == schema.event_names
+    arts = [set(loaded[k]["article_id"]) for k in loaded]
+    assert not (arts[0] & arts[1] or arts[0] & arts[2] or arts[1] & arts[2])
+    conll = (tmp_path / "conll" / "train.conll").read_text(encoding="utf-8")
+    assert "मोदी\tB-PER" in conll
+    row = loaded["train"][0]
+    assert (
+        to_conll(
+            [{**row, "ner_tags": [feats["ner_tags"].feature.int2str(t) for t in row["ner_tags"]]}]
+        ).count("\n")
+        > 3
+    )

@@ -1,0 +1,113 @@
+"""Prediction over whole articles: exact spans, windows, bad input, agreement with the
+transformers pipeline, and Label Studio predictions that replace instead of stacking."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from khabar.annotations.format import content_hash, task_data
+from khabar.corpus.article import Article
+from khabar.corpus.sentences import split_sentences
+from khabar.model.prediction import ls_prediction, predict_articles, uncertainty
+from khabar.model.run import tag_words
+from khabar.spans import bio_to_spans, tokenize
+
+TWEET = "जयशंकर ने लिखा 😀🙏 @DrSJaishankar: Honored to call on President Putin at the Kremlin."
+
+
+def article(text: str, aid: str = "fx") -> Article:
+    return Article(id=aid, origin=f"fixture/{aid}", text=text, sentences=split_sentences(text))
+
+
+def test_predicted_spans_are_exact_substrings(tiny_run, seed_articles):
+    long_text = " ".join(["विदेश मंत्री जयशंकर ने मॉस्को में लावरोव से मुलाकात की और कहा"] * 40)
+    arts = [*seed_articles, article(TWEET, "tweet"), article(long_text, "long")]
+    run = dataclasses.replace(tiny_run, info={**tiny_run.info, "max_length": 32})  # force windows
+    records = predict_articles(run, arts)
+    assert [r["article_id"] for r in records] == [a.id for a in arts]
+    n = 0
+    for art, rec in zip(arts, records, strict=True):
+        starts = {t.start for t in tokenize(art.text)}
+        ends = {t.end for t in tokenize(art.text)}
+        assert rec["content_hash"] == content_hash(art.text)
+        for e in rec["entities"]:
+            assert art.text[e["start"] : e["end"]] == e["text"]
+            assert e["start"] in starts and e["end"] in ends  # whole tokens, never part of one
+            assert 0 < e["score"] <= 1
+            n += 1
+        assert len(rec["sentences"]) == len(art.sentences)
+        for s in rec["sentences"]:
+            assert set(s["events"]) == set(tiny_run.info["event_labels"])
+    assert n > 50  # a barely trained model still tags plenty: the check is not vacuous
+    # The long article is one sentence far over the 32-sub-token window: it is still tagged to
+    # its end, not truncated.
+    long_rec = records[-1]
+    assert long_rec["entities"] and long_rec["entities"][-1]["end"] > len(long_text) - 60
+
+
+def test_empty_article_gives_an_empty_record(tiny_run):
+    (rec,) = predict_articles(tiny_run, [article("", "empty")])
+    assert rec["entities"] == [] and rec["sentences"] == [] and rec["uncertainty"] == 0.0
+
+
+def test_uncertainty_and_the_label_studio_prediction():
+    assert uncertainty([[0.9, 0.6], [1.0, 0.8]]) == pytest.approx((0.4 + 0.2) / 2)
+    assert uncertainty([]) == 0.0
+    rec = {"model_version": "run-x", "uncertainty": 0.25, "entities": [
+        {"start": 0, "end": 6, "label": "PER", "text": "जयशंकर", "score": 0.8}]}  # fmt: skip
+    pred = ls_prediction(rec)
+    assert pred["model_version"] == "run-x" and pred["score"] == 0.75
+    (item,) = pred["result"]
+    assert item["value"] == {"start": 0, "end": 6, "text": "जयशंकर", "labels": ["PER"]}
+    assert item["from_name"] == "entity" and item["score"] == 0.8
+
+
+def test_same_entities_as_the_transformers_pipeline(tiny_run, seed_articles):
+    """khabar's batched windows agree with pipeline(aggregation_strategy='first') word for word."""
+    from transformers import pipeline
+
+    words = [[t.text for t in tokenize(a.text[s:e])] for a in seed_articles
+             for s, e in a.sentences][:40]  # fmt: skip
+    pipe = pipeline("token-classification", model=tiny_run.ner, tokenizer=tiny_run.ner_tokenizer,
+                    aggregation_strategy="first", device=-1)  # fmt: skip
+    ours = tag_words(tiny_run.ner, tiny_run.ner_tokenizer, words, 512)
+    agree = total = 0
+    for w, tagged in zip(words, ours, strict=True):
+        theirs = {(x["start"], x["end"], x["entity_group"])
+                  for x in pipe([w], is_split_into_words=True)[0]}  # fmt: skip
+        offsets, pos = [], 0
+        for word in w:  # the pipeline joins pre-split words with single spaces
+            offsets.append((pos, pos + len(word)))
+            pos += len(word) + 1
+        spans = bio_to_spans([tokenize("x")[0].__class__("", s, e) for s, e in offsets],
+                             [t for t, _ in tagged])  # fmt: skip
+        mine = {(s.start, s.end, s.label) for s in spans}
+        agree += mine == theirs
+        total += 1
+        assert mine or theirs
+    assert agree == total
+
+
+@pytest.mark.labelstudio
+def test_predictions_replace_and_never_stack(client, project, seed_articles, tiny_run):
+    from khabar.studio.sync import replace_predictions
+
+    arts = seed_articles[:2]
+    client.import_tasks(project, [{"data": task_data(a)} for a in arts])
+    records = predict_articles(tiny_run, arts)
+    preds = {r["article_id"]: ls_prediction(r) for r in records}
+    hashes = {r["article_id"]: r["content_hash"] for r in records}
+    first = replace_predictions(client, project, preds, hashes)
+    assert first.added == 2 and first.replaced == 0
+    again = replace_predictions(client, project, preds, hashes)
+    assert again.added == 2 and again.replaced == 2
+    for task in client.tasks(project):
+        mine = [p for p in task["predictions"] if p["model_version"] == tiny_run.name]
+        assert len(mine) == 1
+        assert len(mine[0]["result"]) == len(preds[task["data"]["article_id"]]["result"])
+    stale = replace_predictions(client, project, preds, dict.fromkeys(hashes, "other"))
+    assert stale.added == 0 and len(stale.stale) == 2
+    missing = replace_predictions(client, project, {"nope": preds[arts[0].id]}, {"nope": "x"})
+    assert missing.no_task == ["nope"]

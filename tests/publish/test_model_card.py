@@ -1,0 +1,43 @@
+"""Publishing a run: the model card carries the report's figures, the folder loads back."""
+
+from __future__ import annotations
+
+from huggingface_hub import DatasetCard, HfApi
+
+from tests.conftest import SETTINGS
+
+
+def test_model_card_shows_the_report_figures_and_loads_back(tiny_run, gold_dataset, monkeypatch):
+    from transformers import AutoModelForSequenceClassification, AutoModelForTokenClassification
+
+    from khabar.model.report import score_run, write_report
+    from khabar.publish.model_card import publish_model
+
+    _, dd = gold_dataset
+    metrics, preds = score_run(tiny_run, dd)
+    report = write_report(tiny_run, metrics, preds).read_text(encoding="utf-8")
+    calls = []
+    monkeypatch.setattr(HfApi, "create_repo", lambda self, repo_id, **kw: calls.append(kw))
+    monkeypatch.setattr(HfApi, "upload_folder", lambda self, **kw: calls.append(kw))
+    folder, url = publish_model(tiny_run.path, SETTINGS, "someone/data", "someone/model", "hf_x")
+    assert url == "https://huggingface.co/someone/model"
+    assert calls[0]["repo_type"] == "model" and calls[0]["private"] is True
+    assert calls[1]["folder_path"] == str(folder)
+    card = (folder / "README.md").read_text(encoding="utf-8")
+    # The tables are the report's own lines, figure for figure.
+    for heading in ("| type | gold | transformer P", "| event type | gold | transformer P"):
+        table = report.split(heading, 1)[1].split("\n\n", 1)[0]
+        assert heading + table in card
+    meta = DatasetCard.load(folder / "README.md").data.to_dict()  # YAML parses
+    results = meta["model-index"][0]["results"]
+    test = metrics["splits"]["test"]["transformer"]
+    ner = {m["type"]: m["value"] for m in results[0]["metrics"]}
+    assert ner == {k: round(test["entities"]["overall"][k], 3) for k in ner}
+    assert (
+        f"| **micro** | {test['entities']['overall']['support']} | {ner['precision']:.3f}" in report
+    )
+    assert meta["datasets"] == ["someone/data"] and meta["language"] == ["hi"]
+    model = AutoModelForTokenClassification.from_pretrained(str(folder))
+    assert model.config.id2label == tiny_run.ner.config.id2label
+    events = AutoModelForSequenceClassification.from_pretrained(str(folder), subfolder="events")
+    assert events.config.problem_type == "multi_label_classification"
