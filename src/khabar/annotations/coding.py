@@ -7,12 +7,12 @@ Agreement, the decision rules and adjudication all see annotators through these 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from khabar.annotations.format import Region, Relation
 from khabar.annotations.validate import Checks, validate_regions
+from khabar.io import read_json
 from khabar.schema import Schema
 
 # The model_version of the merged proposal `khabar adjudicate` gives a reviewer.
@@ -25,7 +25,7 @@ def read_project_info(path: Path) -> tuple[dict[int, str] | None, int | None]:
     """(user id -> email, overlap) from project.json; (None, None) when there is none."""
     if not path.is_file():
         return None, None
-    info = json.loads(path.read_text(encoding="utf-8"))
+    info = read_json(path)
     members = info.get("members")
     return ({int(k): v for k, v in members.items()} if members is not None else None,
             info.get("overlap"))  # fmt: skip

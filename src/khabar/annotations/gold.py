@@ -25,7 +25,7 @@ from khabar.annotations.format import (
 )
 from khabar.annotations.validate import Checks, validate_regions
 from khabar.corpus.article import Article
-from khabar.io import write_atomic
+from khabar.io import read_json, write_atomic
 from khabar.schema import Schema
 from khabar.spans import tokenize
 
@@ -64,9 +64,7 @@ def item_regions(item: dict) -> tuple[list[Region], list[Relation]]:
 
 def read_gold_files(gold_dir: Path) -> dict[Path, dict]:
     """The parsed content of each gold file, keyed by file (one article per file)."""
-    return {
-        p: json.loads(p.read_text(encoding="utf-8")) for p in sorted(Path(gold_dir).glob("*.json"))
-    }
+    return {p: read_json(p) for p in sorted(Path(gold_dir).glob("*.json"))}
 
 
 def read_gold(gold_dir: Path) -> list[dict]:

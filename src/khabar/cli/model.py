@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +9,7 @@ import typer
 from tqdm import tqdm
 
 from khabar.cli.app import DatasetOpt, RunOpt, app, fail
+from khabar.io import read_json
 
 
 def _targ(name: str) -> str:
@@ -99,7 +99,7 @@ def train(
     if info["extra_train_sentences"]:
         typer.echo(f"extra training: {info['extra_train_sentences']} sentences; tags mapped to O: "
                    f"{info['extra_train_dropped_tags']}")  # fmt: skip
-    summary = _summary(json.loads(metrics.read_text(encoding="utf-8")))
+    summary = _summary(read_json(metrics))
     typer.echo(f"run {run.name}: {summary}; {time.perf_counter() - started:.0f} s -> {out}")
 
 

@@ -3,7 +3,6 @@ model predictions, the least-confident-first queue and annotator accounts."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +10,7 @@ import typer
 from tqdm import tqdm
 
 from khabar.cli.app import app, connect, fail, load_schema_or_fail
+from khabar.io import read_json, write_json
 
 
 @app.command()
@@ -46,7 +46,6 @@ def tasks(
 ) -> None:
     """Make one Label Studio task per article, with rule + gazetteer pre-annotations."""
     from khabar.corpus.article import read_articles
-    from khabar.io import write_json
     from khabar.studio.prelabel import build_task, load_gazetteer
 
     s = load_schema_or_fail(schema_path)
@@ -81,7 +80,7 @@ def push(
     s = load_schema_or_fail(schema_path)
     if not tasks_file.is_file():
         fail(f"{tasks_file} not found: run `khabar tasks` (or `make tasks`) first")
-    payload = json.loads(tasks_file.read_text(encoding="utf-8"))
+    payload = read_json(tasks_file)
     client, settings = connect()
     try:
         pid = client.ensure_project(settings.project, label_config(s), instructions_html(s))
@@ -118,9 +117,7 @@ def load_annotations(
             report = load_gold(client, pid, items)
             kind = f"gold from {gold}"
         else:
-            version = json.loads(tasks_file.read_text(encoding="utf-8"))[0]["predictions"][0][
-                "model_version"
-            ]
+            version = read_json(tasks_file)[0]["predictions"][0]["model_version"]
             typer.secho(
                 f"No gold annotations in {gold}: loading the {version} pre-annotations as "
                 "STAND-IN annotations (marked prediction-standin in the dataset).",
@@ -216,11 +213,10 @@ def annotators_add(
     """Create annotator accounts that can log in to Label Studio (existing ones are kept)."""
     import secrets
 
-    from khabar.io import write_json
     from khabar.studio.client import LabelStudioError
 
     client, settings = connect()
-    saved = json.loads(credentials.read_text("utf-8")) if credentials.is_file() else {}
+    saved = read_json(credentials) if credentials.is_file() else {}
     for name in names:
         email = name if "@" in name else f"{name}@{domain}"
         secret = password or secrets.token_urlsafe(12)

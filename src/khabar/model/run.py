@@ -8,10 +8,10 @@ threshold, data) and `metrics.json`.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from khabar.io import read_json
 from khabar.spans import word_windows
 
 NER_DIR = "ner"
@@ -227,7 +227,7 @@ def load_run(path: Path, baselines: bool = True) -> Run:
         raise RunError(f"{path / RUN_FILE} not found: train the run first (`make train`)")
     for sub in (NER_DIR, EVENTS_DIR):
         check_model_dir(path / sub)
-    info = json.loads((path / RUN_FILE).read_text(encoding="utf-8"))
+    info = read_json(path / RUN_FILE)
     run = Run(
         path, info,
         load_pretrained("ner", path / NER_DIR), load_pretrained("tokenizer", path / NER_DIR),

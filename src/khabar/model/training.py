@@ -3,7 +3,6 @@ baselines on the same splits, and save everything into a run folder (see `modeli
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import random
@@ -11,7 +10,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from khabar.io import write_json
+from khabar.io import read_json, write_json
 from khabar.model import baselines as bl
 from khabar.model import run as md
 from khabar.model.base import BASE_INFO, BaseModelArgs, build_base_model
@@ -170,7 +169,7 @@ def _base(args: TrainArgs, texts: list[str], out: Path) -> tuple[str, bool]:
     """(name or path of the base model, whether it is khabar's randomly initialised one)."""
     if args.base_model:
         info = Path(args.base_model) / BASE_INFO
-        scratch = info.is_file() and not json.loads(info.read_text())["pretrained"]
+        scratch = info.is_file() and not read_json(info)["pretrained"]
         return args.base_model, scratch
     return str(build_base_model(texts, out / "base", BaseModelArgs(seed=args.seed))), True
 

@@ -8,7 +8,6 @@ the build.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import yaml
 
 from khabar.corpus.article import Article
 from khabar.dataset.splits import SPLITS
+from khabar.io import read_json
 from khabar.publish.hub import PublishError, build_folder_atomically, load_card_settings, upload
 
 REQUIRED_METADATA = ("language", "license", "task_categories", "task_ids", "annotations_creators",
@@ -260,7 +260,7 @@ def build_folder(dd, card, out_dir: Path) -> Path:
 def read_build_info(dataset_dir: Path) -> dict:
     """khabar_build.json of an exported dataset (split fractions and seed)."""
     path = Path(dataset_dir) / "khabar_build.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    return read_json(path) if path.is_file() else {}
 
 
 def publish_dataset(dataset_dir: Path, articles: list[Article], export_file: Path,
@@ -281,8 +281,8 @@ def publish_dataset(dataset_dir: Path, articles: list[Article], export_file: Pat
         raise PublishError(f"{dataset_dir} cannot be read; is a split empty? ({exc})") from exc
     check_publishable(dd, Path(export_file).parent / "problems.jsonl")
     settings = load_card_settings(settings_file)
-    export = json.loads(Path(export_file).read_text("utf-8")) if Path(export_file).is_file() else []
-    agreement = (json.loads(Path(agreement_file).read_text("utf-8"))
+    export = read_json(export_file) if Path(export_file).is_file() else []
+    agreement = (read_json(agreement_file)
                  if agreement_file and Path(agreement_file).is_file() else None)  # fmt: skip
     card = dataset_card(dd, settings, articles, read_build_info(dataset_dir),
                         count_annotators(export), agreement)  # fmt: skip

@@ -3,12 +3,12 @@ run.json and a model card carrying the report's figures) and upload that same fo
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 import yaml
 
+from khabar.io import read_json
 from khabar.model.report import entity_table, event_table
 from khabar.model.run import EVENTS_DIR, NER_DIR, RUN_FILE, check_model_dir
 from khabar.publish.hub import PublishError, build_folder_atomically, load_card_settings, upload
@@ -41,8 +41,8 @@ def model_card(run_dir: Path, settings: dict, dataset_id: str, repo: str = "<use
     from huggingface_hub import ModelCard, ModelCardData
 
     run_dir = Path(run_dir)
-    info = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
-    metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
+    info = read_json(run_dir / "run.json")
+    metrics = read_json(run_dir / "metrics.json")
     split = "test" if "test" in metrics["splits"] else next(iter(metrics["splits"]))
     m = metrics["splits"][split]
     base = info.get("base_model", "")
