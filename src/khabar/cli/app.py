@@ -27,8 +27,8 @@ RunOpt = Annotated[Path, typer.Option("--run", help="Run folder, models/<run>.")
 # registers them (typer lists them in registration order).
 PIPELINE = (
     "ingest", "schema", "tasks", "push", "load-annotations", "export", "validate-gold",
-    "reanchor-gold", "gold-counts", "train", "evaluate", "predict", "push-predictions",
-    "agreement", "adjudicate", "queue", "pretrain", "annotators", "publish",
+    "reanchor-gold", "gold-counts", "base-model", "train", "evaluate", "predict",
+    "push-predictions", "agreement", "adjudicate", "queue", "pretrain", "annotators", "publish",
 )  # fmt: skip
 
 

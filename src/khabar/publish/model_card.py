@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from khabar.io import read_json
-from khabar.model.report import entity_table, event_table
+from khabar.model.report import describe_base, entity_table, event_table
 from khabar.model.run import EVENTS_DIR, NER_DIR, RUN_FILE, check_model_dir
 from khabar.publish.hub import PublishError, build_folder_atomically, load_card_settings, upload
 
@@ -47,6 +47,8 @@ def model_card(run_dir: Path, settings: dict, dataset_id: str, repo: str = "<use
     m = metrics["splits"][split]
     base = info.get("base_model", "")
     hub_base = base if not info.get("self_built_base") and not Path(base).exists() else None
+    if info.get("base_provenance"):  # converted offline from a copy of a Hub model
+        hub_base = info["base_provenance"]["base"]
     data = ModelCardData(
         language=["hi"], license=settings["license"], license_name=settings.get("license_name"),
         library_name="transformers", pipeline_tag="token-classification",
@@ -70,9 +72,7 @@ def model_card(run_dir: Path, settings: dict, dataset_id: str, repo: str = "<use
         "Label each word by its first sub-token; an event type is predicted when its sigmoid "
         f"probability is at least {metrics['event_threshold']:.2f} (tuned on validation).", "",
         "## Training", "",
-        f"- base model: `{base}`" + (" (built by khabar: a cased WordPiece tokenizer trained on "
-        "the training text and a small BERT with random initial weights)"
-        if info.get("self_built_base") else ""),
+        f"- base model: {describe_base(info)}",
         f"- data: {info['sentences']} sentences per split; extra NER sentences "
         f"{info.get('extra_train_sentences', 0)}",
         f"- seed {info['seed']}, learning rate {info['learning_rate']}, NER epochs "
