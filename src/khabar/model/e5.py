@@ -215,8 +215,8 @@ def fast_tokenizer(f: E5File):
     # rare Devanagari nukta pairs (न + ़ -> ऩ) that the engine leaves apart: a knowing difference.
     dropped = [c for c, out in f.normalisation.items() if out == ""]
     spaces = [c for c, out in f.normalisation.items() if out == " " and c != 0x20]
-    cls = "".join(f"\\u{{{c:x}}}" if c > 0xFFFF else f"\\u{c:04x}" for c in dropped)
-    sp = "".join(f"\\u{c:04x}" for c in spaces)
+    cls = "".join(f"\\x{{{c:x}}}" for c in dropped)  # Oniguruma's escape, any plane
+    sp = "".join(f"\\x{{{c:x}}}" for c in spaces)
     tok = Tokenizer(models.Unigram(list(zip(f.pieces, f.scores, strict=True)),
                                    unk_id=f.special_ids["unk"], byte_fallback=False))  # fmt: skip
     tok.normalizer = normalizers.Sequence([

@@ -28,9 +28,8 @@ from khabar.model.run import Run, encode, event_probs, load_pretrained, tag_word
 
 HINER_TAG_MAP = "PERSON=PER,LOCATION=LOC,ORGANIZATION=ORG"
 SCRATCH_LR = 5e-4  # random weights need larger steps
-PRETRAINED_LR = (
-    1e-4  # chosen on the sample's validation split (README, "Training a pretrained base")
-)
+# Chosen on the sample's validation split (README, "Training a pretrained base").
+PRETRAINED_LR = 1e-4
 
 
 @dataclass
