@@ -95,3 +95,20 @@ def test_word_windows_short_long_and_empty():
     assert word_windows([], 10, 2) == [(0, 0, 0, 0)]
     # A word longer than the budget gets a window of its own instead of being dropped.
     assert word_windows([1, 9, 1], 4, 1) == [(0, 1, 0, 1), (1, 2, 1, 2), (2, 3, 2, 3)]
+
+
+def test_bio_decode_repairs_what_argmax_would_break():
+    from khabar.spans import bio_decode
+
+    labels = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
+    # argmax: O I-PER I-PER (a span with no beginning) -> the best valid reading is B-PER I-PER
+    probs = [[0.9, 0.05, 0.02, 0.02, 0.01], [0.3, 0.3, 0.35, 0.03, 0.02],
+             [0.1, 0.05, 0.8, 0.03, 0.02]]  # fmt: skip
+    assert [labels[i] for i in bio_decode(probs, labels)] == ["O", "B-PER", "I-PER"]
+    # argmax: B-LOC I-PER -> I-PER cannot continue LOC; I-LOC can
+    probs = [[0.0, 0.1, 0.0, 0.9, 0.0], [0.1, 0.0, 0.5, 0.0, 0.4]]
+    assert [labels[i] for i in bio_decode(probs, labels)] == ["B-LOC", "I-LOC"]
+    # a valid argmax is left alone
+    probs = [[0.1, 0.8, 0.05, 0.05, 0.0], [0.7, 0.1, 0.1, 0.05, 0.05]]
+    assert bio_decode(probs, labels) == [1, 0]
+    assert bio_decode([], labels) == []

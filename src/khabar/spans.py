@@ -116,6 +116,34 @@ def bio_to_spans(tokens: Sequence[Token], tags: Sequence[str], text: str = "", b
     return spans
 
 
+def bio_allowed(prev: str, tag: str) -> bool:
+    """Whether `tag` may follow `prev` in BIO: I-X only continues B-X or I-X."""
+    return not tag.startswith("I-") or prev[2:] == tag[2:] and prev != "O"
+
+
+def bio_decode(probs: Sequence[Sequence[float]], labels: Sequence[str]) -> list[int]:
+    """The most probable label sequence (label indices) that is valid BIO, from each word's
+    probability over `labels`: Viterbi over log-probabilities, so a tagger's stray I-X after O,
+    or I-X after B-Y, becomes the best valid reading instead of a broken span."""
+    import numpy as np
+
+    if not len(probs):
+        return []
+    log = np.log(np.maximum(np.asarray(probs, dtype=np.float64), 1e-12))
+    allowed = np.array([[bio_allowed(p, t) for t in labels] for p in labels])
+    trans = np.where(allowed, 0.0, -np.inf)  # [previous, next]
+    start = np.array([0.0 if bio_allowed("O", t) else -np.inf for t in labels])
+    best, back = start + log[0], []
+    for row in log[1:]:
+        scores = best[:, None] + trans
+        back.append(scores.argmax(0))
+        best = scores.max(0) + row
+    path = [int(best.argmax())]
+    for prev in reversed(back):
+        path.append(int(prev[path[-1]]))
+    return path[::-1]
+
+
 def utf16_to_index(text: str, utf16_offset: int) -> int:
     """Convert a UTF-16 code-unit offset (JavaScript's) into a Python string index."""
     units = 0

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from khabar.io import read_json
-from khabar.spans import word_windows
+from khabar.spans import bio_decode, word_windows
 
 NER_DIR = "ner"
 EVENTS_DIR = "events"
@@ -102,24 +102,29 @@ def pad(batch: list[Window], pad_id: int):
 
 
 def tag_words(model, tokenizer, word_lists: list[list[str]], max_length: int = 512,
-              batch_size: int = 32) -> list[list[tuple[str, float]]]:  # fmt: skip
-    """(BIO tag, probability) of every word, from its first sub-token; length-sorted batches
-    under `torch.inference_mode()`."""
+              batch_size: int = 32, bio: bool = True) -> list[list[tuple[str, float]]]:  # fmt: skip
+    """(BIO tag, probability) of every word, from its first sub-token's distribution, decoded as
+    valid BIO (`spans.bio_decode`; `bio=False`: each word's own argmax, as the transformers
+    pipeline does); length-sorted batches under `torch.inference_mode()`."""
     import torch
 
     model.eval()
-    id2label = model.config.id2label
-    out = [[("O", 1.0)] * len(words) for words in word_lists]
+    labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
+    o_only = [float(lab == "O") for lab in labels]  # a word no window holds (a lone joiner)
+    dists = [[o_only] * len(words) for words in word_lists]
     with torch.inference_mode():
         for batch in length_batches(encode(tokenizer, word_lists, max_length), batch_size):
             ids, mask = pad(batch, tokenizer.pad_token_id)
             probs = model(input_ids=ids, attention_mask=mask).logits.softmax(-1)
-            best_p, best_i = probs.max(-1)
-            best_p, best_i = best_p.tolist(), best_i.tolist()
             for b, w in enumerate(batch):
-                row = out[w.row]
+                row = dists[w.row]
                 for pos, word in zip(w.first, w.words, strict=True):
-                    row[word] = (id2label[best_i[b][pos]], best_p[b][pos])
+                    row[word] = probs[b, pos].tolist()
+    out = []
+    for row in dists:
+        path = bio_decode(row, labels) if bio else [max(range(len(p)), key=p.__getitem__)
+                                                    for p in row]  # fmt: skip
+        out.append([(labels[j], row[k][j]) for k, j in enumerate(path)])
     return out
 
 
