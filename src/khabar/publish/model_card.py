@@ -69,7 +69,9 @@ def model_card(run_dir: Path, settings: dict, dataset_id: str, repo: str = "<use
         "events = AutoModelForSequenceClassification.from_pretrained(",
         f'    "{repo}", subfolder="events")',
         "```", "",
-        "Label each word by its first sub-token; an event type is predicted when its sigmoid "
+        "Label each word by its first sub-token, and keep to valid BIO (khabar decodes the "
+        "label distributions with Viterbi: I-X only after B-X or I-X); an event type is "
+        "predicted when its sigmoid "
         f"probability is at least {metrics['event_threshold']:.2f} (tuned on validation).", "",
         "## Training", "",
         f"- base model: {describe_base(info)}",
