@@ -74,7 +74,7 @@ def test_same_entities_as_the_transformers_pipeline(tiny_run, seed_articles):
     pipe = pipeline("token-classification", model=tiny_run.ner, tokenizer=tiny_run.ner_tokenizer,
                     aggregation_strategy="first", device=-1)  # fmt: skip
     ours = tag_words(tiny_run.ner, tiny_run.ner_tokenizer, words, 512, bio=False)  # argmax
-    agree = total = 0
+    agree = total = tagged_any = 0
     for w, tagged in zip(words, ours, strict=True):
         theirs = {(x["start"], x["end"], x["entity_group"])
                   for x in pipe([w], is_split_into_words=True)[0]}  # fmt: skip
@@ -87,8 +87,9 @@ def test_same_entities_as_the_transformers_pipeline(tiny_run, seed_articles):
         mine = {(s.start, s.end, s.label) for s in spans}
         agree += mine == theirs
         total += 1
-        assert mine or theirs
+        tagged_any += bool(mine or theirs)
     assert agree == total
+    assert tagged_any >= total // 2  # most sentences have entities: the comparison is not vacuous
 
 
 @pytest.mark.labelstudio
