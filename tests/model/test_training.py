@@ -33,7 +33,7 @@ def test_run_folder_holds_everything_needed_to_reuse_it(tiny_run, schema):
     info = json.loads((p / "run.json").read_text())
     assert info["seed"] == 13 and info["ner_labels"] == schema.bio_tags
     assert info["event_labels"] == schema.event_names and 0 < info["event_threshold"] < 1
-    assert info["args"]["epochs"] == 2
+    assert info["args"]["epochs"] == 6
     metrics = json.loads((p / "metrics.json").read_text())
     test = metrics["splits"]["test"]
     assert test["sentences"] == 23 and test["mentions"] == 49
