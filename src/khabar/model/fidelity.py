@@ -93,14 +93,11 @@ class Engine:
         return out
 
 
-def converted_embeddings(folder: Path, texts: list[str], batch_size: int = 16):
-    """Mean-pooled, L2-normalised embeddings of "passage: " + text from the converted folder."""
+def converted_embeddings(tok, model, texts: list[str], batch_size: int = 16):
+    """Mean-pooled, L2-normalised embeddings of "passage: " + text from the converted encoder."""
     import numpy as np
     import torch
-    from transformers import AutoModel, AutoTokenizer
 
-    tok = AutoTokenizer.from_pretrained(str(folder))
-    model = AutoModel.from_pretrained(str(folder), add_pooling_layer=False).eval()
     rows = []
     with torch.inference_mode():
         for i in range(0, len(texts), batch_size):
@@ -115,11 +112,12 @@ def converted_embeddings(folder: Path, texts: list[str], batch_size: int = 16):
 
 def measure(folder: Path, engine: Engine, texts: list[str]) -> dict:
     """Token-id agreement and embedding cosines of the converted folder against the engine."""
-    from transformers import AutoTokenizer
+    from transformers import AutoModel, AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(str(folder))
+    model = AutoModel.from_pretrained(str(folder), add_pooling_layer=False).eval()
     differing = [t for t in texts if tok(t)["input_ids"] != engine.ids(t)]
-    ours, ref = converted_embeddings(folder, texts), engine.embed(texts)
+    ours, ref = converted_embeddings(tok, model, texts), engine.embed(texts)
     cosine = (ours * ref).sum(axis=1)
     return {
         "sentences": len(texts), "token_ids_identical": len(texts) - len(differing),
