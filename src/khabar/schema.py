@@ -63,10 +63,12 @@ class Schema:
     @property
     def bio_tags(self) -> list[str]:
         """BIO tag inventory for ner_tags: O first, then B-/I- per entity type."""
-        tags = ["O"]
-        for name in self.entity_names:
-            tags += [f"B-{name}", f"I-{name}"]
-        return tags
+        return bio_inventory(self.entity_names)
+
+    @property
+    def trigger_tags(self) -> list[str]:
+        """BIO tag inventory of event triggers: O first, then B-/I- per event type."""
+        return bio_inventory(self.event_names)
 
     def role_allows(self, role: str, entity_label: str) -> bool:
         """Whether `role` may link a trigger to an entity of type `entity_label`."""
@@ -74,6 +76,11 @@ class Schema:
             if r.name == role:
                 return not r.entity_types or entity_label in r.entity_types
         return False
+
+
+def bio_inventory(names: list[str]) -> list[str]:
+    """O, then B-X and I-X for every name X."""
+    return ["O"] + [f"{p}-{n}" for n in names for p in "BI"]
 
 
 def _labels(raw: list | None, kind: str) -> tuple[Label, ...]:

@@ -116,6 +116,37 @@ def bio_to_spans(tokens: Sequence[Token], tags: Sequence[str], text: str = "", b
     return spans
 
 
+def word_span(
+    starts: Sequence[int], ends: Sequence[int], start: int, end: int
+) -> tuple[int, int] | None:
+    """The words [i, j) a character span [start, end) covers (any overlap), given each word's
+    start and end offsets; None when it covers none."""
+    idx = [i for i, (s, e) in enumerate(zip(starts, ends, strict=True)) if s < end and e > start]
+    return (idx[0], idx[-1] + 1) if idx else None
+
+
+def tags_of(spans: Iterable[Span], n: int) -> list[str]:
+    """BIO tags of `n` words from non-overlapping spans in word positions."""
+    tags = ["O"] * n
+    for s in spans:
+        for i in range(s.start, s.end):
+            tags[i] = ("B-" if i == s.start else "I-") + s.label
+    return tags
+
+
+def match_phrases(words: Sequence[str], phrases: dict[tuple[str, ...], str]) -> list[Span]:
+    """Labelled spans (word positions) where a phrase (a tuple of words) occurs in `words`:
+    whole words only, longest phrase first, never overlapping one already found."""
+    out, taken = [], set()
+    for p in sorted(phrases, key=lambda x: (-len(x), x)):
+        for i in range(len(words) - len(p) + 1):
+            span = set(range(i, i + len(p)))
+            if tuple(words[i : i + len(p)]) == p and not taken & span:
+                taken |= span
+                out.append(Span(i, i + len(p), phrases[p], " ".join(p)))
+    return sorted(out, key=lambda s: s.start)
+
+
 def bio_allowed(prev: str, tag: str) -> bool:
     """Whether `tag` may follow `prev` in BIO: I-X only continues B-X or I-X."""
     return not tag.startswith("I-") or prev[2:] == tag[2:] and prev != "O"

@@ -55,9 +55,11 @@ def test_model_commands_explain_user_mistakes(tmp_path, tiny_run, gold_dataset,
     assert "cannot load tokenizer" in err
     broken = tmp_path / "broken"
     shutil.copytree(tiny_run.path, broken)
-    (broken / "events" / "config.json").unlink()
+    (broken / "ner" / "config.json").unlink()
     err = khabar_fails("evaluate", "--run", broken, "--dataset", ds)
-    assert "events is incomplete, missing: config.json" in err
+    assert "ner is incomplete, missing: config.json" in err
+    err = khabar_fails("evaluate", "--dataset", ds, "--folds", 9, "--cv-out", tmp_path / "cv")
+    assert "9 folds need between 2 and 5 (the number of articles)" in err
     err = khabar_fails("evaluate", "--run", tiny_run.path, "--dataset", other_labels_dataset)
     assert "entity tags differ from run tiny's (data only: ['B-WEAPON', 'I-WEAPON']" in err
     err = khabar_fails("predict", "--run", tmp_path / "nope", "--articles", cleaned,

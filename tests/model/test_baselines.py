@@ -59,3 +59,35 @@ def test_tune_threshold_picks_the_separating_value():
     gold = [["MEET"], ["MEET"], []]
     # 0.25 and 0.3 both keep 0.3 in and 0.2 out (F1 = 1); the tie goes to the one nearer 0.5
     assert tune_threshold(probs, gold, ["MEET"]) == 0.3
+
+
+def test_lexicon_finds_the_schema_trigger_words_as_the_pre_annotator_does(schema):
+    from khabar.model.baselines import lexicon_triggers
+    from khabar.spans import tokenize
+
+    text = "जयशंकर ने लावरोव से मुलाकात की और शिखर सम्मेलन के बाद कहा"
+    offsets = [(t.start, t.end) for t in tokenize(text)]
+    found = {(s.start, s.end, s.label) for s in lexicon_triggers(text, offsets, schema)}
+    assert found == {(4, 5, "MEET"), (7, 9, "SUMMIT"), (11, 12, "STATEMENT")}
+
+
+def test_training_lexicon_matches_whole_words_longest_first():
+    from khabar.model.baselines import TriggerLexicon
+    from khabar.spans import Span
+
+    words = [["शिखर", "सम्मेलन", "में", "वार्ता"], ["सम्मेलन", "हुआ"]]
+    lex = TriggerLexicon().fit(words, [[Span(0, 2, "SUMMIT"), Span(3, 4, "MEET")],
+                                       [Span(0, 1, "SUMMIT")]])  # fmt: skip
+    got = lex.predict(["कल", "शिखर", "सम्मेलन", "और", "वार्ताओं"])
+    assert [(s.start, s.end, s.label) for s in got] == [(1, 3, "SUMMIT")]
+
+
+def test_nearest_compatible_entity_per_role():
+    from khabar.model.baselines import nearest_arguments
+    from khabar.spans import Span
+
+    trig = [Span(5, 6, "MEET")]
+    ents = [Span(0, 1, "PER"), Span(3, 4, "PER"), Span(8, 9, "LOC"), Span(7, 8, "ORG")]
+    got = nearest_arguments(trig, ents, ["participant", "place", "time"])
+    assert got == [(0, 1, "participant"), (0, 2, "place")]  # no DATE: no time argument
+    assert nearest_arguments(trig, [], ["participant"]) == []

@@ -71,3 +71,25 @@ def test_event_scores_by_hand():
     assert s["micro"]["recall"] == pytest.approx(2 / 3)
     # macro over the three types that occur; DEATH (absent everywhere) is left out
     assert s["macro"]["f1"] == pytest.approx((2 / 3 + 1 + 0) / 3)
+
+
+def test_ace_scores_identify_then_classify_triggers_and_arguments():
+    from khabar.model.evaluation import ace_scores
+    from khabar.spans import Span
+
+    meet, said = Span(6, 7, "MEET"), Span(9, 10, "STATEMENT")
+    per, loc = Span(2, 3, "PER"), Span(0, 1, "LOC")
+    gold_t = [[meet, said], []]
+    gold_a = [[(meet, per, "participant"), (meet, loc, "place"), (said, per, "participant")], []]
+    pred_t = [[meet, Span(9, 10, "MEET")], [Span(1, 2, "MEET")]]  # right span, wrong type; spurious
+    pred_a = [[(meet, per, "participant"), (meet, loc, "participant")], []]
+    s = ace_scores(gold_t, pred_t, gold_a, pred_a)
+    assert s["trigger_identification"]["f1"] == pytest.approx(2 * 2 / (3 + 2))  # 2 of 3 / 2 of 2
+    assert s["trigger_classification"]["precision"] == pytest.approx(1 / 3)
+    assert s["trigger_classification"]["per_type"]["STATEMENT"]["recall"] == 0.0
+    assert s["argument_identification"]["precision"] == 1.0
+    assert s["argument_identification"]["recall"] == pytest.approx(2 / 3)
+    assert s["argument_classification"]["precision"] == 0.5  # place called participant
+    assert s["argument_classification"]["per_role"]["place"]["support"] == 1
+    empty = ace_scores([[]], [[]], [[]], [[]])
+    assert empty["argument_classification"]["f1"] == 0.0 and empty["sentences"] == 1

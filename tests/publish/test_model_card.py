@@ -8,7 +8,7 @@ from tests.conftest import SETTINGS
 
 
 def test_model_card_shows_the_report_figures_and_loads_back(tiny_run, gold_dataset, monkeypatch):
-    from transformers import AutoModelForSequenceClassification, AutoModelForTokenClassification
+    from transformers import AutoModelForTokenClassification, AutoTokenizer
 
     from khabar.model.report import score_run, write_report
     from khabar.publish.model_card import publish_model
@@ -25,13 +25,19 @@ def test_model_card_shows_the_report_figures_and_loads_back(tiny_run, gold_datas
     assert calls[1]["folder_path"] == str(folder)
     card = (folder / "README.md").read_text(encoding="utf-8")
     # The tables are the report's own lines, figure for figure.
-    for heading in ("| type | gold | transformer P", "| event type | gold | transformer P"):
+    for heading in (
+        "| type | gold | transformer P",
+        "| event type | gold | transformer P",
+        "| score | gold | model P",
+    ):
         table = report.split(heading, 1)[1].split("\n\n", 1)[0]
         assert heading + table in card
     meta = DatasetCard.load(folder / "README.md").data.to_dict()  # YAML parses
     results = meta["model-index"][0]["results"]
     test = metrics["splits"]["test"]["transformer"]
-    ner = {m["type"]: m["value"] for m in results[0]["metrics"]}
+    ner = {m["type"]: m["value"] for m in results[0]["metrics"]
+           if m["type"] in ("precision", "recall", "f1")}  # fmt: skip
+    assert {m["type"] for m in results[0]["metrics"]} >= {"trigger_f1", "argument_f1"}
     assert ner == {k: round(test["entities"]["overall"][k], 3) for k in ner}
     assert (
         f"| **micro** | {test['entities']['overall']['support']} | {ner['precision']:.3f}" in report
@@ -39,5 +45,13 @@ def test_model_card_shows_the_report_figures_and_loads_back(tiny_run, gold_datas
     assert meta["datasets"] == ["someone/data"] and meta["language"] == ["hi"]
     model = AutoModelForTokenClassification.from_pretrained(str(folder))
     assert model.config.id2label == tiny_run.ner.config.id2label
-    events = AutoModelForSequenceClassification.from_pretrained(str(folder), subfolder="events")
-    assert events.config.problem_type == "multi_label_classification"
+    # The documented head file loads beside it and gives the run's own event layers.
+    from khabar.model.extraction import extract, load_heads
+
+    heads = load_heads(folder)
+    assert heads.config == tiny_run.heads.config
+    words = "जयशंकर ने लावरोव से मुलाकात की".split()
+    a = extract(model, heads, AutoTokenizer.from_pretrained(str(folder)), [words])[0]
+    b = extract(tiny_run.ner, tiny_run.heads, tiny_run.ner_tokenizer, [words])[0]
+    assert a.triggers == b.triggers and a.arguments == b.arguments
+    assert not (folder / "events").exists()  # no sentence classifier in this run

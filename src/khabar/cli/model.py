@@ -48,10 +48,19 @@ def _summary(metrics: dict) -> str:
         ent = f"NER F1 {m['transformer']['entities']['overall']['f1']:.3f}"
         if "crf" in m:
             ent += f" (CRF {m['crf']['entities']['overall']['f1']:.3f})"
+        ext, base = m["transformer"]["extraction"], m["baseline"]["extraction"]
+        trig = (
+            f"triggers F1 {ext['end_to_end']['trigger_classification']['f1']:.3f} (lexicon "
+            f"{base['end_to_end']['trigger_classification']['f1']:.3f})"
+        )
+        arg = (
+            f"arguments F1 on gold spans {ext['gold_spans']['argument_classification']['f1']:.3f}"
+            f" (nearest entity {base['gold_spans']['argument_classification']['f1']:.3f})"
+        )
         ev = f"events micro-F1 {m['transformer']['events']['micro']['f1']:.3f}"
         if "tfidf" in m:
             ev += f" (TF-IDF {m['tfidf']['events']['micro']['f1']:.3f})"
-        parts.append(f"{split}: {ent}, {ev}")
+        parts.append(f"{split}: {ent}, {trig}, {arg}, {ev}")
     return "; ".join(parts)
 
 
@@ -79,8 +88,12 @@ def train(
     extra_train: Annotated[list[Path], typer.Option(help=_targ("extra_train"))] = [],  # noqa: B006
     tag_map: Annotated[str, typer.Option(help=_targ("tag_map"))] = "",
     baselines: Annotated[bool, typer.Option(help=_targ("baselines"))] = True,
+    trigger_weight: Annotated[float, typer.Option(help=_targ("trigger_weight"))] = 1.0,
+    role_weight: Annotated[float, typer.Option(help=_targ("role_weight"))] = 1.0,
+    trigger_lexicon: Annotated[bool, typer.Option(help=_targ("trigger_lexicon"))] = True,
+    sentence_classifier: Annotated[bool, typer.Option(help=_targ("sentence_classifier"))] = False,
 ) -> None:
-    """Fine-tune the NER tagger and the event classifier, train the baselines, score them all."""
+    """Fine-tune the entity + trigger + argument model, train the baselines, score them all."""
     import time
 
     from khabar.model.report import score_run, write_metrics
@@ -96,7 +109,8 @@ def train(
         head_lr_factor=head_lr_factor, balance_events=balance_events,
         max_length=max_length, seed=seed,
         extra_train=[str(p) for p in extra_train], tag_map=tag_map or HINER_TAG_MAP,
-        baselines=baselines,
+        baselines=baselines, trigger_weight=trigger_weight, role_weight=role_weight,
+        trigger_lexicon=trigger_lexicon, sentence_classifier=sentence_classifier,
     )  # fmt: skip
     dd = _load_dataset(dataset)
     started = time.perf_counter()
@@ -149,12 +163,33 @@ def base_model_cmd(
 def evaluate(
     run_dir: RunOpt = Path("models/default"),
     dataset: DatasetOpt = Path("datasets/dataset"),
+    folds: Annotated[
+        int,
+        typer.Option(
+            help="Cross-validate by article instead: train this many models, each tested on "
+            "articles it never saw (0: score the run on the dataset's own splits)."
+        ),
+    ] = 0,
+    curve: Annotated[
+        bool,
+        typer.Option(
+            help="With --folds, also train each fold on fewer articles for the learning curve."
+        ),
+    ] = True,
+    cv_out: Annotated[
+        Path, typer.Option(help="Where --folds writes cv.json, report.md and the learning curve.")
+    ] = Path("models/cv"),
+    epochs: Annotated[int, typer.Option(help=_targ("epochs"))] = 30,
 ) -> None:
-    """Score the run and its baselines; write metrics.json, report.md and confusion PNGs."""
+    """Score the run and its baselines (metrics.json, report.md, confusion PNGs), or with
+    --folds K cross-validate by article."""
     from khabar.model.report import score_run, write_metrics, write_report
     from khabar.model.run import load_run
 
     dd = _load_dataset(dataset)
+    if folds:
+        _cross_validate(dd, folds, curve, cv_out, epochs)
+        return
     try:
         run = load_run(run_dir)
         metrics, preds = score_run(run, dd)
@@ -163,6 +198,28 @@ def evaluate(
     write_metrics(run, metrics)
     path = write_report(run, metrics, preds)
     typer.echo(f"run {run.name}: {_summary(metrics)} -> {path}")
+
+
+def _cross_validate(dd, folds: int, curve: bool, out: Path, epochs: int) -> None:
+    import time
+
+    from khabar.model.crossval import cross_validate, write_cv
+    from khabar.model.training import TrainArgs
+    from khabar.schema import load_schema
+
+    started = time.perf_counter()
+    try:
+        result = cross_validate(dd, folds, TrainArgs(epochs=epochs), load_schema(), curve,
+                                log=typer.echo)  # fmt: skip
+    except _model_errors() as exc:
+        fail(str(exc))
+    path = write_cv(result, out)
+    for name in ("entities", "trigger classification", "argument classification, gold spans"):
+        row = result["figures"][name]
+        typer.echo(f"{name}: model {row['model']['mean']:.3f} ± {row['model']['std']:.3f}, "
+                   f"{row['baseline_name']} {row['baseline']['mean']:.3f} ± "
+                   f"{row['baseline']['std']:.3f}")  # fmt: skip
+    typer.echo(f"{folds}-fold cross-validation in {time.perf_counter() - started:.0f} s -> {path}")
 
 
 @app.command()
@@ -176,8 +233,9 @@ def predict(
     ] = None,
     batch_size: Annotated[int, typer.Option(help="Model inputs per forward pass.")] = 32,
 ) -> None:
-    """Run the model over every article: exact entity spans with scores, event probabilities per
-    sentence and a task uncertainty, into datasets/predictions/<run>.jsonl."""
+    """Run the model over every article: entities, event triggers and their arguments with
+    scores, each sentence's event types and a task uncertainty, into
+    datasets/predictions/<run>.jsonl."""
     from khabar.corpus.article import read_articles
     from khabar.model.prediction import predict_articles, write_records
     from khabar.model.run import load_run
@@ -198,9 +256,10 @@ def predict(
             records += predict_articles(run, arts[i : i + chunk], batch_size)
             bar.update(len(arts[i : i + chunk]))
     write_records(records, out)
-    n_ent = sum(len(r["entities"]) for r in records)
-    n_sent = sum(len(r["sentences"]) for r in records)
-    typer.echo(f"{len(records)} articles, {n_sent} sentences, {n_ent} entities -> {out}")
+    n = {k: sum(len(r[k]) for r in records)
+         for k in ("sentences", "entities", "triggers", "arguments")}  # fmt: skip
+    typer.echo(f"{len(records)} articles, " + ", ".join(f"{v} {k}" for k, v in n.items())
+               + f" -> {out}")  # fmt: skip
 
 
 @app.command()

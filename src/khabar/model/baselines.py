@@ -10,7 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from khabar.annotations.rules import prelabel
 from khabar.model.evaluation import tune_threshold
+from khabar.schema import Schema
+from khabar.spans import Span, match_phrases, word_span
 
 
 def _shape(word: str) -> str:
@@ -133,6 +136,64 @@ class TfidfEvents:
     def predict(self, texts: Sequence[str]) -> list[list[str]]:
         """Event types above the threshold, per text."""
         return [[lab for lab in self.labels if p[lab] >= self.threshold] for p in self.proba(texts)]
+
+
+def lexicon_triggers(text: str, offsets: Sequence[tuple[int, int]], schema: Schema) -> list[Span]:
+    """Triggers of one sentence by the schema's trigger words, exactly as the rule pre-annotator
+    finds them (whole tokens, longest match), in word positions."""
+    out = []
+    for r in prelabel(text, schema, {}):
+        at = word_span([s for s, _ in offsets], [e for _, e in offsets], r.start, r.end)
+        if r.is_trigger and at is not None:
+            out.append(Span(at[0], at[1], r.label, r.text))
+    return out
+
+
+@dataclass
+class TriggerLexicon:
+    """Trigger words learnt from the training split: each word sequence annotated as a trigger,
+    with the event type it had most often; matched whole-word, longest first."""
+
+    phrases: dict[tuple[str, ...], str] = field(default_factory=dict)
+
+    def fit(self, words: Sequence[Sequence[str]],
+            triggers: Sequence[Sequence[Span]]) -> TriggerLexicon:  # fmt: skip
+        """Collect the training split's trigger phrases."""
+        from collections import Counter
+
+        seen: dict[tuple[str, ...], Counter] = {}
+        for ws, trigs in zip(words, triggers, strict=True):
+            for t in trigs:
+                seen.setdefault(tuple(ws[t.start : t.end]), Counter())[t.label] += 1
+        self.phrases = {p: c.most_common(1)[0][0] for p, c in seen.items()}
+        return self
+
+    def predict(self, words: Sequence[str]) -> list[Span]:
+        """Triggers of one sentence, in word positions."""
+        return match_phrases(words, self.phrases)
+
+
+# The nearest-entity heuristic: which entity types each role takes (the issue's rule; the schema
+# allows more, e.g. an organisation as a place, which a heuristic cannot tell apart).
+NEAREST_ROLES = {"participant": ("PER", "ORG"), "place": ("LOC",), "time": ("DATE",),
+                 "topic": ("EVENT",)}  # fmt: skip
+
+
+def nearest_arguments(triggers: Sequence[Span], entities: Sequence[Span],
+                      roles: Sequence[str]) -> list[tuple[int, int, str]]:  # fmt: skip
+    """For every trigger and role, the nearest entity of a type that role takes (in words,
+    0 when they overlap; ties go to the earlier entity): (trigger index, entity index, role)."""
+    out = []
+    for ti, t in enumerate(triggers):
+        for role in roles:
+            fits = [
+                (max(e.start - t.end + 1, t.start - e.end + 1, 0), e.start, ei)
+                for ei, e in enumerate(entities)
+                if e.label in NEAREST_ROLES.get(role, ())
+            ]
+            if fits:
+                out.append((ti, min(fits)[2], role))
+    return out
 
 
 def save(model, path: Path) -> None:

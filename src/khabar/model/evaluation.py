@@ -14,6 +14,9 @@ from khabar.spans import Span, Token, bio_to_spans
 
 SCHEMES = ("strict", "exact", "partial", "type")
 
+# An argument of one sentence: (trigger span, entity span, role), spans in token positions.
+Arg = tuple[Span, Span, str]
+
 # An entity of one sentence: [start, end) in token positions, with its type.
 Ent = Span
 
@@ -159,3 +162,47 @@ def tune_threshold(probs: Sequence[dict[str, float]], gold: Sequence[Sequence[st
         if best_key is None or key > best_key:
             best, best_key = t, key
     return best
+
+
+def _per_label(gold: list[tuple], pred: list[tuple], label_of) -> dict:
+    """P/R/F1 per label of gold and predicted tuples (each a tuple whose label `label_of` reads)."""
+    labels = sorted({label_of(x) for x in gold} | {label_of(x) for x in pred})
+    out = {}
+    for lab in labels:
+        g = {x for x in gold if label_of(x) == lab}
+        p = {x for x in pred if label_of(x) == lab}
+        out[lab] = _prf(len(g & p), len(p), len(g))
+    return out
+
+
+def ace_scores(
+    gold_triggers: Sequence[Sequence[Span]],
+    pred_triggers: Sequence[Sequence[Span]],
+    gold_args: Sequence[Sequence[Arg]],
+    pred_args: Sequence[Sequence[Arg]],
+) -> dict:
+    """The four ACE event scores over sentences (spans in token positions): trigger
+    identification (span) and classification (span + type); argument identification (trigger
+    span + entity span) and classification (+ role); micro P/R/F1, per type and per role."""
+    tid, tcl, aid, acl = ([], []), ([], []), ([], []), ([], [])
+    for i, (gt, pt, ga, pa) in enumerate(zip(gold_triggers, pred_triggers, gold_args, pred_args,
+                                             strict=True)):  # fmt: skip
+        for side, trigs, args in ((0, gt, ga), (1, pt, pa)):
+            tid[side].extend({(i, t.start, t.end) for t in trigs})
+            tcl[side].extend({(i, t.start, t.end, t.label) for t in trigs})
+            aid[side].extend({(i, t.start, t.end, e.start, e.end) for t, e, _ in args})
+            acl[side].extend({(i, t.start, t.end, e.start, e.end, r) for t, e, r in args})
+
+    def micro(pair) -> dict:
+        g, p = set(pair[0]), set(pair[1])
+        return _prf(len(g & p), len(p), len(g))
+
+    return {
+        "trigger_identification": micro(tid),
+        "trigger_classification": micro(tcl) | {
+            "per_type": _per_label(tcl[0], tcl[1], lambda x: x[3])},
+        "argument_identification": micro(aid),
+        "argument_classification": micro(acl) | {
+            "per_role": _per_label(acl[0], acl[1], lambda x: x[5])},
+        "sentences": len(gold_triggers),
+    }  # fmt: skip

@@ -1,18 +1,19 @@
-"""Run a trained model over whole articles: exact character spans with scores, event type
-probabilities per sentence, and a task-level uncertainty; as JSONL records and as Label Studio
-predictions."""
+"""Run a trained model over whole articles: entities, event triggers and their arguments as exact
+character spans and relations with scores, the event types of each sentence, and a task-level
+uncertainty; as JSONL records and as Label Studio predictions."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
 
-from khabar.annotations.format import Region, content_hash, prediction, region_id
+from khabar.annotations.format import Region, Relation, content_hash, prediction, region_id
 from khabar.corpus.article import Article
 from khabar.io import read_jsonl, write_jsonl
-from khabar.model.run import Run, event_probs, tag_words
-from khabar.schema import ENTITY_CONTROL
-from khabar.spans import Token, bio_to_spans, tokenize
+from khabar.model.extraction import extract
+from khabar.model.run import Run
+from khabar.schema import ENTITY_CONTROL, TRIGGER_CONTROL
+from khabar.spans import Span, Token, tokenize
 
 
 def sentence_tokens(article: Article) -> list[list[Token]]:
@@ -21,48 +22,65 @@ def sentence_tokens(article: Article) -> list[list[Token]]:
     return [tokenize(article.text[s:e], offset=s) for s, e in spans]
 
 
-def uncertainty(word_probs: list[list[float]]) -> float:
-    """Task-level uncertainty: the mean over sentences of 1 − the least confident word's
-    probability, so an article with several doubtful sentences sorts before one with a single
-    doubtful word. 0 for an article without words."""
-    per_sentence = [1 - min(p) for p in word_probs if p]
-    return sum(per_sentence) / len(per_sentence) if per_sentence else 0.0
+def uncertainty(confidences: list[float]) -> float:
+    """Task-level uncertainty from each sentence's least sure decision (`Extracted.confidence`:
+    the lowest of its words' entity-tag probabilities, its words' trigger-tag probabilities and
+    its (trigger, entity) pairs' role-decision probabilities): the mean over sentences of 1 −
+    that, so an article with several doubtful sentences, in any layer, sorts before one with a
+    single doubtful word. 0 for an article without sentences."""
+    return sum(1 - c for c in confidences) / len(confidences) if confidences else 0.0
 
 
 def predict_articles(run: Run, articles: list[Article], batch_size: int = 32) -> list[dict]:
-    """One record per article: entities (exact spans, label, mean word probability), sentences
-    with event probabilities and predicted types, and the uncertainty."""
+    """One record per article: entities and triggers (exact spans, label, score), arguments
+    (trigger id, entity id, role, score), sentences with the event types of their triggers, and
+    the uncertainty. Ids are the Label Studio region ids of the spans."""
     toks = [sentence_tokens(a) for a in articles]
     flat = [[t.text for t in sent] for sents in toks for sent in sents]
-    tagged = iter(tag_words(run.ner, run.ner_tokenizer, flat, run.max_length, batch_size))
-    events = iter(event_probs(run.events, run.events_tokenizer, flat, run.max_length, batch_size))
+    found = iter(extract(run.ner, run.heads, run.ner_tokenizer, flat, run.max_length, batch_size))
     records = []
     for art, sents in zip(articles, toks, strict=True):
-        entities, sentences, probs = [], [], []
+        entities, triggers, arguments, sentences, confidences = [], [], [], [], []
         for sent in sents:
-            tags_probs = next(tagged)
-            tags = [t for t, _ in tags_probs]
-            word_p = [p for _, p in tags_probs]
-            probs.append(word_p)
-            positions = bio_to_spans([Token("", i, i + 1) for i in range(len(sent))], tags)
-            for e in positions:
-                start, end = sent[e.start].start, sent[e.end - 1].end
-                score = sum(word_p[e.start : e.end]) / (e.end - e.start)
-                entities.append({"start": start, "end": end, "label": e.label,
-                                 "text": art.text[start:end],
-                                 "score": round(score, 4)})  # fmt: skip
-            ev = next(events)
+            x = next(found)
+            confidences.append(x.confidence)
+            ents = [_span(art, sent, e, sc, ENTITY_CONTROL)
+                    for e, sc in zip(x.entities, x.entity_scores, strict=True)]  # fmt: skip
+            trigs = [_span(art, sent, t, sc, TRIGGER_CONTROL)
+                     for t, sc in zip(x.triggers, x.trigger_scores, strict=True)]  # fmt: skip
+            entities += ents
+            triggers += trigs
+            arguments += [
+                {
+                    "trigger_id": trigs[t]["id"],
+                    "entity_id": ents[e]["id"],
+                    "role": role,
+                    "score": round(score, 4),
+                }
+                for t, e, role, score in x.arguments
+            ]
+            scores: dict[str, float] = {}
+            for t in trigs:
+                scores[t["label"]] = max(scores.get(t["label"], 0.0), t["score"])
             sentences.append({
                 "start": sent[0].start if sent else 0, "end": sent[-1].end if sent else 0,
-                "events": {k: round(v, 4) for k, v in ev.items()},
-                "event_types": [k for k, v in ev.items() if v >= run.threshold],
+                "events": scores, "event_types": sorted(scores, key=run.heads.config
+                                                        .event_labels.index),
             })  # fmt: skip
         records.append({
             "article_id": art.id, "origin": art.origin, "content_hash": content_hash(art.text),
-            "model_version": run.name, "uncertainty": round(uncertainty(probs), 4),
-            "entities": entities, "sentences": sentences,
+            "model_version": run.name, "uncertainty": round(uncertainty(confidences), 4),
+            "entities": entities, "triggers": triggers, "arguments": arguments,
+            "sentences": sentences,
         })  # fmt: skip
     return records
+
+
+def _span(art: Article, sent: list[Token], span: Span, score: float, control: str) -> dict:
+    """A predicted span of a sentence (word positions) as a record item with exact offsets."""
+    start, end = sent[span.start].start, sent[span.end - 1].end
+    return {"id": region_id(control, start, end), "start": start, "end": end,
+            "label": span.label, "text": art.text[start:end], "score": round(score, 4)}  # fmt: skip
 
 
 def write_records(records: Iterable[dict], path: Path) -> int:
@@ -76,14 +94,17 @@ def read_records(path: Path) -> list[dict]:
 
 
 def ls_prediction(record: dict) -> dict:
-    """The Label Studio prediction of a record: entity regions with scores; its score is the
-    confidence 1 − uncertainty, so sorting by prediction score ascending puts the least confident
-    task first."""
+    """The Label Studio prediction of a record: entity and trigger regions with scores and the
+    argument relations between them (both ends are regions of this prediction); its score is
+    the confidence 1 − uncertainty, so sorting by prediction score ascending puts the least
+    confident task first."""
     regions = [
-        Region(region_id(ENTITY_CONTROL, e["start"], e["end"]), e["start"], e["end"], e["label"],
-               ENTITY_CONTROL, e["text"], e["score"])
-        for e in record["entities"]
+        Region(x["id"], x["start"], x["end"], x["label"], control, x["text"], x["score"])
+        for control, key in ((ENTITY_CONTROL, "entities"), (TRIGGER_CONTROL, "triggers"))
+        for x in record.get(key, [])
     ]  # fmt: skip
-    return prediction(regions, record["model_version"]) | {
+    relations = [Relation(a["trigger_id"], a["entity_id"], a["role"])
+                 for a in record.get("arguments", [])]  # fmt: skip
+    return prediction(regions, record["model_version"], relations) | {
         "score": round(1 - record["uncertainty"], 4)
     }

@@ -3,71 +3,134 @@ confusion matrices (PNG) into the run folder."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from khabar.io import write_atomic, write_json
-from khabar.model.evaluation import bio_entities, entity_scores, event_scores
-from khabar.model.run import METRICS_FILE, Run, check_labels, event_probs, tag_words
-from khabar.model.training import Split, label_names, split_lists
+from khabar.model import baselines as bl
+from khabar.model.evaluation import Arg, ace_scores, bio_entities, entity_scores, event_scores
+from khabar.model.extraction import NONE, decide_roles
+from khabar.model.run import METRICS_FILE, Run, check_labels, event_probs
+from khabar.model.training import Split, gold_arguments, label_names, resolve, split_lists
+from khabar.schema import Schema, load_schema
+from khabar.spans import Span
 
 SPLITS = ("validation", "test")
 
 
 @dataclass
 class SplitPredictions:
-    """Gold and every model's predictions for one split."""
+    """Gold and every model's predictions for one split (spans in word positions)."""
 
     gold: Split
     tags: list[list[str]]
     tag_probs: list[list[float]]
-    events: list[list[str]]
+    events: list[list[str]]  # what the report shows: the types of the predicted triggers
     crf_tags: list[list[str]] | None
     tfidf_events: list[list[str]] | None
+    triggers: list[list[Span]] = field(default_factory=list)
+    arguments: list[list[Arg]] = field(default_factory=list)  # end to end
+    gold_span_arguments: list[list[Arg]] = field(default_factory=list)  # on gold spans
+    lexicon_triggers: list[list[Span]] = field(default_factory=list)
+    nearest_arguments: list[list[Arg]] = field(default_factory=list)  # lexicon × CRF entities
+    nearest_gold_arguments: list[list[Arg]] = field(default_factory=list)
+    classifier_events: list[list[str]] | None = None  # the separate sentence classifier's
+    train_lexicon_triggers: list[list[Span]] | None = None  # words of the training split
 
 
-def predict_split(run: Run, split: Split) -> SplitPredictions:
-    """Run the transformer models and the baselines over one split."""
-    tagged = tag_words(run.ner, run.ner_tokenizer, split.words, run.max_length)
-    probs = event_probs(run.events, run.events_tokenizer, split.words, run.max_length)
-    labels = list(probs[0]) if probs else []
+def predict_split(run: Run, split: Split, schema: Schema) -> SplitPredictions:
+    """Run the joint model (one encoder pass per sentence), the sentence classifier if the run
+    has one, and the baselines over one split."""
+    from khabar.model.extraction import extract, pairs_of
+
+    gold_pairs = [pairs_of(t, e) for t, e in zip(split.triggers, split.entities, strict=True)]
+    ext = extract(run.ner, run.heads, run.ner_tokenizer, split.words, run.max_length, 32,
+                  gold_pairs)  # fmt: skip
+    cfg = run.heads.config
+    on_gold = []
+    for x, pairs in zip(ext, gold_pairs, strict=True):
+        decided = decide_roles(x.gold_role_probs, cfg.role_labels, cfg.role_threshold)
+        on_gold.append([(t, e, r) for (t, e), (r, _) in zip(pairs, decided, strict=True)
+                        if r != NONE])  # fmt: skip
+    crf = run.crf.predict(split.words) if run.crf else None
+    lex = [bl.lexicon_triggers(t, o, schema) for t, o in zip(split.texts, split.offsets,
+                                                               strict=True)]  # fmt: skip
+    crf_ents = [bio_entities(t) for t in crf] if crf else split.entities
+    roles = cfg.role_labels[1:]
+    near = lambda trigs, ents: resolve(  # noqa: E731
+        [bl.nearest_arguments(t, e, roles) for t, e in zip(trigs, ents, strict=True)], trigs, ents
+    )
+    classifier = None
+    if run.events is not None:
+        probs = event_probs(run.events, run.events_tokenizer, split.words, run.max_length)
+        classifier = [[lab for lab, p in row.items() if p >= run.threshold] for row in probs]
     return SplitPredictions(
         split,
-        [[t for t, _ in r] for r in tagged],
-        [[p for _, p in r] for r in tagged],
-        [[lab for lab in labels if p[lab] >= run.threshold] for p in probs],
-        run.crf.predict(split.words) if run.crf else None,
+        [[t for t, _ in x.entity_tags] for x in ext],
+        [[p for _, p in x.entity_tags] for x in ext],
+        [sorted({t.label for t in x.triggers}, key=cfg.event_labels.index) for x in ext],
+        crf,
         run.tfidf.predict(split.texts) if run.tfidf else None,
-    )
+        [x.triggers for x in ext],
+        [[(x.triggers[t], x.entities[e], r) for t, e, r, _ in x.arguments] for x in ext],
+        on_gold, lex, near(lex, crf_ents), near(split.triggers, split.entities), classifier,
+        [run.lexicon.predict(w) for w in split.words] if run.lexicon else None,
+    )  # fmt: skip
 
 
 def split_metrics(p: SplitPredictions, event_labels: list[str]) -> dict:
     """Scores of every model on one split, with the counts they rest on."""
     g = p.gold
+    gold_args = gold_arguments(g)
     out = {
         "sentences": len(g.words),
         "event_labels": sum(len(e) for e in g.events),
-        "transformer": {"entities": entity_scores(g.tags, p.tags),
-                        "events": event_scores(g.events, p.events, event_labels)},
+        "triggers": sum(len(t) for t in g.triggers),
+        "arguments": sum(len(a) for a in gold_args),
+        "transformer": {
+            "entities": entity_scores(g.tags, p.tags),
+            "events": event_scores(g.events, p.events, event_labels),
+            "extraction": {"end_to_end": ace_scores(g.triggers, p.triggers, gold_args,
+                                                    p.arguments),
+                           "gold_spans": ace_scores(g.triggers, g.triggers, gold_args,
+                                                    p.gold_span_arguments)},
+        },
+        "baseline": {"extraction": {
+            "end_to_end": ace_scores(g.triggers, p.lexicon_triggers, gold_args,
+                                     p.nearest_arguments),
+            "gold_spans": ace_scores(g.triggers, g.triggers, gold_args,
+                                     p.nearest_gold_arguments)}},
     }  # fmt: skip
     out["mentions"] = out["transformer"]["entities"]["overall"]["support"]  # gold, counted once
     if p.crf_tags is not None:
         out["crf"] = {"entities": entity_scores(g.tags, p.crf_tags)}
     if p.tfidf_events is not None:
         out["tfidf"] = {"events": event_scores(g.events, p.tfidf_events, event_labels)}
+    if p.train_lexicon_triggers is not None:
+        out["train_lexicon"] = {"extraction": {"end_to_end": ace_scores(
+            g.triggers, p.train_lexicon_triggers, gold_args, [[]] * len(g.triggers))}}  # fmt: skip
+    if p.classifier_events is not None:
+        out["sentence_classifier"] = {"events": event_scores(g.events, p.classifier_events,
+                                                             event_labels)}  # fmt: skip
     return out
 
 
-def score_run(run: Run, dd) -> tuple[dict, dict[str, SplitPredictions]]:
+def score_run(
+    run: Run, dd, schema: Schema | None = None
+) -> tuple[dict, dict[str, SplitPredictions]]:
     """(metrics of every split present, predictions per split); refuses a dataset whose labels
     differ from the run's."""
     tag_names, event_names = label_names(dd["train"])
     check_labels(run, tag_names, event_names)
-    preds = {s: predict_split(run, split_lists(dd[s])) for s in SPLITS if s in dd and len(dd[s])}
+    schema = schema or load_schema()
+    preds = {s: predict_split(run, split_lists(dd[s]), schema) for s in SPLITS
+             if s in dd and len(dd[s])}  # fmt: skip
     metrics = {
         "run": run.name,
         "base_model": run.info.get("base_model"),
         "event_threshold": run.threshold,
+        "trigger_threshold": run.heads.config.trigger_threshold,
+        "role_threshold": run.heads.config.role_threshold,
         "splits": {s: split_metrics(p, event_names) for s, p in preds.items()},
     }
     return metrics, preds
@@ -136,6 +199,36 @@ def event_table(m: dict) -> str:
     for avg in ("micro", "macro"):
         rows.append([f"**{avg}**", "", *_prf(tr[avg]), *_prf(tf[avg] if tf else None)])
     return _table(["event type", "gold", "transformer P", "R", "F1", "TF-IDF P", "R", "F1"], rows)
+
+
+ACE_ROWS = (
+    ("trigger identification", "end_to_end", "trigger_identification", "triggers"),
+    ("trigger classification", "end_to_end", "trigger_classification", "triggers"),
+    ("argument identification, end to end", "end_to_end", "argument_identification", "arguments"),
+    ("argument classification, end to end", "end_to_end", "argument_classification", "arguments"),
+    ("argument identification, gold triggers + entities", "gold_spans",
+     "argument_identification", "arguments"),
+    ("argument classification, gold triggers + entities", "gold_spans",
+     "argument_classification", "arguments"),
+)  # fmt: skip
+
+
+def extraction_table(m: dict) -> str:
+    """The four ACE scores (arguments twice: end to end and on gold spans), model beside the
+    baselines (trigger lexicon; nearest compatible entity, end to end on the CRF's entities)."""
+    tr, bl_ = m["transformer"]["extraction"], m["baseline"]["extraction"]
+    rows = [[name, str(m[count]), *_prf(tr[where][key]), *_prf(bl_[where][key])]
+            for name, where, key, count in ACE_ROWS]  # fmt: skip
+    return _table(["score", "gold", "model P", "R", "F1", "baseline P", "R", "F1"], rows)
+
+
+def per_label_table(m: dict, where: str, key: str, sub: str, what: str) -> str:
+    """Per event type (or role) P/R/F1 of one ACE score, model beside baseline."""
+    tr = m["transformer"]["extraction"][where][key][sub]
+    bl_ = m["baseline"]["extraction"][where][key][sub]
+    rows = [[lab, str((tr.get(lab) or bl_[lab])["support"]), *_prf(tr.get(lab)),
+             *_prf(bl_.get(lab))] for lab in sorted(set(tr) | set(bl_))]  # fmt: skip
+    return _table([what, "gold", "model P", "R", "F1", "baseline P", "R", "F1"], rows)
 
 
 def _marked(split: Split, i: int, start: int, end: int) -> str:
@@ -219,15 +312,37 @@ def write_report(run: Run, metrics: dict, preds: dict[str, SplitPredictions]) ->
         semeval_table(m), "",
         "`exact`: same boundaries, any type; `partial`: overlap counts half; `type`: overlap with "
         "the same type.", "",
+        f"## Events, ACE style ({split}; {m['triggers']} gold triggers, {m['arguments']} gold "
+        "arguments)", "",
+        extraction_table(m), "",
+        "Identification: the span(s) match; classification: also the event type (triggers) or "
+        "the role (arguments). End to end: the model's own triggers and entities; gold triggers + "
+        "entities: the role classifier alone. Baseline: the schema's trigger words (the rule "
+        "pre-annotator) and, for each trigger, the nearest PER/ORG as participant, LOC as place, "
+        "DATE as time and EVENT as topic (end to end on the lexicon's triggers and the CRF's "
+        f"entities). Thresholds (validation): trigger {info.get('trigger_threshold', 0.5):.2f}, "
+        f"role {info.get('role_threshold', 0.5):.2f}.", "",
+        *([f"The schema's trigger words were written from the seed articles; a lexicon of the "
+           f"training split's trigger words only scores trigger classification F1 "
+           f"{m['train_lexicon']['extraction']['end_to_end']['trigger_classification']['f1']:.3f}"
+           f" here.", ""] if "train_lexicon" in m else []),
+        f"### Trigger classification per event type ({split}, end to end)", "",
+        per_label_table(m, "end_to_end", "trigger_classification", "per_type", "event type"), "",
+        f"### Argument classification per role ({split}, gold triggers + entities)", "",
+        per_label_table(m, "gold_spans", "argument_classification", "per_role", "role"), "",
         f"## Event types per sentence ({split}; macro over the types present)", "",
-        event_table(m), "",
+        "The transformer's types are those of its predicted triggers"
+        + (f"; the separate sentence classifier scored micro-F1 "
+           f"{m['sentence_classifier']['events']['micro']['f1']:.3f} here."
+           if "sentence_classifier" in m else " (no separate sentence classifier in this run)."),
+        "", event_table(m), "",
     ]  # fmt: skip
     for other, om in metrics["splits"].items():
         if other == split:
             continue
         out += [f"## {other.capitalize()} (used to pick the best epoch and the threshold)", "",
                 f"{om['sentences']} sentences, {om['mentions']} mentions.", "",
-                entity_table(om), "", event_table(om), ""]  # fmt: skip
+                entity_table(om), "", extraction_table(om), "", event_table(om), ""]  # fmt: skip
     images = write_confusions(run, preds[split])
     out += ["## Confusion matrices", ""] + [f"![{p.stem}]({p.name})" for p in images] + [""]
     fps, fns = worst_errors(preds[split])
@@ -239,15 +354,19 @@ def write_report(run: Run, metrics: dict, preds: dict[str, SplitPredictions]) ->
     secs = info.get("seconds", {})
     out += ["", "## Training", "",
             _table(["model", "seconds", "best epoch", "validation score"], [
-                ["transformer NER", f"{secs.get('ner', 0):.1f}",
+                ["transformer: entities + triggers + arguments", f"{secs.get('ner', 0):.1f}",
                  str(info.get("ner_fit", {}).get("best_epoch", "")),
                  _f(info.get("ner_fit", {}).get("best_val", 0))],
-                ["transformer events", f"{secs.get('events', 0):.1f}",
-                 str(info.get("events_fit", {}).get("best_epoch", "")),
-                 _f(info.get("events_fit", {}).get("best_val", 0))],
+                *([["sentence event classifier", f"{secs.get('events', 0):.1f}",
+                    str(info.get("events_fit", {}).get("best_epoch", "")),
+                    _f(info.get("events_fit", {}).get("best_val", 0))]]
+                  if "events" in secs else []),
                 ["CRF", f"{secs.get('crf', 0):.1f}", "", ""],
                 ["TF-IDF + LR", f"{secs.get('tfidf', 0):.1f}", "", ""],
-            ]), ""]  # fmt: skip
+            ]), "",
+            "Validation score of the transformer: the mean of entity F1, trigger classification "
+            "F1 and argument classification F1 on gold spans, at thresholds tuned each epoch.",
+            ""]  # fmt: skip
     path = run.path / "report.md"
     write_atomic(path, ["\n".join(out)])
     return path

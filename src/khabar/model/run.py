@@ -1,9 +1,11 @@
 """What training, evaluation and prediction share: the layout of a run folder, loading it with
-clear errors, encoding word lists into sub-token windows, and batched inference.
+clear errors, and batched inference.
 
-A run folder `models/<run>/` holds `ner/` and `events/` (each a `save_pretrained` model with its
-tokenizer), `baselines/` (CRF and TF-IDF pickles), `run.json` (label maps, arguments, seed,
-threshold, data) and `metrics.json`.
+A run folder `models/<run>/` holds `ner/` (the shared encoder with the entity head, a
+`save_pretrained` token classifier with its tokenizer, and beside it the event heads:
+`event_heads.safetensors` + `event_heads.json`), `events/` only when the separate sentence
+classifier was trained, `baselines/` (CRF and TF-IDF pickles), `run.json` (label maps, arguments,
+seed, thresholds, data) and `metrics.json`.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from khabar.io import read_json
-from khabar.spans import bio_decode, word_windows
+from khabar.model.extraction import HEADS_CONFIG, HEADS_FILE, EventHeads, load_heads
+from khabar.model.inputs import encode, length_batches, pad
+from khabar.spans import bio_decode
 
 NER_DIR = "ner"
 EVENTS_DIR = "events"
@@ -21,84 +25,13 @@ RUN_FILE = "run.json"
 METRICS_FILE = "metrics.json"
 CRF_FILE = "crf.pkl"
 TFIDF_FILE = "tfidf.pkl"
+LEXICON_FILE = "trigger_lexicon.pkl"
 MODEL_FILES = ("config.json", "tokenizer_config.json")
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 
 
 class RunError(Exception):
     """A run folder or base model that cannot be used, with what to do about it."""
-
-
-@dataclass
-class Window:
-    """One model input cut from a word list: sub-token ids with the words it owns."""
-
-    row: int
-    input_ids: list[int]
-    first: list[int]  # position in input_ids of the first sub-token of each owned word
-    words: list[int]  # those words' indices in the word list
-
-
-def _specials(tokenizer) -> tuple[list[int], list[int]]:
-    """The ids a tokenizer puts before and after a sequence ([CLS]…[SEP], <s>…</s>)."""
-    bare = tokenizer("x", add_special_tokens=False)["input_ids"]
-    full = tokenizer("x")["input_ids"]
-    for i in range(len(full) - len(bare) + 1):
-        if full[i : i + len(bare)] == bare:
-            return full[:i], full[i + len(bare) :]
-    return [], []
-
-
-def encode(tokenizer, word_lists: list[list[str]], max_length: int) -> list[Window]:
-    """Sub-token windows of at most `max_length` ids (special tokens included) for word lists.
-
-    Lists that do not fit are cut into overlapping windows (`spans.word_windows`), never
-    truncated. A word with no sub-token (a lone joiner character) is in no window: callers tag it O.
-    """
-    if not word_lists:
-        return []
-    pre, post = _specials(tokenizer)
-    budget = max(1, max_length - len(pre) - len(post))
-    enc = tokenizer(word_lists, is_split_into_words=True, add_special_tokens=False)
-    out: list[Window] = []
-    for row, words in enumerate(word_lists):
-        ids = enc["input_ids"][row]
-        first: list[int | None] = [None] * len(words)
-        ends = [0] * len(words)
-        for pos, w in enumerate(enc.word_ids(row)):
-            if w is None:
-                continue
-            if first[w] is None:
-                first[w] = pos
-            ends[w] = pos + 1
-        lengths = [0 if f is None else e - f for f, e in zip(first, ends, strict=True)]
-        for s, e, own_s, own_e in word_windows(lengths, budget, budget // 4):
-            present = [w for w in range(s, e) if first[w] is not None]
-            if not present:
-                continue
-            lo = first[present[0]]
-            piece = ids[lo : ends[present[-1]]][:budget]
-            owned = [w for w in present if own_s <= w < own_e]
-            out.append(Window(row, pre + piece + post, [len(pre) + first[w] - lo for w in owned],
-                              owned))  # fmt: skip
-    return out
-
-
-def length_batches(windows: list[Window], batch_size: int) -> list[list[Window]]:
-    """Windows in batches of similar length, so padding costs little."""
-    ordered = sorted(windows, key=lambda w: len(w.input_ids))
-    return [ordered[i : i + batch_size] for i in range(0, len(ordered), batch_size)]
-
-
-def pad(batch: list[Window], pad_id: int):
-    """input_ids and attention_mask tensors of a batch, right-padded."""
-    import torch
-
-    width = max(len(w.input_ids) for w in batch)
-    ids = torch.tensor([w.input_ids + [pad_id] * (width - len(w.input_ids)) for w in batch])
-    mask = torch.tensor([[1] * len(w.input_ids) + [0] * (width - len(w.input_ids))
-                         for w in batch])  # fmt: skip
-    return ids, mask
 
 
 def tag_words(model, tokenizer, word_lists: list[list[str]], max_length: int = 512,
@@ -196,16 +129,19 @@ def load_pretrained(kind: str, name_or_path: str | Path, **kwargs):
 
 @dataclass
 class Run:
-    """A trained run: both models, their tokenizers, the baselines and run.json."""
+    """A trained run: the tagger with its event heads, the optional sentence classifier, the
+    baselines and run.json."""
 
     path: Path
     info: dict
     ner: object
     ner_tokenizer: object
-    events: object
-    events_tokenizer: object
+    events: object = None
+    events_tokenizer: object = None
     crf: object = None
     tfidf: object = None
+    lexicon: object = None  # trigger words of the training split (baselines.TriggerLexicon)
+    heads: EventHeads | None = None
 
     @property
     def name(self) -> str:
@@ -214,7 +150,7 @@ class Run:
 
     @property
     def threshold(self) -> float:
-        """Event decision threshold tuned on validation."""
+        """Event decision threshold of the sentence classifier, tuned on validation."""
         return float(self.info.get("event_threshold", 0.5))
 
     @property
@@ -230,17 +166,25 @@ def load_run(path: Path, baselines: bool = True) -> Run:
     path = Path(path)
     if not (path / RUN_FILE).is_file():
         raise RunError(f"{path / RUN_FILE} not found: train the run first (`make train`)")
-    for sub in (NER_DIR, EVENTS_DIR):
-        check_model_dir(path / sub)
+    check_model_dir(path / NER_DIR)
+    lacking = [f for f in (HEADS_FILE, HEADS_CONFIG) if not (path / NER_DIR / f).is_file()]
+    if lacking:
+        raise RunError(f"{path / NER_DIR} lacks the event heads ({', '.join(lacking)}): it was "
+                       "trained before event extraction existed; retrain the run")  # fmt: skip
     info = read_json(path / RUN_FILE)
     run = Run(
-        path, info,
-        load_pretrained("ner", path / NER_DIR), load_pretrained("tokenizer", path / NER_DIR),
-        load_pretrained("events", path / EVENTS_DIR),
-        load_pretrained("tokenizer", path / EVENTS_DIR),
-    )  # fmt: skip
+        path,
+        info,
+        load_pretrained("ner", path / NER_DIR),
+        load_pretrained("tokenizer", path / NER_DIR),
+        heads=load_heads(path / NER_DIR),
+    )
+    if info.get("args", {}).get("sentence_classifier"):
+        check_model_dir(path / EVENTS_DIR)
+        run.events = load_pretrained("events", path / EVENTS_DIR)
+        run.events_tokenizer = load_pretrained("tokenizer", path / EVENTS_DIR)
     if baselines:
-        for attr, name in (("crf", CRF_FILE), ("tfidf", TFIDF_FILE)):
+        for attr, name in (("crf", CRF_FILE), ("tfidf", TFIDF_FILE), ("lexicon", LEXICON_FILE)):
             f = path / BASELINES_DIR / name
             if not f.is_file():
                 raise RunError(f"{f} is missing; retrain the run (or pass --no-baselines)")
@@ -250,12 +194,11 @@ def load_run(path: Path, baselines: bool = True) -> Run:
 
 def check_labels(run: Run, ner_names: list[str], event_names: list[str]) -> None:
     """Refuse data whose label inventory differs from the one the run was trained on."""
+    have_events = run.heads.config.event_labels if run.heads else run.info.get("event_labels", [])
     for what, have, want in (
         ("entity tags", [run.ner.config.id2label[i] for i in range(run.ner.config.num_labels)],
          ner_names),
-        ("event types",
-         [run.events.config.id2label[i] for i in range(run.events.config.num_labels)],
-         event_names),
+        ("event types", have_events, event_names),
     ):  # fmt: skip
         if list(have) != list(want):
             extra, lack = sorted(set(want) - set(have)), sorted(set(have) - set(want))

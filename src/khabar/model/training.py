@@ -10,6 +10,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from khabar.io import read_json, write_json
 from khabar.model import baselines as bl
@@ -23,8 +24,14 @@ from khabar.model.base import (
     default_base,
 )
 from khabar.model.e5 import read_provenance
-from khabar.model.evaluation import entity_scores, event_scores, tune_threshold
-from khabar.model.run import Run, encode, event_probs, load_pretrained, tag_words
+from khabar.model.evaluation import Arg, ace_scores, entity_scores, event_scores, tune_threshold
+from khabar.model.inputs import encode
+from khabar.model.run import Run, event_probs, load_pretrained, tag_words
+from khabar.schema import Schema, bio_inventory
+from khabar.spans import Span, tokenize, word_span
+
+if TYPE_CHECKING:
+    from khabar.model.extraction import HeadsConfig
 
 HINER_TAG_MAP = "PERSON=PER,LOCATION=LOC,ORGANIZATION=ORG"
 SCRATCH_LR = 5e-4  # random weights need larger steps
@@ -60,6 +67,18 @@ class TrainArgs:
                 "parameters): 2.4x faster for the same F1 on HiNER."})  # fmt: skip
     epochs: int = field(default=30, metadata={"help": "Passes over the NER training data."})
     event_epochs: int = field(default=30, metadata={"help": "Passes for the event classifier."})
+    trigger_weight: float = field(
+        default=1.0,
+        metadata={"help": "Weight of the trigger-tagging loss beside the entity loss (weight 1)."},
+    )
+    role_weight: float = field(default=1.0, metadata={
+        "help": "Weight of the argument-role loss beside the entity loss (weight 1)."})  # fmt: skip
+    trigger_lexicon: bool = field(default=True, metadata={
+        "help": "Give the trigger head the schema's trigger words as a feature (which words "
+                "the rule pre-annotator would mark)."})  # fmt: skip
+    sentence_classifier: bool = field(default=False, metadata={
+        "help": "Also train the separate sentence event-type classifier (events/); off: a "
+                "sentence's event types are its predicted triggers' types."})  # fmt: skip
     learning_rate: float = field(default=0.0, metadata={
         "help": f"Peak learning rate; 0: {SCRATCH_LR:g} for a self-built base (random weights "
                 f"need larger steps), {PRETRAINED_LR:g} for a pretrained one."})  # fmt: skip
@@ -97,6 +116,16 @@ class Split:
     events: list[list[str]]
     texts: list[str]
     offsets: list[list[tuple[int, int]]] = field(default_factory=list)  # of words in texts
+    # The event layer, in word positions (empty lists: a split without one, e.g. CoNLL data).
+    entities: list[list[Span]] = field(default_factory=list)
+    triggers: list[list[Span]] = field(default_factory=list)
+    arguments: list[list[tuple[int, int, str]]] = field(default_factory=list)  # trigger, entity
+
+    def events_of(self, i: int) -> tuple[list[Span], list[Span], list] | None:
+        """(triggers, entities, arguments) of sentence i, or None without an event layer."""
+        if i >= len(self.triggers):  # no event layer (e.g. extra CoNLL sentences)
+            return None
+        return self.triggers[i], self.entities[i], self.arguments[i]
 
 
 def label_names(ds) -> tuple[list[str], list[str]]:
@@ -104,19 +133,47 @@ def label_names(ds) -> tuple[list[str], list[str]]:
     return ds.features["ner_tags"].feature.names, ds.features["event_types"].feature.names
 
 
+def _word_spans(items: list[dict], names: list[str], starts, ends) -> list[Span]:
+    """Dataset spans (character offsets in the sentence) as word positions; a span that covers no
+    word is dropped (the export reports it)."""
+    out = []
+    for x in items:
+        at = word_span(starts, ends, x["start"], x["end"])
+        if at is not None:
+            out.append(Span(at[0], at[1], names[x["label"]], x["text"], x["id"]))
+    return out
+
+
 def split_lists(ds) -> Split:
-    """A dataset split as plain lists with label names instead of ids."""
+    """A dataset split as plain lists with label names instead of ids, and its event layer in
+    word positions."""
     tag_names, event_names = label_names(ds)
-    return Split(
+    entity_names = ds.features["entities"].feature["label"].names
+    role_names = ds.features["arguments"].feature["role"].names
+    split = Split(
         [list(r) for r in ds["tokens"]],
         [[tag_names[t] for t in r] for r in ds["ner_tags"]],
         [[event_names[e] for e in r] for r in ds["event_types"]],
         list(ds["text"]),
-        [
-            list(zip(s, e, strict=True))
-            for s, e in zip(ds["token_starts"], ds["token_ends"], strict=True)
-        ],  # fmt: skip
     )
+    for row in ds:
+        starts, ends = row["token_starts"], row["token_ends"]
+        split.offsets.append(list(zip(starts, ends, strict=True)))
+        ents = _word_spans(row["entities"], entity_names, starts, ends)
+        trigs = _word_spans(row["triggers"], event_names, starts, ends)
+        e_at = {e.id: i for i, e in enumerate(ents)}
+        t_at = {t.id: i for i, t in enumerate(trigs)}
+        split.entities.append(ents)
+        split.triggers.append(trigs)
+        split.arguments.append([(t_at[a["trigger_id"]], e_at[a["entity_id"]],
+                                 role_names[a["role"]]) for a in row["arguments"]
+                                if a["trigger_id"] in t_at and a["entity_id"] in e_at])  # fmt: skip
+    return split
+
+
+def _size(feature) -> int:
+    """Sub-tokens of a training item (a collator's dict, or a joint model's sentence)."""
+    return len(feature["input_ids"] if isinstance(feature, dict) else feature.input_ids)
 
 
 def _batches(features: list[dict], batch_size: int, rng: random.Random) -> list[list[dict]]:
@@ -127,14 +184,18 @@ def _batches(features: list[dict], batch_size: int, rng: random.Random) -> list[
     out = []
     chunk = batch_size * 50
     for i in range(0, len(order), chunk):
-        part = sorted(order[i : i + chunk], key=lambda j: len(features[j]["input_ids"]))
+        part = sorted(order[i : i + chunk], key=lambda j: _size(features[j]))
         out += [[features[j] for j in part[k : k + batch_size]]
                 for k in range(0, len(part), batch_size)]  # fmt: skip
     rng.shuffle(out)
     return out
 
 
-HEAD = ("classifier.", "pooler.")  # parameters a base model does not have: initialised on load
+HEAD = (
+    "classifier.",
+    "pooler.",
+    "heads.",
+)  # parameters a base model does not have: initialised on load
 
 
 def param_groups(model, lr: float, head_factor: float) -> list[dict]:
@@ -262,6 +323,119 @@ def train_ner(base: str, train: Split, val: Split, tag_names: list[str], lr: flo
     return model, tok, log
 
 
+def heads_config(tagger, schema: Schema, event_names: list[str], role_names: list[str],
+                 lexicon: bool = True) -> HeadsConfig:  # fmt: skip
+    """The event heads' inventories, from the schema (roles and what entity types fill them)."""
+    from khabar.model.extraction import NONE, HeadsConfig
+
+    ent = sorted(
+        {t[2:] for t in tagger.config.label2id if t != "O"},
+        key=lambda t: schema.entity_names.index(t) if t in schema.entity_names else 99,
+    )
+    return HeadsConfig(
+        hidden_size=tagger.config.hidden_size, trigger_tags=bio_inventory(event_names),
+        entity_labels=ent, event_labels=list(event_names), role_labels=[NONE, *role_names],
+        role_entity_types={r.name: list(r.entity_types) for r in schema.roles},
+        lexicon=[[[t.text for t in tokenize(w)], e.name] for e in schema.events
+                 for w in e.examples if e.name in event_names] if lexicon else [],
+    )  # fmt: skip
+
+
+def tune_heads(ext: list, val: Split, cfg: HeadsConfig) -> dict:
+    """Pick the trigger and role thresholds on validation (ties: nearest 0.5); return the scores
+    there: entity F1, trigger classification F1, argument classification F1 on gold spans."""
+    from khabar.model.extraction import decide_roles, redecode_triggers
+
+    grid = [x / 20 for x in range(1, 20)]
+
+    def best(score) -> tuple[float, float]:
+        return max((score(t), -abs(t - 0.5), t) for t in grid)[::2]
+
+    def trig_f1(t: float) -> float:
+        pred = [redecode_triggers(x, cfg.trigger_tags, t) for x in ext]
+        return ace_scores(val.triggers, pred, [[]] * len(pred), [[]] * len(pred))[
+            "trigger_classification"]["f1"]  # fmt: skip
+
+    def arg_f1(t: float) -> float:
+        pred = [[(ti, ei, r) for (ti, ei), (r, _) in zip(
+            ((a, b) for a in range(len(trigs)) for b in range(len(ents))),
+            decide_roles(x.gold_role_probs, cfg.role_labels, t), strict=True) if r != "none"]
+            for x, trigs, ents in zip(ext, val.triggers, val.entities, strict=True)]  # fmt: skip
+        return ace_scores(val.triggers, val.triggers, gold_arguments(val), resolve(
+            pred, val.triggers, val.entities))["argument_classification"]["f1"]  # fmt: skip
+
+    trig, cfg.trigger_threshold = best(trig_f1)
+    arg, cfg.role_threshold = best(arg_f1)
+    ent = entity_scores(val.tags, [[t for t, _ in x.entity_tags] for x in ext])["overall"]["f1"]
+    return {"entities": ent, "triggers": trig, "arguments": arg}
+
+
+def gold_arguments(split: Split) -> list[list[Arg]]:
+    """A split's gold arguments as (trigger span, entity span, role) per sentence."""
+    return resolve(split.arguments, split.triggers, split.entities)
+
+
+def resolve(arguments: list[list[tuple[int, int, str]]], triggers: list[list[Span]],
+            entities: list[list[Span]]) -> list[list[Arg]]:  # fmt: skip
+    """Index-based arguments as (trigger span, entity span, role) per sentence."""
+    return [[(trigs[t], ents[e], r) for t, e, r, *_ in args]
+            for args, trigs, ents in zip(arguments, triggers, entities, strict=True)]  # fmt: skip
+
+
+def train_joint(base: str, train: Split, val: Split, tag_names: list[str], lr: float,
+                args: TrainArgs, schema: Schema, event_names: list[str], role_names: list[str],
+                freeze: bool = False):  # fmt: skip
+    """Fine-tune the entity tagger and the event heads as one model on the shared encoder;
+    returns (tagger, heads, tokenizer, fit log). The epoch and the thresholds are picked on
+    validation by the mean of entity F1, trigger classification F1 and argument classification
+    F1 on gold spans."""
+    import torch
+
+    from khabar.model.extraction import (
+        EventHeads,
+        Joint,
+        extract,
+        joint_loss,
+        pairs_of,
+        training_items,
+    )
+
+    torch.manual_seed(args.seed)  # the new heads are initialised here and on load
+    label2id = {t: i for i, t in enumerate(tag_names)}
+    tok = load_pretrained("tokenizer", base)
+    tagger = load_pretrained("ner", base, num_labels=len(tag_names),
+                             id2label=dict(enumerate(tag_names)), label2id=label2id)  # fmt: skip
+    _freeze_words(tagger, freeze)
+    heads = EventHeads(heads_config(tagger, schema, event_names, role_names,
+                                    args.trigger_lexicon))  # fmt: skip
+    joint = Joint(tagger, heads)
+    items = training_items(tok, train.words, train.tags,
+                           [train.events_of(i) for i in range(len(train.words))], label2id,
+                           heads.config, args.max_length)  # fmt: skip
+    gold_pairs = [pairs_of(t, e) for t, e in zip(val.triggers, val.entities, strict=True)]
+    thresholds: list[tuple[float, float]] = []
+    details: list[dict] = []
+
+    def score(j) -> float:
+        if not val.words:  # nothing to choose an epoch by: the last one is kept
+            return 0.0
+        ext = extract(j.tagger, j.heads, tok, val.words, args.max_length, 64, gold_pairs)
+        details.append(tune_heads(ext, val, j.heads.config))
+        thresholds.append((j.heads.config.trigger_threshold, j.heads.config.role_threshold))
+        return sum(details[-1].values()) / 3
+
+    weights = (args.trigger_weight, args.role_weight)
+    log = fit(joint, items, lambda batch: batch, args.epochs, lr, args, score, "joint",
+              lambda m, batch: joint_loss(m, batch, tok.pad_token_id, weights))  # fmt: skip
+    if thresholds:
+        best = log["best_epoch"] - 1
+        heads.config.trigger_threshold, heads.config.role_threshold = thresholds[best]
+        log["best_val_detail"] = details[best]
+        for h, d in zip(log["history"], details, strict=True):
+            h["detail"] = d
+    return tagger, heads, tok, log
+
+
 def balanced_bce(labels: list[list[float]], cap: float = 10.0):
     """A multi-label loss that weighs each type's positives by its negatives/positives ratio
     (at most `cap`): most sentences have no event, and with a few dozen of them plain BCE
@@ -326,13 +500,19 @@ def extra_sentences(args: TrainArgs, entity_names: list[str]) -> tuple[Split, di
     return Split(words, tags, [[] for _ in words], [" ".join(w) for w in words]), dropped
 
 
-def train_run(dd, out: Path, args: TrainArgs, dataset_path: str = "") -> Run:
-    """Train both models and the baselines on `dd` (a khabar DatasetDict) into `out`."""
+def train_run(dd, out: Path, args: TrainArgs, dataset_path: str = "",
+              schema: Schema | None = None) -> Run:  # fmt: skip
+    """Train the joint entity + event model (and, if asked, the sentence classifier) and the
+    baselines on `dd` (a khabar DatasetDict) into `out`."""
+    from khabar.model.extraction import save_heads
+    from khabar.schema import load_schema
+
+    schema = schema or load_schema()
     tag_names, event_names = label_names(dd["train"])
+    role_names = dd["train"].features["arguments"].feature["role"].names
     entity_names = sorted({t[2:] for t in tag_names if t != "O"})
     train, val = split_lists(dd["train"]), split_lists(dd["validation"])
     extra, dropped = extra_sentences(args, entity_names)
-    ner_train = Split(train.words + extra.words, train.tags + extra.tags, [], [])
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     base, scratch = _base(args, train.texts + extra.texts, out)
@@ -341,30 +521,44 @@ def train_run(dd, out: Path, args: TrainArgs, dataset_path: str = "") -> Run:
     freeze = args.freeze_embeddings and not scratch
     if scratch:  # every weight is new: no head to single out
         args = replace(args, head_lr_factor=1.0)
-    ner, ner_tok, ner_log = train_ner(base, ner_train, val, tag_names, lr, args, freeze)
-    events, ev_tok, ev_log, threshold = train_events(base, train, val, event_names, lr, args,
-                                                     freeze)  # fmt: skip
-    for sub, model, tok in ((md.NER_DIR, ner, ner_tok), (md.EVENTS_DIR, events, ev_tok)):
-        model.save_pretrained(out / sub)
-        tok.save_pretrained(out / sub)
-    timings = {"ner": ner_log["seconds"], "events": ev_log["seconds"]}
-    run = Run(out, {}, ner, ner_tok, events, ev_tok)
+    joint_train = Split(train.words + extra.words, train.tags + extra.tags, [], [],
+                        entities=train.entities + [[]] * len(extra.words),
+                        triggers=train.triggers, arguments=train.arguments)  # fmt: skip
+    ner, heads, ner_tok, ner_log = train_joint(base, joint_train, val, tag_names, lr, args, schema,
+                                               event_names, role_names, freeze)  # fmt: skip
+    ner.save_pretrained(out / md.NER_DIR)
+    ner_tok.save_pretrained(out / md.NER_DIR)
+    save_heads(heads, out / md.NER_DIR)
+    timings = {"ner": ner_log["seconds"]}
+    run = Run(out, {}, ner, ner_tok, heads=heads)
+    ev_log, threshold = {}, 0.5
+    if args.sentence_classifier:
+        run.events, run.events_tokenizer, ev_log, threshold = train_events(
+            base, train, val, event_names, lr, args, freeze)  # fmt: skip
+        run.events.save_pretrained(out / md.EVENTS_DIR)
+        run.events_tokenizer.save_pretrained(out / md.EVENTS_DIR)
+        timings["events"] = ev_log["seconds"]
     if args.baselines:
         started = time.perf_counter()
-        run.crf = bl.CrfTagger().fit(ner_train.words, ner_train.tags)
+        run.crf = bl.CrfTagger().fit(joint_train.words, joint_train.tags)
         timings["crf"] = time.perf_counter() - started
         started = time.perf_counter()
         run.tfidf = bl.TfidfEvents(event_names).fit(train.texts, train.events, val.texts,
                                                     val.events)  # fmt: skip
         timings["tfidf"] = time.perf_counter() - started
+        run.lexicon = bl.TriggerLexicon().fit(train.words, train.triggers)
         bl.save(run.crf, out / md.BASELINES_DIR / md.CRF_FILE)
         bl.save(run.tfidf, out / md.BASELINES_DIR / md.TFIDF_FILE)
+        bl.save(run.lexicon, out / md.BASELINES_DIR / md.LEXICON_FILE)
     run.info = {
         "run": out.name, "base_model": base, "self_built_base": scratch,
         "base_provenance": read_provenance(base), "learning_rate": lr,
         "seed": args.seed, "max_length": args.max_length, "event_threshold": threshold,
-        "ner_labels": tag_names, "event_labels": event_names, "args": asdict(args),
-        "dataset": dataset_path, "sentences": {k: len(v) for k, v in dd.items()},
+        "trigger_threshold": heads.config.trigger_threshold,
+        "role_threshold": heads.config.role_threshold,
+        "ner_labels": tag_names, "event_labels": event_names, "role_labels": role_names,
+        "args": asdict(args), "dataset": dataset_path,
+        "sentences": {k: len(v) for k, v in dd.items()},
         "extra_train_sentences": len(extra.words), "extra_train_dropped_tags": dropped,
         "seconds": timings, "ner_fit": ner_log, "events_fit": ev_log,
     }  # fmt: skip
@@ -391,8 +585,6 @@ def pretrain(texts: list[str], out: Path, args: TrainArgs, epochs: int = 10,
     """Build khabar's small BERT on `texts` and train it as a masked language model on them, so
     fine-tuning starts from weights that have read Hindi; saved where `BASE_MODEL` can point."""
     from transformers import BertForMaskedLM, DataCollatorForLanguageModeling
-
-    from khabar.spans import tokenize
 
     base_args = base_args or BaseModelArgs(seed=args.seed)
     build_base_model(texts, out, base_args)

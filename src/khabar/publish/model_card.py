@@ -1,5 +1,6 @@
-"""Build the Hub folder of a trained run (the NER model at the root, the event model in events/,
-run.json and a model card carrying the report's figures) and upload that same folder."""
+"""Build the Hub folder of a trained run (the entity tagger with its event heads at the root, the
+optional sentence classifier in events/, run.json and a model card carrying the report's figures)
+and upload that same folder."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from pathlib import Path
 import yaml
 
 from khabar.io import read_json
-from khabar.model.report import describe_base, entity_table, event_table
+from khabar.model.extraction import HEADS_CONFIG, HEADS_FILE
+from khabar.model.report import describe_base, entity_table, event_table, extraction_table
 from khabar.model.run import EVENTS_DIR, NER_DIR, RUN_FILE, check_model_dir
 from khabar.publish.hub import PublishError, build_folder_atomically, load_card_settings, upload
 
@@ -21,15 +23,21 @@ def _eval_results(metrics: dict, run: str, dataset_id: str) -> list:
     split = "test" if "test" in metrics["splits"] else next(iter(metrics["splits"]))
     m = metrics["splits"][split]["transformer"]
     out = []
-    for task_type, task_name, scores, what in (
+    for task_type, task_name, scores, what, prefix in (
         ("token-classification", "Named entity recognition", m["entities"]["overall"],
-         "strict entity-level micro"),
-        ("text-classification", "Event types per sentence", m["events"]["micro"], "micro"),
+         "strict entity-level micro", ""),
+        ("token-classification", "Event trigger classification",
+         m["extraction"]["end_to_end"]["trigger_classification"], "ACE trigger classification",
+         "trigger_"),
+        ("token-classification", "Event argument classification",
+         m["extraction"]["end_to_end"]["argument_classification"],
+         "ACE argument classification, end to end", "argument_"),
+        ("text-classification", "Event types per sentence", m["events"]["micro"], "micro", ""),
     ):  # fmt: skip
         for key in ("precision", "recall", "f1"):
             out.append(EvalResult(
                 task_type=task_type, task_name=task_name, dataset_type=dataset_id,
-                dataset_name=dataset_id, dataset_split=split, metric_type=key,
+                dataset_name=dataset_id, dataset_split=split, metric_type=prefix + key,
                 metric_value=round(scores[key], 3), metric_name=f"{what} {key}",
             ))  # fmt: skip
     return out
@@ -56,35 +64,53 @@ def model_card(run_dir: Path, settings: dict, dataset_id: str, repo: str = "<use
         base_model=hub_base, model_name=run_dir.name,
         eval_results=_eval_results(metrics, run_dir.name, dataset_id),
     )  # fmt: skip
+    classifier = bool(info["args"].get("sentence_classifier"))
     body = [
-        f"# {run_dir.name}: Hindi news NER and event types", "",
-        "A token classifier for the entity types "
-        f"{', '.join(sorted({t[2:] for t in info['ner_labels'] if t != 'O'}))} (this folder) and "
-        "a multi-label sentence classifier for event types (`events/`), trained with the khabar "
-        f"toolkit on [{dataset_id}](https://huggingface.co/datasets/{dataset_id}).", "",
+        f"# {run_dir.name}: Hindi news entities and events", "",
+        "One encoder, three layers, trained together with the khabar toolkit on "
+        f"[{dataset_id}](https://huggingface.co/datasets/{dataset_id}): entity tagging "
+        f"({', '.join(sorted({t[2:] for t in info['ner_labels'] if t != 'O'}))}), event trigger "
+        f"tagging ({', '.join(info['event_labels'])}) and argument roles "
+        f"({', '.join(info.get('role_labels', []))}) between a trigger and an entity.", "",
+        "The folder is an ordinary token-classification model (the entity layer) plus the "
+        "**documented head file** `event_heads.safetensors` with `event_heads.json` (labels, "
+        "sizes, thresholds): a trigger tagger over each word's vector (its first sub-token's "
+        "last hidden state) joined with the schema lexicon's tag for the word, and a role "
+        "classifier over [trigger; entity; trigger × entity; entity type; event type; distance] "
+        "where a span is the mean of its words' vectors.", "",
         "```python",
-        "from transformers import (AutoModelForSequenceClassification,",
-        "                          AutoModelForTokenClassification)",
-        f'ner = AutoModelForTokenClassification.from_pretrained("{repo}")',
-        "events = AutoModelForSequenceClassification.from_pretrained(",
-        f'    "{repo}", subfolder="events")',
+        "from transformers import AutoModelForTokenClassification, AutoTokenizer",
+        f'ner = AutoModelForTokenClassification.from_pretrained("{repo}")  # entities',
+        "# triggers and arguments: `pip install khabar`, then",
+        "from huggingface_hub import snapshot_download",
+        "from khabar.model.extraction import extract, load_heads",
+        f'folder = snapshot_download("{repo}")',
+        "heads = load_heads(folder)",
+        "found = extract(ner, heads, AutoTokenizer.from_pretrained(folder), [words])",
         "```", "",
-        "Label each word by its first sub-token, and keep to valid BIO (khabar decodes the "
-        "label distributions with Viterbi: I-X only after B-X or I-X); an event type is "
-        "predicted when its sigmoid "
-        f"probability is at least {metrics['event_threshold']:.2f} (tuned on validation).", "",
+        "Words are labelled by their first sub-token and decoded as valid BIO (Viterbi: I-X only "
+        "after B-X or I-X). A word is part of a trigger when its trigger probability (1 − P(O)) "
+        f"is at least {info.get('trigger_threshold', 0.5):.2f}, and a pair is an argument when "
+        f"its best role's probability is at least {info.get('role_threshold', 0.5):.2f} (both "
+        "tuned on validation); roles the schema forbids for an entity type are never chosen. A "
+        "sentence's event types are its triggers' types"
+        + ("; the separate sentence classifier is in `events/`." if classifier else "."), "",
         "## Training", "",
         f"- base model: {describe_base(info)}",
         f"- data: {info['sentences']} sentences per split; extra NER sentences "
         f"{info.get('extra_train_sentences', 0)}",
-        f"- seed {info['seed']}, learning rate {info['learning_rate']}, NER epochs "
-        f"{info['args']['epochs']} (best {info['ner_fit']['best_epoch']}), event epochs "
-        f"{info['args']['event_epochs']} (best {info['events_fit']['best_epoch']}), max length "
-        f"{info['max_length']} sub-tokens", "",
+        f"- seed {info['seed']}, learning rate {info['learning_rate']}, epochs "
+        f"{info['args']['epochs']} (best {info['ner_fit']['best_epoch']}), loss weights: "
+        f"entities 1, triggers {info['args'].get('trigger_weight', 1)}, roles "
+        f"{info['args'].get('role_weight', 1)}; max length {info['max_length']} sub-tokens", "",
         f"## Evaluation ({split} split: {m['sentences']} sentences, {m['mentions']} mentions, "
         f"{m['event_labels']} event labels)", "",
         "Entities, strict (same boundaries and type), beside the CRF baseline:", "",
         entity_table(m), "",
+        f"Events, ACE style ({m.get('triggers', 0)} triggers, {m.get('arguments', 0)} "
+        "arguments), beside the schema's trigger words and the nearest-compatible-entity "
+        "heuristic:", "",
+        extraction_table(m), "",
         "Event types per sentence, beside the TF-IDF + logistic-regression baseline:", "",
         event_table(m), "",
         "## Intended use and limitations", "",
@@ -100,21 +126,28 @@ def model_card(run_dir: Path, settings: dict, dataset_id: str, repo: str = "<use
 
 def publish_model(run_dir: Path, settings_file: Path, dataset_id: str, repo_id: str = "",
                   token: str = "", private: bool = True) -> tuple[Path, str | None]:  # fmt: skip
-    """Build models/<run>/hub/ (the NER model at the root, the event model in events/, run.json,
-    README.md) and, with a repo id and a token, upload that folder."""
+    """Build models/<run>/hub/ (the tagger and its event heads at the root, the sentence
+    classifier in events/ if the run has one, run.json, README.md) and, with a repo id and a
+    token, upload that folder."""
     run_dir = Path(run_dir)
     for f in (RUN_FILE, "metrics.json"):
         if not (run_dir / f).is_file():
             raise PublishError(f"{run_dir / f} not found: train and evaluate the run first")
-    for sub in (NER_DIR, EVENTS_DIR):
+    info = read_json(run_dir / RUN_FILE)
+    subs = [NER_DIR] + ([EVENTS_DIR] if info["args"].get("sentence_classifier") else [])
+    for sub in subs:
         check_model_dir(run_dir / sub)
+    for f in (HEADS_FILE, HEADS_CONFIG):
+        if not (run_dir / NER_DIR / f).is_file():
+            raise PublishError(f"{run_dir / NER_DIR / f} not found: retrain the run")
     settings = load_card_settings(settings_file)
     card = model_card(run_dir, settings, dataset_id or settings["repo_name"],
                       repo_id or "<user>/<model>")  # fmt: skip
 
     def fill(tmp: Path) -> None:
-        shutil.copytree(run_dir / NER_DIR, tmp)
-        shutil.copytree(run_dir / EVENTS_DIR, tmp / EVENTS_DIR)
+        shutil.copytree(run_dir / NER_DIR, tmp)  # with event_heads.*
+        if EVENTS_DIR in subs:
+            shutil.copytree(run_dir / EVENTS_DIR, tmp / EVENTS_DIR)
         shutil.copy(run_dir / RUN_FILE, tmp / RUN_FILE)
         card.save(str(tmp / "README.md"))
 
