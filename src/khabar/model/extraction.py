@@ -25,8 +25,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from khabar.model.evaluation import Arg, bio_entities
 from khabar.model.inputs import Window, encode, length_batches, pad
-from khabar.spans import Span, Token, bio_decode, bio_to_spans, match_phrases, tags_of
+from khabar.spans import Span, bio_decode, match_phrases, tags_of
 
 HEADS_FILE = "event_heads.safetensors"
 HEADS_CONFIG = "event_heads.json"
@@ -162,12 +163,6 @@ def pairs_of(triggers: list[Span], entities: list[Span]) -> list[tuple[Span, Spa
     return [(t, e) for t in triggers for e in entities]
 
 
-def gold_roles(triggers: list[Span], entities: list[Span],
-               arguments: list[tuple[int, int, str]]) -> dict[tuple[int, int], str]:  # fmt: skip
-    """(trigger index, entity index) -> role of a sentence's arguments."""
-    return {(t, e): role for t, e, role in arguments}
-
-
 def training_items(tokenizer, words: list[list[str]], entity_tags: list[list[str]],
                    events: list[tuple[list[Span], list[Span], list] | None],
                    entity_ids: dict[str, int], config: HeadsConfig,
@@ -191,13 +186,13 @@ def training_items(tokenizer, words: list[list[str]], entity_tags: list[list[str
             triggers, entities, arguments = events[i]
             item.trigger_tags = [trig_ids[t] if k in held else -100
                                  for k, t in enumerate(tags_of(triggers, len(ws)))]  # fmt: skip
-            gold = gold_roles(triggers, entities, arguments)
-            for (ti, t), (ei, e) in ((x, y) for x in enumerate(triggers)
-                                     for y in enumerate(entities)):  # fmt: skip
-                role = role_ids[gold.get((ti, ei), NONE)]
-                if allowed[config.entity_labels.index(e.label)][role]:
-                    item.pairs.append((t, e))
-                    item.roles.append(role)
+            gold = {(t, e): role for t, e, role in arguments}  # trigger, entity index -> role
+            for ti, t in enumerate(triggers):
+                for ei, e in enumerate(entities):
+                    role = role_ids[gold.get((ti, ei), NONE)]
+                    if allowed[config.entity_labels.index(e.label)][role]:
+                        item.pairs.append((t, e))
+                        item.roles.append(role)
         items.append(item)
     return [x for x in items if x.windows]
 
@@ -242,14 +237,10 @@ class Extracted:
     gold_role_probs: np.ndarray | None = None  # on the gold pairs given to `extract`
 
 
-def _positions(n: int) -> list[Token]:
-    return [Token("", i, i + 1) for i in range(n)]
-
-
 def decode_spans(probs: np.ndarray, labels: list[str]) -> tuple[list[int], list[Span], list[float]]:
     """(tag index per word, spans, each span's mean tag probability): valid BIO by Viterbi."""
     path = bio_decode(probs, labels) if len(probs) else []
-    spans = bio_to_spans(_positions(len(path)), [labels[j] for j in path])
+    spans = bio_entities([labels[j] for j in path])
     scores = [float(np.mean([probs[k][path[k]] for k in range(s.start, s.end)])) for s in spans]
     return path, spans, scores
 
@@ -275,6 +266,14 @@ def decide_roles(probs: np.ndarray, role_labels: list[str],
         p = float(row[best])
         out.append((role_labels[best], p) if p >= threshold else (NONE, 1.0 - p))
     return out
+
+
+def roles_on(pairs: list[tuple[Span, Span]], probs: np.ndarray, role_labels: list[str],
+             threshold: float) -> list[Arg]:  # fmt: skip
+    """The arguments among a sentence's (trigger, entity) pairs, given each pair's role
+    probabilities: (trigger span, entity span, role) for every pair not decided NONE."""
+    decided = decide_roles(probs, role_labels, threshold)
+    return [(t, e, r) for (t, e), (r, _) in zip(pairs, decided, strict=True) if r != NONE]
 
 
 def extract(tagger, heads: EventHeads, tokenizer, word_lists: list[list[str]],

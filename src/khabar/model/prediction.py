@@ -10,7 +10,6 @@ from pathlib import Path
 from khabar.annotations.format import Region, Relation, content_hash, prediction, region_id
 from khabar.corpus.article import Article
 from khabar.io import read_jsonl, write_jsonl
-from khabar.model.extraction import extract
 from khabar.model.run import Run
 from khabar.schema import ENTITY_CONTROL, TRIGGER_CONTROL
 from khabar.spans import Span, Token, tokenize
@@ -35,6 +34,8 @@ def predict_articles(run: Run, articles: list[Article], batch_size: int = 32) ->
     """One record per article: entities and triggers (exact spans, label, score), arguments
     (trigger id, entity id, role, score), sentences with the event types of their triggers, and
     the uncertainty. Ids are the Label Studio region ids of the spans."""
+    from khabar.model.extraction import extract  # torch: not for commands that only read records
+
     toks = [sentence_tokens(a) for a in articles]
     flat = [[t.text for t in sent] for sents in toks for sent in sents]
     found = iter(extract(run.ner, run.heads, run.ner_tokenizer, flat, run.max_length, batch_size))

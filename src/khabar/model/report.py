@@ -9,7 +9,7 @@ from pathlib import Path
 from khabar.io import write_atomic, write_json
 from khabar.model import baselines as bl
 from khabar.model.evaluation import Arg, ace_scores, bio_entities, entity_scores, event_scores
-from khabar.model.extraction import NONE, decide_roles
+from khabar.model.extraction import roles_on
 from khabar.model.run import METRICS_FILE, Run, check_labels, event_probs
 from khabar.model.training import Split, gold_arguments, label_names, resolve, split_lists
 from khabar.schema import Schema, load_schema
@@ -47,11 +47,8 @@ def predict_split(run: Run, split: Split, schema: Schema) -> SplitPredictions:
     ext = extract(run.ner, run.heads, run.ner_tokenizer, split.words, run.max_length, 32,
                   gold_pairs)  # fmt: skip
     cfg = run.heads.config
-    on_gold = []
-    for x, pairs in zip(ext, gold_pairs, strict=True):
-        decided = decide_roles(x.gold_role_probs, cfg.role_labels, cfg.role_threshold)
-        on_gold.append([(t, e, r) for (t, e), (r, _) in zip(pairs, decided, strict=True)
-                        if r != NONE])  # fmt: skip
+    on_gold = [roles_on(pairs, x.gold_role_probs, cfg.role_labels, cfg.role_threshold)
+               for x, pairs in zip(ext, gold_pairs, strict=True)]  # fmt: skip
     crf = run.crf.predict(split.words) if run.crf else None
     lex = [bl.lexicon_triggers(t, o, schema) for t, o in zip(split.texts, split.offsets,
                                                                strict=True)]  # fmt: skip

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from khabar.io import read_json
-from khabar.model.extraction import HEADS_CONFIG, HEADS_FILE, EventHeads, load_heads
 from khabar.model.inputs import encode, length_batches, pad
 from khabar.spans import bio_decode
+
+if TYPE_CHECKING:
+    from khabar.model.extraction import EventHeads
 
 NER_DIR = "ner"
 EVENTS_DIR = "events"
@@ -162,6 +165,7 @@ class Run:
 def load_run(path: Path, baselines: bool = True) -> Run:
     """Load a run folder, refusing an incomplete one with the list of what is missing."""
     from khabar.model import baselines as bl
+    from khabar.model.extraction import HEADS_CONFIG, HEADS_FILE, load_heads
 
     path = Path(path)
     if not (path / RUN_FILE).is_file():

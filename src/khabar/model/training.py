@@ -191,11 +191,9 @@ def _batches(features: list[dict], batch_size: int, rng: random.Random) -> list[
     return out
 
 
-HEAD = (
-    "classifier.",
-    "pooler.",
-    "heads.",
-)  # parameters a base model does not have: initialised on load
+# Parameters a base model does not have (the tagger's classifier, a pooler, the event heads):
+# initialised on load.
+HEAD = ("classifier.", "pooler.", "heads.")
 
 
 def param_groups(model, lr: float, head_factor: float) -> list[dict]:
@@ -328,10 +326,8 @@ def heads_config(tagger, schema: Schema, event_names: list[str], role_names: lis
     """The event heads' inventories, from the schema (roles and what entity types fill them)."""
     from khabar.model.extraction import NONE, HeadsConfig
 
-    ent = sorted(
-        {t[2:] for t in tagger.config.label2id if t != "O"},
-        key=lambda t: schema.entity_names.index(t) if t in schema.entity_names else 99,
-    )
+    tags = [tagger.config.id2label[i] for i in range(tagger.config.num_labels)]
+    ent = [t[2:] for t in tags if t.startswith("B-")]  # in the tagger's (the schema's) order
     return HeadsConfig(
         hidden_size=tagger.config.hidden_size, trigger_tags=bio_inventory(event_names),
         entity_labels=ent, event_labels=list(event_names), role_labels=[NONE, *role_names],
@@ -341,10 +337,11 @@ def heads_config(tagger, schema: Schema, event_names: list[str], role_names: lis
     )  # fmt: skip
 
 
-def tune_heads(ext: list, val: Split, cfg: HeadsConfig) -> dict:
+def tune_heads(ext: list, val: Split, gold_pairs: list, cfg: HeadsConfig) -> dict:
     """Pick the trigger and role thresholds on validation (ties: nearest 0.5); return the scores
-    there: entity F1, trigger classification F1, argument classification F1 on gold spans."""
-    from khabar.model.extraction import decide_roles, redecode_triggers
+    there: entity F1, trigger classification F1, argument classification F1 on gold spans
+    (`gold_pairs`: each sentence's gold (trigger, entity) pairs, as `extract` scored them)."""
+    from khabar.model.extraction import redecode_triggers, roles_on
 
     grid = [x / 20 for x in range(1, 20)]
 
@@ -356,13 +353,13 @@ def tune_heads(ext: list, val: Split, cfg: HeadsConfig) -> dict:
         return ace_scores(val.triggers, pred, [[]] * len(pred), [[]] * len(pred))[
             "trigger_classification"]["f1"]  # fmt: skip
 
+    gold_args = gold_arguments(val)
+
     def arg_f1(t: float) -> float:
-        pred = [[(ti, ei, r) for (ti, ei), (r, _) in zip(
-            ((a, b) for a in range(len(trigs)) for b in range(len(ents))),
-            decide_roles(x.gold_role_probs, cfg.role_labels, t), strict=True) if r != "none"]
-            for x, trigs, ents in zip(ext, val.triggers, val.entities, strict=True)]  # fmt: skip
-        return ace_scores(val.triggers, val.triggers, gold_arguments(val), resolve(
-            pred, val.triggers, val.entities))["argument_classification"]["f1"]  # fmt: skip
+        pred = [roles_on(pairs, x.gold_role_probs, cfg.role_labels, t)
+                for x, pairs in zip(ext, gold_pairs, strict=True)]  # fmt: skip
+        return ace_scores(val.triggers, val.triggers, gold_args, pred)[
+            "argument_classification"]["f1"]  # fmt: skip
 
     trig, cfg.trigger_threshold = best(trig_f1)
     arg, cfg.role_threshold = best(arg_f1)
@@ -378,7 +375,7 @@ def gold_arguments(split: Split) -> list[list[Arg]]:
 def resolve(arguments: list[list[tuple[int, int, str]]], triggers: list[list[Span]],
             entities: list[list[Span]]) -> list[list[Arg]]:  # fmt: skip
     """Index-based arguments as (trigger span, entity span, role) per sentence."""
-    return [[(trigs[t], ents[e], r) for t, e, r, *_ in args]
+    return [[(trigs[t], ents[e], r) for t, e, r in args]
             for args, trigs, ents in zip(arguments, triggers, entities, strict=True)]  # fmt: skip
 
 
@@ -420,7 +417,7 @@ def train_joint(base: str, train: Split, val: Split, tag_names: list[str], lr: f
         if not val.words:  # nothing to choose an epoch by: the last one is kept
             return 0.0
         ext = extract(j.tagger, j.heads, tok, val.words, args.max_length, 64, gold_pairs)
-        details.append(tune_heads(ext, val, j.heads.config))
+        details.append(tune_heads(ext, val, gold_pairs, j.heads.config))
         thresholds.append((j.heads.config.trigger_threshold, j.heads.config.role_threshold))
         return sum(details[-1].values()) / 3
 
