@@ -38,6 +38,24 @@ def test_trigger_threshold_biases_viterbi_but_keeps_multi_word_triggers_whole():
     assert probs[0, 1] == 0.9  # the input is not changed
 
 
+def test_lexicon_anchors_triggers_only_when_tuned_to_and_the_model_vetoes_or_retypes():
+    from khabar.model.extraction import decode_triggers
+
+    tags = ["O", "B-MEET", "I-MEET", "B-SUMMIT", "I-SUMMIT"]
+    probs = np.array([
+        [0.9, 0.1, 0.0, 0.0, 0.0],  # a lexicon MEET word the model doubts
+        [0.2, 0.1, 0.0, 0.7, 0.0],  # a lexicon MEET word the model calls SUMMIT
+        [0.99, 0.01, 0.0, 0.0, 0.0],  # a lexicon word the model is sure is no trigger
+        [0.1, 0.9, 0.0, 0.0, 0.0],  # the model's own trigger, not in the lexicon
+    ])  # fmt: skip
+    lex = [Span(0, 1, "MEET"), Span(1, 2, "MEET"), Span(2, 3, "MEET")]
+    got = lambda v: [(s.start, s.label) for s in decode_triggers(probs, tags, 0.5, lex, v)]  # noqa: E731
+    assert got(None) == [(1, "SUMMIT"), (3, "MEET")]  # the lexicon only a feature
+    assert got(0.95) == [(0, "MEET"), (1, "SUMMIT"), (3, "MEET")]
+    assert got(1.0) == [(0, "MEET"), (1, "SUMMIT"), (2, "MEET"), (3, "MEET")]
+    assert got(0.5) == [(1, "SUMMIT"), (3, "MEET")]
+
+
 def test_roles_need_the_threshold_and_say_how_sure():
     roles = [NONE, "participant", "place"]
     probs = np.array([[0.2, 0.7, 0.1], [0.5, 0.3, 0.2]])

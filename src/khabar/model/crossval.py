@@ -204,6 +204,7 @@ def cross_validate(dd, k: int, args: TrainArgs, schema: Schema, curve: bool = Tr
                              "validation": run.info["ner_fit"].get("best_val_detail"),
                              "thresholds": [run.info["trigger_threshold"],
                                             run.info["role_threshold"]],
+                             "lexicon_veto": run.info.get("lexicon_veto"),
                              "test_sentences": metrics["splits"]["test"]["sentences"]})  # fmt: skip
             log(f"fold {i + 1}/{k}, {n} training articles: " + ", ".join(
                 f"{f} {curve_points[-1][f]:.3f}" for f in CURVE_FIGURES))  # fmt: skip

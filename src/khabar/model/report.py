@@ -210,6 +210,17 @@ ACE_ROWS = (
 )  # fmt: skip
 
 
+def lexicon_rule(veto: float | None) -> str:
+    """One sentence on how the schema's trigger words took part in decoding (tuned)."""
+    if veto is None:
+        return "The schema's trigger words are a feature of the trigger head only."
+    return (
+        "The schema's trigger words anchor triggers: each match is a trigger unless the "
+        f"model's P(O) over it exceeds {veto:.2f}, typed by the model where it calls it a "
+        "trigger itself."
+    )
+
+
 def extraction_table(m: dict) -> str:
     """The four ACE scores (arguments twice: end to end and on gold spans), model beside the
     baselines (trigger lexicon; nearest compatible entity, end to end on the CRF's entities)."""
@@ -318,7 +329,8 @@ def write_report(run: Run, metrics: dict, preds: dict[str, SplitPredictions]) ->
         "pre-annotator) and, for each trigger, the nearest PER/ORG as participant, LOC as place, "
         "DATE as time and EVENT as topic (end to end on the lexicon's triggers and the CRF's "
         f"entities). Thresholds (validation): trigger {info.get('trigger_threshold', 0.5):.2f}, "
-        f"role {info.get('role_threshold', 0.5):.2f}.", "",
+        f"role {info.get('role_threshold', 0.5):.2f}. {lexicon_rule(info.get('lexicon_veto'))}",
+        "",
         *([f"The schema's trigger words were written from the seed articles; a lexicon of the "
            f"training split's trigger words only scores trigger classification F1 "
            f"{m['train_lexicon']['extraction']['end_to_end']['trigger_classification']['f1']:.3f}"

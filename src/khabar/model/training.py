@@ -338,18 +338,17 @@ def heads_config(tagger, schema: Schema, event_names: list[str], role_names: lis
 
 
 def tune_heads(ext: list, val: Split, gold_pairs: list, cfg: HeadsConfig) -> dict:
-    """Pick the trigger and role thresholds on validation (ties: nearest 0.5); return the scores
+    """Pick the trigger threshold, whether and how far the lexicon anchors triggers, and the role
+    threshold on validation (ties: the model alone, thresholds nearest 0.5); return the scores
     there: entity F1, trigger classification F1, argument classification F1 on gold spans
     (`gold_pairs`: each sentence's gold (trigger, entity) pairs, as `extract` scored them)."""
     from khabar.model.extraction import redecode_triggers, roles_on
 
     grid = [x / 20 for x in range(1, 20)]
+    vetoes = [None, 0.5, 0.8, 0.95, 1.0] if cfg.lexicon else [None]
 
-    def best(score) -> tuple[float, float]:
-        return max((score(t), -abs(t - 0.5), t) for t in grid)[::2]
-
-    def trig_f1(t: float) -> float:
-        pred = [redecode_triggers(x, cfg.trigger_tags, t) for x in ext]
+    def trig_f1(t: float, veto: float | None) -> float:
+        pred = [redecode_triggers(x, cfg.trigger_tags, t, veto) for x in ext]
         return ace_scores(val.triggers, pred, [[]] * len(pred), [[]] * len(pred))[
             "trigger_classification"]["f1"]  # fmt: skip
 
@@ -361,8 +360,10 @@ def tune_heads(ext: list, val: Split, gold_pairs: list, cfg: HeadsConfig) -> dic
         return ace_scores(val.triggers, val.triggers, gold_args, pred)[
             "argument_classification"]["f1"]  # fmt: skip
 
-    trig, cfg.trigger_threshold = best(trig_f1)
-    arg, cfg.role_threshold = best(arg_f1)
+    trig, _, _, cfg.trigger_threshold, cfg.lexicon_veto = max(
+        (trig_f1(t, v), v is None, -abs(t - 0.5), t, v) for t in grid for v in vetoes
+        )  # fmt: skip
+    arg, _, cfg.role_threshold = max((arg_f1(t), -abs(t - 0.5), t) for t in grid)
     ent = entity_scores(val.tags, [[t for t, _ in x.entity_tags] for x in ext])["overall"]["f1"]
     return {"entities": ent, "triggers": trig, "arguments": arg}
 
@@ -410,7 +411,7 @@ def train_joint(base: str, train: Split, val: Split, tag_names: list[str], lr: f
                            [train.events_of(i) for i in range(len(train.words))], label2id,
                            heads.config, args.max_length)  # fmt: skip
     gold_pairs = [pairs_of(t, e) for t, e in zip(val.triggers, val.entities, strict=True)]
-    thresholds: list[tuple[float, float]] = []
+    thresholds: list[tuple] = []  # (trigger, role, lexicon veto) tuned after each epoch
     details: list[dict] = []
 
     def score(j) -> float:
@@ -418,7 +419,8 @@ def train_joint(base: str, train: Split, val: Split, tag_names: list[str], lr: f
             return 0.0
         ext = extract(j.tagger, j.heads, tok, val.words, args.max_length, 64, gold_pairs)
         details.append(tune_heads(ext, val, gold_pairs, j.heads.config))
-        thresholds.append((j.heads.config.trigger_threshold, j.heads.config.role_threshold))
+        c = j.heads.config
+        thresholds.append((c.trigger_threshold, c.role_threshold, c.lexicon_veto))
         return sum(details[-1].values()) / 3
 
     weights = (args.trigger_weight, args.role_weight)
@@ -426,7 +428,8 @@ def train_joint(base: str, train: Split, val: Split, tag_names: list[str], lr: f
               lambda m, batch: joint_loss(m, batch, tok.pad_token_id, weights))  # fmt: skip
     if thresholds:
         best = log["best_epoch"] - 1
-        heads.config.trigger_threshold, heads.config.role_threshold = thresholds[best]
+        c = heads.config
+        c.trigger_threshold, c.role_threshold, c.lexicon_veto = thresholds[best]
         log["best_val_detail"] = details[best]
         for h, d in zip(log["history"], details, strict=True):
             h["detail"] = d
@@ -553,6 +556,7 @@ def train_run(dd, out: Path, args: TrainArgs, dataset_path: str = "",
         "seed": args.seed, "max_length": args.max_length, "event_threshold": threshold,
         "trigger_threshold": heads.config.trigger_threshold,
         "role_threshold": heads.config.role_threshold,
+        "lexicon_veto": heads.config.lexicon_veto,
         "ner_labels": tag_names, "event_labels": event_names, "role_labels": role_names,
         "args": asdict(args), "dataset": dataset_path,
         "sentences": {k: len(v) for k, v in dd.items()},

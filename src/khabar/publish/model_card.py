@@ -11,7 +11,13 @@ import yaml
 
 from khabar.io import read_json
 from khabar.model.extraction import HEADS_CONFIG, HEADS_FILE
-from khabar.model.report import describe_base, entity_table, event_table, extraction_table
+from khabar.model.report import (
+    describe_base,
+    entity_table,
+    event_table,
+    extraction_table,
+    lexicon_rule,
+)
 from khabar.model.run import EVENTS_DIR, NER_DIR, RUN_FILE, check_model_dir
 from khabar.publish.hub import PublishError, build_folder_atomically, load_card_settings, upload
 
@@ -92,7 +98,8 @@ def model_card(run_dir: Path, settings: dict, dataset_id: str, repo: str = "<use
         "after B-X or I-X). A word is part of a trigger when its trigger probability (1 − P(O)) "
         f"is at least {info.get('trigger_threshold', 0.5):.2f}, and a pair is an argument when "
         f"its best role's probability is at least {info.get('role_threshold', 0.5):.2f} (both "
-        "tuned on validation); roles the schema forbids for an entity type are never chosen. A "
+        f"tuned on validation). {lexicon_rule(info.get('lexicon_veto'))} Roles the schema "
+        "forbids for an entity type are never chosen. A "
         "sentence's event types are its triggers' types"
         + ("; the separate sentence classifier is in `events/`." if classifier else "."), "",
         "## Training", "",
