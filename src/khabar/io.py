@@ -26,14 +26,32 @@ def write_atomic(path: Path, chunks: Iterable[str], mode: int | None = None) -> 
     tmp.replace(path)
 
 
+def write_if_changed(path: Path, text: str) -> bool:
+    """Write `text` atomically unless the file already holds exactly it; return whether written.
+    An unchanged file keeps its time, so make reruns nothing downstream of it."""
+    path = Path(path)
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return False
+    except (OSError, UnicodeDecodeError):
+        pass
+    write_atomic(path, [text])
+    return True
+
+
 def write_json(path: Path, payload, indent: int = 1, mode: int | None = None) -> None:
     """Write one JSON document atomically (Devanagari kept readable, not escaped)."""
     write_atomic(path, [json.dumps(payload, ensure_ascii=False, indent=indent)], mode=mode)
 
 
+def jsonl_lines(rows: Iterable[dict]) -> list[str]:
+    """One JSON line (newline included) per object."""
+    return [json.dumps(r, ensure_ascii=False) + "\n" for r in rows]
+
+
 def write_jsonl(path: Path, rows: Iterable[dict]) -> int:
     """Write one JSON object per line atomically; return how many."""
-    lines = [json.dumps(r, ensure_ascii=False) + "\n" for r in rows]
+    lines = jsonl_lines(rows)
     write_atomic(path, lines)
     return len(lines)
 

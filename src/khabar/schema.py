@@ -148,7 +148,11 @@ def _label_tag(label: Label, default_color: str) -> str:
 
 
 def label_config(schema: Schema) -> str:
-    """Label Studio labeling config: entity and trigger span labels plus argument relations."""
+    """Label Studio labeling config: entity and trigger span labels plus argument relations.
+
+    `granularity="word"`: the editor widens a selection to whole words, which holds for
+    Devanagari (a browser test drags जयशं|कर and क|्षेत्रीय and gets जयशंकर and क्षेत्रीय), so a
+    mouse slip cannot cut a word between a consonant and its vowel sign."""
     entity_tags = "\n".join(_label_tag(e, "#adb5bd") for e in schema.entities)
     trigger_tags = "\n".join(_label_tag(e, "#ff6b6b") for e in schema.events)
     relation_tags = "\n".join(f"    <Relation value={quoteattr(r.name)}/>" for r in schema.roles)
@@ -166,7 +170,7 @@ def label_config(schema: Schema) -> str:
   <Relations>
 {relation_tags}
   </Relations>
-  <Text name="{TEXT_OBJECT}" value="$text"/>
+  <Text name="{TEXT_OBJECT}" value="$text" granularity="word"/>
 </View>
 """
 

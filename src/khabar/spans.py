@@ -21,7 +21,8 @@ _TOKEN_RE = regex.compile(
     | [@\#][\p{L}\p{M}\p{N}_]+                # handles and hashtags
     | (?>\p{N}+(?:[.,]\p{N}+)*)(?![\p{L}\p{M}])  # numbers; '-' and ':' split (17-18, 7:43)
     | [\p{L}\p{M}\p{N}_\u200c\u200d]+         # words: letters with their vowel signs and viramas
-    | \X                                      # anything else: one grapheme (danda, quote, emoji)
+    | (?!\s)\X                                # else one grapheme (danda, quote, emoji); never a
+                                              # space with a stray vowel sign after it (hypothesis)
     """,
     regex.VERBOSE,
 )

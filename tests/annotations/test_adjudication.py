@@ -123,7 +123,8 @@ def test_adjudication_round_trip_against_the_server(
 
     # No reviewer yet: the export falls back to the majority and says so.
     ds, exp = tmp_path / "ds", tmp_path / "export" / "export.json"
-    args = ("export", "--out", exp, "--dataset", ds, "--conll", tmp_path / "conll")
+    args = ("export", "--out", exp, "--dataset", ds, "--conll", tmp_path / "conll",
+            "--splits", tmp_path / "splits.tsv")  # fmt: skip
     run_khabar(*args, env=ls_env)
     rules = _decisions(exp)
     assert rules == {

@@ -91,7 +91,7 @@ def _set_span(item, text, start, end, new_text=None, label=None):
         # part of a word: 'रूस' inside 'रूसी'
         (
             lambda it: _set_span(it, "मॉस्को", FIXTURE.index("रूसी"), FIXTURE.index("रूसी") + 3),
-            "token boundaries",
+            "cuts a word",
         ),  # fmt: skip
         # entity crossing another entity
         (

@@ -12,9 +12,9 @@ from khabar.annotations.gold import (
     read_gold_files,
     validate_item,
 )
-from khabar.annotations.reanchor import locate, reanchor
+from khabar.annotations.reanchor import locate, move_result, reanchor
 from khabar.corpus.article import Article
-from tests.conftest import GOLD, article, ent, trig
+from tests.conftest import GOLD, article, ent, rel, span, trig
 
 
 def test_locate_whole_words_and_occurrences():
@@ -81,3 +81,24 @@ def test_reanchor_uses_context_for_repeated_words(schema):
     placed = {r.text: r.start for r in regions}
     assert unplaced == [] and len(rels) == 1
     assert placed["कहा"] == new.text.index("पुतिन ने कहा") + len("पुतिन ने ")
+
+
+def test_move_result_keeps_items_and_is_safe_to_run_twice():
+    old = "जयशंकर ने मॉस्को में लावरोव से मुलाकात की।"
+    new = "नई दिल्ली। " + old
+    j, m = old.index("जयशंकर"), old.index("मुलाकात")
+    choice = {"type": "choices", "value": {"choices": ["x"]}}
+    result = [span("p", j, j + 6, "PER"), span("t", m, m + 7, "MEET", "trigger"),
+              rel("t", "p", "participant"), choice]  # fmt: skip
+    moved, unplaced = move_result(result, old, new)
+    assert not unplaced and len(moved) == 4
+    shift = len("नई दिल्ली। ")
+    assert [(x["id"], x["value"]["start"]) for x in moved[:2]] == [("p", j + shift),
+                                                                    ("t", m + shift)]  # fmt: skip
+    assert moved[2]["from_id"] == "t" and moved[3]["type"] == "choices"
+    again, unplaced = move_result(moved, old, new)  # interrupted and run again
+    assert again == moved and not unplaced
+    gone, unplaced = move_result(result, old, "नई दिल्ली।")
+    assert gone == [result[3]]
+    assert sorted(u["reason"] for u in unplaced) == ["relation end not placed", "text not found",
+                                                     "text not found"]  # fmt: skip

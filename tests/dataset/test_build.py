@@ -28,3 +28,24 @@ def test_dataset_on_disk_and_conll(schema, tmp_path):
         ).count("\n")
         > 3
     )
+
+
+def test_an_unchanged_dataset_is_not_rewritten_and_a_change_is(schema, tmp_path):
+    modi = TEXT.index("मोदी")
+    export = [task(i, [span("m", modi, modi + 4, "PER")], article=f"a{i}") for i in range(5)]
+    ds, conll = tmp_path / "ds", tmp_path / "conll"
+    _, first = build_dataset(export, schema, ds, conll)
+    files = sorted(p for p in [*ds.rglob("*"), *conll.rglob("*")] if p.is_file())
+    times = [p.stat().st_mtime_ns for p in files]
+    # A new task nobody has labelled yet: no rows change, so nothing is written.
+    unlabelled = task(9, [], article="a9")
+    unlabelled["annotations"] = []
+    _, again = build_dataset([*export, unlabelled], schema, ds, conll, manifest=first.manifest)
+    assert not first.unchanged and again.unchanged
+    assert [p.stat().st_mtime_ns for p in files] == times
+    export[0]["annotations"][0]["result"] = []  # a changed annotation is rebuilt
+    _, changed = build_dataset(export, schema, ds, conll, manifest=first.manifest)
+    assert not changed.unchanged
+    assert (ds / "dataset_dict.json").stat().st_mtime_ns > times[
+        files.index(ds / "dataset_dict.json")
+    ]

@@ -220,7 +220,8 @@ def test_annotator_labels_in_the_browser_and_export_has_it(
                 result=third["predictions"][0]["result"])  # fmt: skip
     ds = tmp_path / "dataset"
     out = run_khabar("export", "--out", tmp_path / "export" / "export.json", "--dataset", ds,
-                     "--conll", tmp_path / "conll", env=ls_env)  # fmt: skip
+                     "--conll", tmp_path / "conll", "--splits", tmp_path / "splits.tsv",
+                     env=ls_env)  # fmt: skip
     assert "3/6 tasks used" in out
     dd = load_from_disk(str(ds))
     rows = {r["id"]: r for split in dd.values() for r in split}
@@ -248,3 +249,44 @@ def test_annotator_labels_in_the_browser_and_export_has_it(
         } in row["arguments"], name
         assert row["decided_by"] == "single" and row["annotation_source"] == "annotator"
     assert (ARTIFACTS / "browser-labelled-tweet.png").stat().st_size > 10_000
+
+
+def test_the_editor_widens_devanagari_selections_to_whole_words(
+    browser, label_studio, client, seed_articles, schema, tmp_path
+):
+    """The generated config's `granularity="word"`, tried with Devanagari: a drag from the start
+    of जयशंकर to its middle, and one from inside the conjunct of क्षेत्रीय to its middle, give
+    regions over the whole words."""
+    from khabar.annotations.format import task_data
+    from khabar.schema import label_config
+
+    config = label_config(schema)
+    assert '<Text name="text" value="$text" granularity="word"/>' in config
+    pid = client.ensure_project(f"granularity-{tmp_path.name}", config)
+    article = seed_articles[0]
+    client.import_tasks(pid, [{"data": task_data(article)}])
+    task = client.tasks(pid)[0]
+    text = task["data"]["text"]
+    s, e = _span(text, "जयशंकर")
+    k = text.index("क्षेत्रीय")  # a conjunct first, a vowel sign last
+    client.add_annotator(*ANNOTATOR)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    editor = Editor(page, label_studio[0])
+    editor.login(*ANNOTATOR)
+    page.goto(f"{label_studio[0]}/projects/{pid}/data?task={task['id']}")
+    page.wait_for_selector(".lsf-richtext__container", timeout=90_000)
+    editor.label_by_mouse(text, s, e - 2, "PER")  # जयशं|कर: the drag stops mid-word
+    editor.label_by_mouse(text, k + 1, k + 5, "LOC")  # क|्षेत्|रीय: starts after the consonant
+    drawn = editor.highlighted()
+    page.screenshot(path=str(ARTIFACTS / "browser-granularity-word.png"), full_page=True)
+    editor.submit()
+    page.close()
+    (ann,) = client.call(client.sdk.annotations.list, id=task["id"])
+    got = sorted((r["value"]["start"], r["value"]["end"], r["value"]["text"])
+                 for r in ann.result if r["type"] == "labels")  # fmt: skip
+    print(f"granularity=word: drags over {text[s : e - 2]!r}, {text[k + 1 : k + 5]!r} -> {got}")
+    (ARTIFACTS / "granularity-word.json").write_text(json.dumps(
+        {"dragged": [text[s : e - 2], text[k + 1 : k + 5]], "regions": got, "drawn": drawn},
+        ensure_ascii=False), "utf-8")  # fmt: skip
+    assert got == [(s, e, "जयशंकर"), (k, k + 9, "क्षेत्रीय")]

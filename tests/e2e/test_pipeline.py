@@ -30,7 +30,8 @@ def test_seed_corpus_end_to_end(label_studio, tmp_path, schema, tiny_base):
     assert "0 tasks imported, 5 already there" in khabar("push", "--tasks", tasks, env=env)
     out = khabar("load-annotations", "--gold", tmp_path / "no-gold", "--tasks", tasks, env=env)
     assert "STAND-IN" in out
-    out = khabar("export", "--out", export, "--dataset", ds, "--conll", conll, env=env)
+    out = khabar("export", "--out", export, "--dataset", ds, "--conll", conll,
+                 "--splits", tmp_path / "splits.tsv", env=env)  # fmt: skip
     assert "5/5 tasks used" in out
 
     dd = load_from_disk(str(ds))

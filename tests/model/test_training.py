@@ -145,3 +145,18 @@ def test_the_sentence_classifier_is_optional_and_scored_beside_the_derived_types
     test = metrics["splits"]["test"]
     assert "sentence_classifier" in test and "events" in test["transformer"]
     assert run.info["events_fit"]["best_epoch"] == 1
+
+
+def test_same_dataset_same_seed_gives_the_same_model_and_metrics(tiny_run, gold_dataset, tmp_path):
+    from khabar.model.report import score_run
+
+    _, dd = gold_dataset
+    args = TrainArgs(base_model=tiny_run.info["base_model"], epochs=2, event_epochs=1,
+                     max_length=64, learning_rate=5e-3)  # fmt: skip
+    first, second = (train_run(dd, tmp_path / name, args, "gold") for name in ("a", "b"))
+    assert (first.path / "ner" / "model.safetensors").read_bytes() == (
+        second.path / "ner" / "model.safetensors").read_bytes()  # fmt: skip
+    one, two = score_run(first, dd)[0], score_run(second, dd)[0]
+    one.pop("run"), two.pop("run")
+    assert one == two
+    assert one["splits"]["test"]["transformer"]["entities"]["overall"]["f1"] >= 0  # scored

@@ -47,7 +47,9 @@ def test_folder_reloads_equal_to_the_export(built):
     assert sorted(p.name for p in (folder / "data").iterdir()) == [
         "test-00000-of-00001.parquet", "train-00000-of-00001.parquet",
         "validation-00000-of-00001.parquet"]  # fmt: skip
-    back = load_dataset(str(folder))
+    back = load_dataset(
+        str(folder), cache_dir=str(folder.parent / "hf-cache")
+    )  # not ~/.cache: paths recur
     assert set(back) == set(dd)
     for split in dd:
         assert back[split].features == dd[split].features
@@ -98,10 +100,11 @@ def test_card_is_valid_and_every_number_comes_from_the_data(built, seed_articles
     summary = f"{total} sentences ({tokens} tokens) from {articles} articles"
     assert summary in text and f"typed by {n_events} event types" in text
     assert "annotators: 1 " in text  # one distinct completed_by in the export
-    assert "fractions [0.6, 0.2, 0.2] with seed 13" in text
+    assert "furthest below its target fraction ([0.6, 0.2, 0.2])" in text
     dates = sorted(a.date for a in seed_articles if a.date)
     assert f"{dates[0]} to {dates[-1]}" in text
-    assert "जयशंकर" in text  # a Hindi example per label
+    per = next(e["text"] for row in dd["train"]["entities"] for e in row if e["label"] == 0)
+    assert f"`PER` | {per} |" in text  # a Hindi example per label: its first mention
 
 
 def test_upload_sends_the_built_folder_privately(gold_dataset, seed_articles, export_file,
@@ -131,10 +134,11 @@ def test_refusals(gold_dataset, seed_articles, export_file, tmp_path, monkeypatc
     no_licence.write_text(yaml.safe_dump({**raw, "license": ""}), encoding="utf-8")
     with pytest.raises(PublishError, match="set license"):
         publish_dataset(ds_dir, seed_articles, export_file, no_licence, hub)
-    (export_file.parent / "problems.jsonl").write_text('{"task_id": 1}\n', encoding="utf-8")
-    with pytest.raises(PublishError, match="1 unresolved export problems"):
+    problems = export_file.parent / "problems.jsonl"
+    problems.write_text('{"task_id": 1, "reason": "text mismatch"}\n', encoding="utf-8")
+    with pytest.raises(PublishError, match=r"1 unresolved data errors .*\(text mismatch 1\)"):
         publish_dataset(ds_dir, seed_articles, export_file, SETTINGS, hub)
-    (export_file.parent / "problems.jsonl").write_text("", encoding="utf-8")
+    problems.write_text("", encoding="utf-8")
     with pytest.raises(PublishError, match="split 'test' is empty"):
         check_publishable(DatasetDict({**dd, "test": dd["test"].select([])}), None)
     empty = tmp_path / "empty-split"
@@ -171,3 +175,19 @@ def test_agreement_figures_and_decisions_go_into_the_card(gold_dataset, seed_art
         "0.667; on tokens, Cohen's kappa 0.687 (mean of pairs) and Krippendorff's alpha "
         "0.712 for entities, 0.647 and – for triggers"
     ) in card
+
+
+def test_unlabelled_tasks_do_not_block_publishing_and_the_card_says_how_many(
+    gold_dataset, seed_articles, export_file, tmp_path
+):
+    ds_dir, _ = gold_dataset
+    problems = export_file.parent / "problems.jsonl"
+    problems.write_text(
+        '{"task_id": 6, "reason": "no annotations"}\n'
+        '{"task_id": 2, "reason": "dropped by majority vote", "detail": "x"}\n', encoding="utf-8"
+    )  # fmt: skip
+    folder, _ = publish_dataset(ds_dir, seed_articles, export_file, SETTINGS, tmp_path / "hub")
+    card = (folder / "README.md").read_text(encoding="utf-8")
+    assert "state of the work: 1 of 5 articles not labelled yet" in card
+    assert "dropped by majority vote: 1" in card
+    assert "annotation/splits.tsv" in card

@@ -25,14 +25,11 @@ from khabar.annotations.coding import (
     parent_prediction,
 )
 from khabar.annotations.format import Region, Relation, region_id
-from khabar.annotations.validate import Checks, validate_regions
+from khabar.annotations.validate import DEPARTED, SEVERAL, UNDER, Checks, validate_regions
 from khabar.schema import Schema
 
 RULES = ("ground_truth", "unanimous", "majority", "single", "latest")
-# Reasons `choose` reports under (adjudicate shows the first, the export all of them).
-SEVERAL = "several annotations by one annotator"
-DEPARTED = "annotator no longer a member"
-UNDER = "under-annotated"
+# `choose` reports under SEVERAL, DEPARTED and UNDER (adjudicate shows the first, the export all).
 
 RegionKey = tuple[str, int, int, str]
 

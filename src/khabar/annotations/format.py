@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from khabar.corpus.article import Article
 from khabar.schema import TEXT_OBJECT, TRIGGER_CONTROL
 
+# Task data: what `khabar reanchor` could not place on the new text (JSON list), kept for a person.
+UNPLACED_FIELD = "reanchor_unplaced"
+
 
 @dataclass(frozen=True)
 class Region:

@@ -5,8 +5,9 @@ reported (`khabar reanchor-gold`)."""
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import replace
 
-from khabar.annotations.format import Region, Relation, region_id
+from khabar.annotations.format import Relation, parse_results, region_id
 from khabar.annotations.gold import gold_item, item_regions
 from khabar.corpus.article import Article
 
@@ -85,38 +86,65 @@ def _place(old: str, new: str, start: int, end: int) -> tuple[int | None, str]:
     return scored[0][1], ""
 
 
+def move_result(result: list[dict], old: str, new: str) -> tuple[list[dict], list[dict]]:
+    """A Label Studio result list (one annotation's or prediction's) moved from text `old` onto
+    text `new`: each span found again by content and context, its item otherwise unchanged (id,
+    label, origin, score); relations kept where both ends were placed; anything else as it was.
+    Returns (moved result, what could not be placed: reason, item, and the original JSON).
+
+    A span that already sits on `new` (its text is there and no longer at that place in `old`)
+    stays: a re-anchoring interrupted half-way can simply be run again."""
+    spans, rels, other = parse_results(result)
+    moved, placed, unplaced = [], set(), []
+    taken: set[tuple[int, int, str]] = set()
+    for item in spans:
+        v = item["value"]
+        start, end, text = v.get("start"), v.get("end"), v.get("text", "")
+        label = (v.get("labels") or [""])[0]
+        where = f"{label} {text!r} at {start}-{end}"
+        if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end):
+            unplaced.append({"reason": "no usable offsets", "item": where, "result": item})
+            continue
+        if new[start:end] == text and old[start:end] != text:
+            at, why = start, ""
+        else:
+            at, why = _place(old, new, start, end)
+        key = (at, (at or 0) + end - start, item.get("from_name", ""))
+        if at is None or key in taken:
+            unplaced.append({"reason": why or "another span already sits there", "item": where,
+                             "result": item})  # fmt: skip
+            continue
+        taken.add(key)
+        placed.add(item.get("id"))
+        stop = at + end - start
+        moved.append({**item, "value": {**v, "start": at, "end": stop, "text": new[at:stop]}})
+    for rel in rels:
+        if rel.get("from_id") in placed and rel.get("to_id") in placed:
+            moved.append(rel)
+        else:
+            unplaced.append({"reason": "relation end not placed", "result": rel,
+                             "item": f"{(rel.get('labels') or [''])[0]} "
+                                     f"{rel.get('from_id')}->{rel.get('to_id')}"})  # fmt: skip
+    return moved + other, unplaced
+
+
 def reanchor(item: dict, article: Article) -> tuple[dict, list[dict]]:
     """Move a gold item's spans onto the article's current cleaned text.
 
-    Spans are found by content and context, never by old offsets. Returns the new item and the
-    spans and relations that could not be placed (also kept in the item under
+    Spans are found by content and context, never by old offsets (`move_result`). Returns the new
+    item and the spans and relations that could not be placed (also kept in the item under
     `reanchor_unplaced`, so nothing is lost and the validator refuses the file until they are
     fixed by hand).
     """
-    old = item["data"]["text"]
-    regions, relations = item_regions(item)
-    moved: dict[str, Region] = {}
-    taken: set[tuple[int, int, str]] = set()
-    unplaced: list[dict] = []
-    for r in regions:
-        start, why = _place(old, article.text, r.start, r.end)
-        if start is None or (start, start + r.end - r.start, r.control) in taken:
-            why = why or "another span already sits there"
-            unplaced.append({"reason": why, "item": f"{r.label} {r.text!r} at {r.start}-{r.end}"})
-            continue
-        end = start + r.end - r.start
-        taken.add((start, end, r.control))
-        moved[r.id] = Region(region_id(r.control, start, end), start, end, r.label, r.control,
-                             article.text[start:end])  # fmt: skip
-    rels = []
-    for rel in relations:
-        a, b = moved.get(rel.from_id), moved.get(rel.to_id)
-        if a is None or b is None:
-            unplaced.append({"reason": "relation end not placed",
-                             "item": f"{rel.role} {rel.from_id}->{rel.to_id}"})  # fmt: skip
-        else:
-            rels.append(Relation(a.id, b.id, rel.role))
-    new = gold_item(article, list(moved.values()), rels)
+    result, unplaced = move_result(item["annotations"][0]["result"], item["data"]["text"],
+                                   article.text)  # fmt: skip
+    regions, relations = item_regions({"annotations": [{"result": result}]})
+    # A gold region's id says where it is: renamed after its new offsets.
+    ids = {r.id: region_id(r.control, r.start, r.end) for r in regions}
+    regions = [replace(r, id=ids[r.id]) for r in regions]
+    relations = [Relation(ids[r.from_id], ids[r.to_id], r.role) for r in relations]
+    new = gold_item(article, regions, relations)
+    unplaced = [{k: u[k] for k in ("reason", "item")} for u in unplaced]
     if unplaced:
         new["reanchor_unplaced"] = (item.get("reanchor_unplaced") or []) + unplaced
     return new, unplaced

@@ -7,21 +7,45 @@ The export, the gold validator and agreement all run these same checks.
 
 from __future__ import annotations
 
+import unicodedata
+from bisect import bisect_right
 from dataclasses import dataclass, field
+from functools import lru_cache
+
+import regex
 
 from khabar.annotations.format import Region, Relation, parse_results, task_sentences
 from khabar.schema import ENTITY_CONTROL, TRIGGER_CONTROL, Schema
-from khabar.spans import has_astral, sentence_of, utf16_to_index
+from khabar.spans import has_astral, sentence_of, tokenize, utf16_to_index
+
+ERROR, STATE = "error", "state"
+SEVERAL = "several annotations by one annotator"
+DEPARTED = "annotator no longer a member"
+UNDER = "under-annotated"
+SNAPPED = "snapped to words"
+NOT_REANCHORED = "not re-anchored"
+# Reasons that describe where the work stands, not wrong data: a project where some tasks are not
+# labelled yet is the normal state, so these never block publishing; the dataset card states them.
+STATE_REASONS = frozenset({
+    "no annotations", "cancelled annotation", "disagreement", "dropped by majority vote",
+    UNDER, SEVERAL, DEPARTED, SNAPPED, NOT_REANCHORED,
+})  # fmt: skip
 
 
 @dataclass
 class Problem:
-    """One thing wrong in the export, with where and why."""
+    """One thing the export reports, with where and why. Severity `error` (wrong data: text
+    mismatch, unknown label, bad offsets, crossing spans, dangling relations…) blocks publishing
+    until resolved; `state` (the state of the work) informs."""
 
     task_id: int | None
     reason: str
     detail: str = ""
     annotation_id: int | None = None
+    severity: str = ""
+
+    def __post_init__(self) -> None:
+        self.severity = self.severity or (STATE if self.reason in STATE_REASONS else ERROR)
 
 
 @dataclass
@@ -33,11 +57,94 @@ class Checks:
     relations: int = 0
     relations_dropped: int = 0
     repaired_offsets: int = 0
+    snapped: int = 0  # regions moved onto whole words (`snap_words`)
     problems: list[Problem] = field(default_factory=list)
+    # `--snap words`: a region whose edge cuts a word or a grapheme, or that has a space,
+    # punctuation or ZWJ/ZWNJ at an edge, is moved onto the words it touches instead of dropped.
+    snap_words: bool = False
 
     def add(self, task_id, reason, detail="", annotation_id=None) -> None:
         """Record a problem."""
         self.problems.append(Problem(task_id, reason, detail, annotation_id))
+
+
+# ---------------------------------------------------------------- Hindi-aware span edges
+
+# A span may begin with these non-letters: handles and hashtags carry them in their name.
+NAME_SIGILS = "@#"
+_GRAPHEME = regex.compile(r"\X")
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Where a text's graphemes and tokens start and end (code-point offsets)."""
+
+    graphemes: frozenset[int]
+    token_starts: tuple[int, ...]
+    token_ends: tuple[int, ...]
+
+
+@lru_cache(maxsize=64)
+def bounds(text: str) -> Bounds:
+    """Grapheme and token boundaries of a text (cached: every region of a task shares them)."""
+    cuts = {m.start() for m in _GRAPHEME.finditer(text)} | {len(text)}
+    tokens = tokenize(text)
+    return Bounds(frozenset(cuts), tuple(t.start for t in tokens), tuple(t.end for t in tokens))
+
+
+def _edge_kind(ch: str, at_start: bool, span: str) -> str | None:
+    if ch.isspace():
+        return "a space"
+    if ch in "\u200c\u200d":
+        return "ZWJ/ZWNJ"
+    if unicodedata.category(ch)[0] in "PS" and not (at_start and ch in NAME_SIGILS
+                                                     and len(span) > 1):  # fmt: skip
+        return f"punctuation {ch!r}"
+    return None
+
+
+def edge_problems(text: str, start: int, end: int, b: Bounds) -> list[str]:
+    """What is wrong with a span's edges in Hindi text: an edge inside a grapheme cluster (between
+    a consonant and its vowel sign or virama), a first character that is a vowel sign or virama,
+    an edge that cuts a word, a space, punctuation or ZWJ/ZWNJ at an edge. Empty when clean."""
+    span = text[start:end]
+    out = []
+    if start not in b.graphemes or end not in b.graphemes:
+        out.append("edge inside a grapheme cluster")
+    if unicodedata.category(span[0]).startswith("M"):
+        out.append("starts with a vowel sign or virama")
+    for kind, where in ((_edge_kind(span[0], True, span), "starts"),
+                        (_edge_kind(span[-1], False, span), "ends")):  # fmt: skip
+        if kind:
+            out.append(f"{where} with {kind}")
+    cut = (start not in b.token_starts and _inside_token(start, b)) or (
+        end not in b.token_ends and _inside_token(end - 1, b))  # fmt: skip
+    if cut:
+        out.append("cuts a word")
+    return out
+
+
+def _inside_token(i: int, b: Bounds) -> bool:
+    k = bisect_right(b.token_starts, i) - 1
+    return k >= 0 and i < b.token_ends[k]
+
+
+def snap_to_words(text: str, start: int, end: int, b: Bounds) -> tuple[int, int] | None:
+    """The span without edge spaces, punctuation and ZWJ/ZWNJ, widened to the whole words (tokens)
+    it touches; None when nothing of it is left."""
+    while start < end and _edge_kind(text[start], True, text[start:end]):
+        start += 1
+    while end > start and _edge_kind(text[end - 1], False, text[start:end]):
+        end -= 1
+    if start == end:
+        return None
+    k = bisect_right(b.token_starts, start) - 1
+    if k >= 0 and start < b.token_ends[k]:
+        start = b.token_starts[k]
+    k = bisect_right(b.token_starts, end - 1) - 1
+    if k >= 0 and end - 1 < b.token_ends[k]:
+        end = b.token_ends[k]
+    return start, end
 
 
 def validate_regions(task: dict, ann: dict, schema: Schema, report: Checks):
@@ -72,15 +179,26 @@ def validate_regions(task: dict, ann: dict, schema: Schema, report: Checks):
             # Offsets counted in UTF-16 code units (JavaScript's; older Label Studio editors,
             # other tools) run ahead after an emoji. 1.23 stores code points (browser test).
             s16, e16 = utf16_to_index(text, start), utf16_to_index(text, end)
-            if has_astral(text) and text[s16:e16] == want:
+            if has_astral(text) and s16 < e16 and text[s16:e16] == want:
                 start, end = s16, e16
                 report.repaired_offsets += 1
             else:
                 reason = f"text mismatch: article has {text[start:end]!r}"
         if reason is None and sentence_of(sentences, start, end) is None:
             reason = "region crosses a sentence boundary"
+        if reason is None and (edges := edge_problems(text, start, end, bounds(text))):
+            snapped = snap_to_words(text, start, end, bounds(text)) if report.snap_words else None
+            if snapped and sentence_of(sentences, *snapped) is not None:
+                (start, end), want = snapped, text[snapped[0] : snapped[1]]
+                report.snapped += 1
+                report.add(tid, SNAPPED, f"{where} -> {start}-{end} {want!r} "
+                           f"({'; '.join(edges)})", aid)  # fmt: skip
+            else:
+                reason = "; ".join(edges) + ("" if report.snap_words else " (--snap words moves "
+                                             "it onto the word)")  # fmt: skip
         if reason:
-            report.add(tid, reason.split(":")[0], where + ": " + reason, aid)
+            report.add(tid, reason.split(":")[0].split(";")[0].split(" (")[0],
+                       where + ": " + reason, aid)  # fmt: skip
             report.regions_dropped += 1
             continue
         regions.append(

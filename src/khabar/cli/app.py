@@ -26,8 +26,8 @@ RunOpt = Annotated[Path, typer.Option("--run", help="Run folder, models/<run>.")
 # `khabar --help` lists commands, then command groups, in pipeline order, whichever module
 # registers them (typer lists them in registration order).
 PIPELINE = (
-    "ingest", "schema", "tasks", "push", "load-annotations", "export", "validate-gold",
-    "reanchor-gold", "gold-counts", "base-model", "train", "evaluate", "predict",
+    "secrets", "ingest", "schema", "tasks", "push", "reanchor", "load-annotations", "export",
+    "validate-gold", "reanchor-gold", "gold-counts", "base-model", "train", "evaluate", "predict",
     "push-predictions", "agreement", "adjudicate", "queue", "pretrain", "annotators", "publish",
 )  # fmt: skip
 
@@ -48,12 +48,43 @@ def load_schema_or_fail(path: Path):
         fail(str(exc))
 
 
+_LOCKS: dict[str, object] = {}  # open lock files, held until the process ends
+
+
+def hold_server_lock(url: str, project: str) -> None:
+    """Hold a file lock for (server, project) until this process ends, so that two khabar
+    commands on one machine never change one project at once (two `push` would both see no task
+    and both import); the second waits and says what for."""
+    import hashlib
+    import tempfile
+
+    key = hashlib.sha256(f"{url.rstrip('/')}\n{project}".encode()).hexdigest()[:16]
+    if key in _LOCKS:
+        return
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock, as before
+        return
+    folder = Path(tempfile.gettempdir()) / "khabar-locks"
+    folder.mkdir(exist_ok=True)
+    fh = (folder / f"{key}.lock").open("a+")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        typer.echo(f"waiting for another khabar command on {url} (project {project!r}) to "
+                   "finish ...", err=True)  # fmt: skip
+        fcntl.flock(fh, fcntl.LOCK_EX)
+    _LOCKS[key] = fh
+
+
 def connect():
-    """(Label Studio client, settings) from the environment or .env, or a clear error."""
+    """(Label Studio client, settings) from the environment or .env, or a clear error; holds the
+    project's lock (`hold_server_lock`) from here on."""
     from khabar.studio.client import Client, LabelStudioError
     from khabar.studio.settings import load_settings
 
     settings = load_settings()
+    hold_server_lock(settings.url, settings.project)
     try:
         return Client(settings.url, settings.token), settings
     except LabelStudioError as exc:

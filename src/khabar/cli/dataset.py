@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
@@ -30,15 +31,36 @@ def export(
     split: Annotated[
         str, typer.Option(help="train,validation,test fractions (by article).")
     ] = "0.6,0.2,0.2",
-    seed: Annotated[int, typer.Option(help="Seed of the article split.")] = 13,
+    seed: Annotated[
+        int, typer.Option(help="Seed of the order in which several new articles get a split.")
+    ] = 13,
+    splits_file: Annotated[
+        Path,
+        typer.Option(
+            "--splits",
+            help="Split manifest (article id, split): articles keep their split; new ones are "
+            "added to the split furthest below its fraction.",
+        ),
+    ] = Path("annotation/splits.tsv"),
+    snap: Annotated[
+        str,
+        typer.Option(
+            help="'words': move a region whose edge cuts a word or a grapheme cluster, or has a "
+            "space, punctuation or ZWJ/ZWNJ at an edge, onto the words it touches (each repair "
+            "counted and listed) instead of dropping it as a data error.",
+        ),
+    ] = "",
 ) -> None:
     """Export annotations, validate every region and write the dataset and CoNLL files."""
     from khabar.annotations.coding import PROJECT_INFO, read_project_info
     from khabar.dataset.build import build_dataset
-    from khabar.io import read_json, write_atomic, write_json, write_jsonl
+    from khabar.dataset.splits import read_manifest, write_manifest
+    from khabar.io import jsonl_lines, read_json, write_if_changed
     from khabar.studio.client import LabelStudioError
 
     s = load_schema_or_fail(schema_path)
+    if snap not in ("", "words"):
+        fail(f"--snap takes 'words' (or nothing), not {snap!r}")
     try:
         fractions = tuple(float(x) for x in split.split(","))
     except ValueError:
@@ -53,21 +75,28 @@ def export(
                     "members": client.users()}  # fmt: skip
         except LabelStudioError as exc:
             fail(str(exc))
-        write_atomic(out, [raw.decode("utf-8")])
-        write_json(info_file, info)
+        write_if_changed(out, raw.decode("utf-8"))
+        write_if_changed(info_file, json.dumps(info, ensure_ascii=False, indent=1))
     if not out.is_file():
         fail(f"{out} not found: run `khabar export` without --from-file first")
     payload = read_json(out)
     members, overlap = read_project_info(info_file)
     try:
+        manifest = read_manifest(splits_file)
         dd, report = build_dataset(payload, s, dataset_dir, conll_dir, fractions, seed,
-                                   members, overlap)  # fmt: skip
-    except ValueError as exc:
+                                   members, overlap, manifest, snap == "words")  # fmt: skip
+    except ValueError as exc:  # ManifestError is one
         fail(str(exc))
+    if report.manifest != manifest:
+        write_manifest(splits_file, report.manifest)
+        new = {a: t for a, t in report.manifest.items() if a not in manifest}
+        typer.echo(f"{len(new)} new articles added to {splits_file}: "
+                   + ", ".join(f"{a} -> {t}" for a, t in sorted(new.items())))  # fmt: skip
     problems_file = out.parent / "problems.jsonl"
-    write_jsonl(problems_file, [asdict(p) for p in report.problems])
-    write_jsonl(out.parent / "decisions.jsonl", report.decisions)
+    write_if_changed(problems_file, "".join(jsonl_lines(asdict(p) for p in report.problems)))
+    write_if_changed(out.parent / "decisions.jsonl", "".join(jsonl_lines(report.decisions)))
     typer.echo(report.summary())
     sizes = ", ".join(f"{k} {len(v)}" for k, v in dd.items())
-    typer.echo(f"dataset -> {dataset_dir} ({sizes} sentences); CoNLL -> {conll_dir}; "
+    state = "unchanged, not rewritten" if report.unchanged else "written"
+    typer.echo(f"dataset {state} -> {dataset_dir} ({sizes} sentences); CoNLL -> {conll_dir}; "
                f"{len(report.problems)} problems listed in {problems_file}")  # fmt: skip

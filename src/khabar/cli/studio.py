@@ -97,6 +97,38 @@ def push(
                f"open {settings.url}/projects/{pid}")  # fmt: skip
 
 
+@app.command()
+def reanchor(
+    tasks_file: Annotated[
+        Path, typer.Option("--tasks", help="Tasks JSON from `khabar tasks` (the new text).")
+    ] = Path("datasets/tasks/tasks.json"),
+) -> None:
+    """After a cleaning change: move the annotations and predictions of every task whose text
+    changed onto the new text, by content and context, and update the task (then `push` has no
+    conflicts). What cannot be placed is kept in the task's data and listed here."""
+    from khabar.studio.client import LabelStudioError
+    from khabar.studio.sync import reanchor_tasks
+
+    if not tasks_file.is_file():
+        fail(f"{tasks_file} not found: run `khabar tasks` (or `make tasks`) first")
+    client, settings = connect()
+    try:
+        report = reanchor_tasks(client, client.find_project(settings.project),
+                                read_json(tasks_file))  # fmt: skip
+    except LabelStudioError as exc:
+        fail(str(exc))
+    for u in report.unplaced:
+        where = (
+            f"annotation {u['annotation']}"
+            if "annotation" in u
+            else f"prediction {u['prediction']}"
+        )
+        typer.echo(f"  not placed: task {u['task']} {where}: {u['item']} ({u['reason']})", err=True)
+    typer.echo(report.summary() + ("; the unplaced items are kept in each task's data "
+                                   "(reanchor_unplaced) and listed by the export"
+                                   if report.unplaced else ""))  # fmt: skip
+
+
 @app.command("load-annotations")
 def load_annotations(
     gold: Annotated[Path, typer.Option(help="Folder of gold annotations (*.json).")] = Path(
@@ -188,6 +220,31 @@ def queue(
         typer.echo(f"  task {tid}: uncertainty {'–' if u is None else f'{u:.3f}'}")
     where = f"tab {QUEUE_VIEW!r}, " if report.view_id else ""
     typer.echo(f"{report.summary()}; {where}{settings.url}/projects/{pid}")
+
+
+@app.command("secrets")
+def write_secrets_command(
+    env_file: Annotated[Path, typer.Option("--env", help="The settings file to write.")] = Path(
+        ".env"
+    ),
+    data_dir: Annotated[
+        Path, typer.Option(envvar="LS_DATA_DIR", help="The local server's data directory.")
+    ] = Path(".labelstudio"),
+) -> None:
+    """Give the local Label Studio's admin password and token random values in .env (mode 600),
+    where they are missing or the documented defaults. Values are never printed."""
+    from khabar.studio.settings import write_secrets
+
+    if (data_dir / "label_studio.sqlite3").exists():
+        fail(f"the server in {data_dir} was set up with the current password and token, and a "
+             "new .env would not change them: set them before the first start (or stop it and "
+             f"delete {data_dir})")  # fmt: skip
+    changed = write_secrets(env_file)
+    if changed:
+        typer.echo(f"{env_file} (mode 600): new random {' and '.join(changed)}; the local server "
+                   "uses them from its first start")  # fmt: skip
+    else:
+        typer.echo(f"{env_file} (mode 600): password and token already set, left as they are")
 
 
 annotators_app = typer.Typer(help="Annotator accounts in Label Studio.", no_args_is_help=True)

@@ -3,13 +3,17 @@ generated from the schema) and CoNLL files, with khabar_build.json saying how th
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 from khabar.dataset.conll import to_conll
 from khabar.dataset.rows import build_rows
-from khabar.dataset.splits import split_articles
-from khabar.io import write_atomic, write_json
+from khabar.dataset.splits import SPLITS, assign_splits
+from khabar.io import read_json, write_atomic, write_json
 from khabar.schema import Schema
+
+BUILD_FILE = "khabar_build.json"  # how the dataset was split, and its content's fingerprint
 
 
 def features(schema: Schema):
@@ -41,12 +45,15 @@ def features(schema: Schema):
 
 def build_dataset(export: list[dict], schema: Schema, out_dir: Path, conll_dir: Path,
                   fractions=(0.6, 0.2, 0.2), seed: int = 13,
-                  members: dict[int, str] | None = None, overlap: int | None = None):  # fmt: skip
-    """Write the DatasetDict (save_to_disk) and CoNLL files; return (DatasetDict, report)."""
+                  members: dict[int, str] | None = None, overlap: int | None = None,
+                  manifest: dict[str, str] | None = None, snap_words: bool = False):  # fmt: skip
+    """Write the DatasetDict (save_to_disk) and CoNLL files; return (DatasetDict, report).
+    Articles keep their split in `manifest`; new ones are added to it (`report.manifest`)."""
     from datasets import Dataset, DatasetDict
 
-    by_article, report = build_rows(export, schema, members, overlap)
-    splits = split_articles(list(by_article), fractions, seed)
+    by_article, report = build_rows(export, schema, members, overlap, snap_words)
+    report.manifest = assign_splits(manifest or {}, by_article, fractions, seed)
+    splits = {s: sorted(a for a in by_article if report.manifest[a] == s) for s in SPLITS}
     feats = features(schema)
     rows = {name: [r for a in ids for r in by_article[a]] for name, ids in splits.items()}
     # from_list cannot infer an empty table's columns; from_dict takes them from feats.
@@ -60,11 +67,28 @@ def build_dataset(export: list[dict], schema: Schema, out_dir: Path, conll_dir: 
             report.add(None, "empty split", f"{name} has no rows: {len(by_article)} articles "
                        "are too few for the split fractions")  # fmt: skip
     out_dir, conll_dir = Path(out_dir), Path(conll_dir)
-    dd.save_to_disk(str(out_dir))
-    for name, rs in rows.items():
-        write_atomic(conll_dir / f"{name}.conll", [to_conll(rs)])
-    write_json(out_dir / "khabar_build.json", {
-        "splits": splits, "seed": seed, "fractions": list(fractions),
-        "rows": {k: len(v) for k, v in dd.items()},
-    }, indent=2)  # fmt: skip
+    build = {"splits": splits, "seed": seed, "fractions": list(fractions),
+             "rows": {k: len(v) for k, v in dd.items()},
+             "fingerprint": fingerprint(rows, feats, schema)}  # fmt: skip
+    # An unchanged dataset is not rewritten: its files keep their times, so make retrains nothing.
+    report.unchanged = _built(out_dir) == build and (out_dir / "dataset_dict.json").is_file()
+    if not report.unchanged:
+        dd.save_to_disk(str(out_dir))
+        for name, rs in rows.items():
+            write_atomic(conll_dir / f"{name}.conll", [to_conll(rs)])
+        write_json(out_dir / BUILD_FILE, build, indent=2)
     return dd, report
+
+
+def fingerprint(rows: dict[str, list[dict]], feats, schema: Schema) -> str:
+    """sha256 of a dataset's content: its rows per split, features and label inventory."""
+    payload = json.dumps([rows, feats.to_dict(), schema.bio_tags], ensure_ascii=False,
+                         sort_keys=True, default=str)  # fmt: skip
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _built(out_dir: Path) -> dict | None:
+    try:
+        return read_json(out_dir / BUILD_FILE)
+    except (OSError, ValueError):
+        return None

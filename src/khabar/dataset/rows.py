@@ -7,13 +7,20 @@ and the sentence spans (`annotations.validate`), the decision rules pick each ta
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 
 from khabar.annotations.coding import live_annotations
 from khabar.annotations.decision import decide
-from khabar.annotations.format import Region, Relation, parse_results, task_sentences
-from khabar.annotations.validate import Checks
+from khabar.annotations.format import (
+    UNPLACED_FIELD,
+    Region,
+    Relation,
+    parse_results,
+    task_sentences,
+)
+from khabar.annotations.validate import ERROR, NOT_REANCHORED, STATE, Checks
 from khabar.schema import Schema
 from khabar.spans import Span, spans_to_bio, tokenize
 
@@ -27,19 +34,24 @@ class BuildReport(Checks):
     disagreements: int = 0
     decided_by: Counter = field(default_factory=Counter)
     decisions: list[dict] = field(default_factory=list)
+    manifest: dict[str, str] = field(default_factory=dict)  # article -> split, after this build
+    unchanged: bool = False  # the dataset on disk already held exactly these rows
 
     def summary(self) -> str:
         """A few lines for the terminal."""
-        by_reason = Counter(p.reason for p in self.problems)
         lines = [
             f"{self.tasks_used}/{self.tasks} tasks used; regions kept "
             f"{self.regions - self.regions_dropped}/{self.regions}; relations kept "
             f"{self.relations - self.relations_dropped}/{self.relations}; "
-            f"{self.repaired_offsets} UTF-16 offsets repaired; {self.disagreements} tasks with "
+            f"{self.repaired_offsets} UTF-16 offsets repaired; {self.snapped} regions snapped to "
+            f"words; {self.disagreements} tasks with "
             f"disagreeing annotations; decided by: {dict(self.decided_by) or 'nothing'}",
         ]
-        if by_reason:
-            lines.append("problems: " + ", ".join(f"{k} {v}" for k, v in sorted(by_reason.items())))
+        for severity, title in ((ERROR, "data errors (block publishing)"),
+                                (STATE, "state of the work (does not block)")):  # fmt: skip
+            n = Counter(p.reason for p in self.problems if p.severity == severity)
+            if n:
+                lines.append(f"{title}: " + ", ".join(f"{k} {v}" for k, v in sorted(n.items())))
         return "\n".join(lines)
 
 
@@ -101,10 +113,12 @@ def build_rows(
     schema: Schema,
     members: dict[int, str] | None = None,
     overlap: int | None = None,
+    snap_words: bool = False,
 ) -> tuple[dict[str, list[dict]], BuildReport]:
     """Validate an export and turn it into sentence rows grouped by article id (one decided
-    version per task; see `decide`)."""
-    report = BuildReport(tasks=len(export))
+    version per task; see `decide`); with `snap_words`, regions that cut words are moved onto
+    them instead of dropped."""
+    report = BuildReport(tasks=len(export), snap_words=snap_words)
     by_article: dict[str, list[dict]] = {}
     for task in export:
         tid = task.get("id")
@@ -112,6 +126,9 @@ def build_rows(
         if not data.get("article_id") or "text" not in data:
             report.add(tid, "not a khabar task", "data lacks article_id or text")
             continue
+        for u in json.loads(data.get(UNPLACED_FIELD) or "[]"):
+            report.add(tid, NOT_REANCHORED, f"{u.get('item')} ({u.get('reason')}); kept in the "
+                       "task's data: draw it again", u.get("annotation"))  # fmt: skip
         cancelled = [a for a in task.get("annotations") or [] if a.get("was_cancelled")]
         for a in cancelled:
             report.add(tid, "cancelled annotation", "skipped", a.get("id"))

@@ -8,11 +8,13 @@ the build.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
 import yaml
 
+from khabar.annotations.validate import ERROR, Problem
 from khabar.corpus.article import Article
 from khabar.dataset.splits import SPLITS
 from khabar.io import read_json
@@ -23,15 +25,38 @@ REQUIRED_METADATA = ("language", "license", "task_categories", "task_ids", "anno
 DATA_DIR = "data"
 
 
-def check_publishable(dd, problems_file: Path | None) -> None:
-    """Refuse a dataset with an empty split or unresolved export problems."""
+def check_publishable(dd, problems_file: Path | None) -> list[Problem]:
+    """Refuse a dataset with an empty split or unresolved data errors among the export's
+    problems; return the problems that only describe the state of the work (for the card)."""
     reasons = [f"split '{s}' is empty" for s in SPLITS if s not in dd or len(dd[s]) == 0]
-    if problems_file and Path(problems_file).is_file():
-        problems = [line for line in Path(problems_file).read_text("utf-8").splitlines() if line]
-        if problems:
-            reasons.append(f"{len(problems)} unresolved export problems in {problems_file}")
+    problems = read_problems(problems_file) if problems_file else []
+    errors = [p for p in problems if p.severity == ERROR]
+    if errors:
+        kinds = Counter(p.reason for p in errors)
+        reasons.append(f"{len(errors)} unresolved data errors in {problems_file} ("
+                       + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())) + ")")  # fmt: skip
     if reasons:
         raise PublishError("not publishable: " + "; ".join(reasons))
+    return [p for p in problems if p.severity != ERROR]
+
+
+def read_problems(path: Path) -> list[Problem]:
+    """The problems an export listed (problems.jsonl); none when the file is absent."""
+    path = Path(path)
+    if not path.is_file():
+        return []
+    return [Problem(**json.loads(line)) for line in path.read_text("utf-8").splitlines() if line]
+
+
+def work_state_line(export: list[dict], state: list[Problem]) -> str:
+    """What the card says of unfinished work: tasks not labelled yet, and other state notes."""
+    unlabelled = {p.task_id for p in state if p.reason == "no annotations"}
+    others = Counter(p.reason for p in state if p.reason != "no annotations")
+    line = (f"- state of the work: {len(unlabelled)} of {len(export)} articles not labelled yet "
+            "(not in the dataset)")  # fmt: skip
+    if others:
+        line += "; " + ", ".join(f"{k}: {v}" for k, v in sorted(others.items()))
+    return line
 
 
 def _names(ds, column: str) -> list[str]:
@@ -155,7 +180,7 @@ def decided_line(dd) -> str:
 
 
 def card_body(dd, settings: dict, articles: list[Article], build: dict, annotators: int,
-              agreement: dict | None = None) -> str:  # fmt: skip
+              agreement: dict | None = None, work_state: str = "") -> str:  # fmt: skip
     """The card's Markdown: summary, sources, structure, splits, counts, annotation, uses."""
     counts = split_counts(dd)
     ex = examples(dd)
@@ -195,8 +220,12 @@ def card_body(dd, settings: dict, articles: list[Article], build: dict, annotato
         "### Entity types", "", _table(head, label_rows("entities", ent_names)), "",
         "### Event types (triggers)", "", _table(head, label_rows("triggers", trig_names)), "",
         "## Splits", "",
-        f"Split by article, never inside one, so no article's sentences are in two splits: "
-        f"fractions {build.get('fractions')} with seed {build.get('seed')}.", "",
+        "Split by article, never inside one, so no article's sentences are in two splits. An "
+        "article gets its split once, when it first reaches the dataset, and keeps it in every "
+        "later version (the manifest `annotation/splits.tsv` of the khabar repository lists "
+        "them): a new article goes to the split furthest below its target fraction "
+        f"({build.get('fractions')}), so test articles never leak into a later version's "
+        "training data and versions' test figures stay comparable.", "",
         _table(["split", "articles", "sentences", "tokens", "argument links"],
                [[s, counts[s]["articles"], counts[s]["sentences"], counts[s]["tokens"],
                  counts[s]["arguments"]] for s in SPLITS]), "",
@@ -207,7 +236,7 @@ def card_body(dd, settings: dict, articles: list[Article], build: dict, annotato
         "definition per label, argument rules, decision log)",
         f"- annotators: {annotators} (distinct accounts in the Label Studio export). "
         f"{settings.get('annotator_note', '')}".rstrip(),
-        agreement_line(agreement), *filter(None, [decided_line(dd)]), "",
+        agreement_line(agreement), *filter(None, [decided_line(dd), work_state]), "",
         "## Intended uses", "",
         "Training and evaluating Hindi named-entity recognition and event detection on news; "
         "studying annotation of events and their arguments in Hindi.", "",
@@ -230,7 +259,7 @@ def card_body(dd, settings: dict, articles: list[Article], build: dict, annotato
 
 
 def dataset_card(dd, settings: dict, articles: list[Article], build: dict, annotators: int,
-                 agreement: dict | None = None):  # fmt: skip
+                 agreement: dict | None = None, work_state: str = ""):  # fmt: skip
     """The card as huggingface_hub.DatasetCard, its metadata checked."""
     from huggingface_hub import DatasetCard, DatasetCardData
 
@@ -241,7 +270,8 @@ def dataset_card(dd, settings: dict, articles: list[Article], build: dict, annot
     data = DatasetCardData(**meta)  # raises on malformed metadata
     header = yaml.safe_dump(data.to_dict(), allow_unicode=True, sort_keys=False)
     return DatasetCard(
-        f"---\n{header}---\n\n{card_body(dd, settings, articles, build, annotators, agreement)}"
+        f"---\n{header}---\n\n"
+        + card_body(dd, settings, articles, build, annotators, agreement, work_state)
     )
 
 
@@ -279,13 +309,14 @@ def publish_dataset(dataset_dir: Path, articles: list[Article], export_file: Pat
         dd = load_from_disk(str(dataset_dir))
     except IndexError as exc:  # datasets cannot reload a split saved with no rows
         raise PublishError(f"{dataset_dir} cannot be read; is a split empty? ({exc})") from exc
-    check_publishable(dd, Path(export_file).parent / "problems.jsonl")
+    state = check_publishable(dd, Path(export_file).parent / "problems.jsonl")
     settings = load_card_settings(settings_file)
     export = read_json(export_file) if Path(export_file).is_file() else []
     agreement = (read_json(agreement_file)
                  if agreement_file and Path(agreement_file).is_file() else None)  # fmt: skip
     card = dataset_card(dd, settings, articles, read_build_info(dataset_dir),
-                        count_annotators(export), agreement)  # fmt: skip
+                        count_annotators(export), agreement,
+                        work_state_line(export, state))  # fmt: skip
     folder = build_folder(dd, card, Path(hub_root) / settings["repo_name"])
     if not (repo_id and token):
         return folder, None

@@ -68,6 +68,11 @@ class Client:
                 f"Label Studio at {self.url} did not answer within {self._timeout:.0f}s; "
                 "check the server log (.labelstudio/server.log)."
             ) from None
+        except httpx.TransportError as exc:  # it went away mid-call (killed, restarted)
+            raise LabelStudioError(
+                f"Label Studio at {self.url} stopped answering ({type(exc).__name__}): start "
+                "it again (`make label-studio`) and rerun the command."
+            ) from None
         except ApiError as exc:
             if exc.status_code in (401, 403):
                 raise LabelStudioError(
@@ -241,6 +246,14 @@ class Client:
             if exc.status_code == 409:
                 return None
             raise
+
+    def update_annotation(self, annotation_id: int, result: list[dict]) -> None:
+        """Replace an annotation's result (its author, ground-truth star and times are kept)."""
+        self.call(self.sdk.annotations.update, id=annotation_id, result=result)
+
+    def update_prediction(self, prediction_id: int, result: list[dict]) -> None:
+        """Replace a prediction's result (its model_version and score are kept)."""
+        self.call(self.sdk.predictions.update, id=prediction_id, result=result)
 
     def set_ground_truth(self, annotation_id: int, value: bool) -> None:
         """Mark or unmark an annotation as ground truth."""

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 from khabar.annotations.adjudication import proposal
 from khabar.annotations.decision import DEPARTED, SEVERAL, UNDER, choose
+from khabar.annotations.format import UNPLACED_FIELD
+from khabar.annotations.reanchor import move_result
 from khabar.annotations.validate import Checks
 from khabar.studio.client import Client
 
@@ -81,7 +83,7 @@ def push(client: Client, project_id: int, tasks: list[dict], chunk_size: int = 5
             if current.get("total_annotations") or current.get("annotations"):
                 report.conflicts.append(
                     f"task {current['id']}: article {task['data']['article_id']} text changed "
-                    "but the task has annotations; re-anchor them, then push again"
+                    "but the task has annotations; run `khabar reanchor`, then push again"
                 )
                 continue
             client.update_task_data(current["id"], task["data"])
@@ -97,6 +99,58 @@ def push(client: Client, project_id: int, tasks: list[dict], chunk_size: int = 5
     if on_chunk and report.skipped_existing:
         on_chunk(report.skipped_existing)  # progress counts every task, imported or already there
     report.created = len(client.import_tasks(project_id, new, chunk_size, on_chunk))
+    return report
+
+
+@dataclass
+class ReanchorReport:
+    """What `reanchor_tasks` moved and what it could not place."""
+
+    tasks: int = 0
+    annotations: int = 0
+    predictions: int = 0
+    placed: int = 0
+    unplaced: list[dict] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line for the terminal."""
+        return (f"{self.tasks} tasks re-anchored ({self.annotations} annotations, "
+                f"{self.predictions} predictions): {self.placed} items placed, "
+                f"{len(self.unplaced)} not placed")  # fmt: skip
+
+
+def reanchor_tasks(client: Client, project_id: int, tasks: list[dict]) -> ReanchorReport:
+    """Move every annotation (all annotators, ground truth included) and prediction of each task
+    whose article text changed onto the new text, then give the task the new data. What cannot
+    be placed is kept in the task's data under `reanchor_unplaced` (original JSON, annotation,
+    reason) and listed in the report; the export reports it until a person has redrawn it."""
+    report = ReanchorReport()
+    existing, _ = _by_article(client.tasks(project_id))
+    for task in tasks:
+        current = existing.get(task["data"]["article_id"])
+        if current is None or current["data"].get("content_hash") == task["data"]["content_hash"]:
+            continue
+        old, new = current["data"]["text"], task["data"]["text"]
+        lost = json.loads(current["data"].get(UNPLACED_FIELD) or "[]")
+        # Annotations and predictions first, the task's text last: if this stops half-way, the
+        # task still has its old text and a rerun finds it (moved spans are recognised as such).
+        for kind, items, update in (("annotation", current.get("annotations"),
+                                     client.update_annotation),
+                                    ("prediction", current.get("predictions"),
+                                     client.update_prediction)):  # fmt: skip
+            for it in items or []:
+                moved, unplaced = move_result(it.get("result") or [], old, new)
+                update(it["id"], moved)
+                report.annotations += kind == "annotation"
+                report.predictions += kind == "prediction"
+                report.placed += len(moved)
+                for u in unplaced:
+                    lost.append({**u, kind: it["id"], "task": current["id"]})
+                    report.unplaced.append(lost[-1])
+        data = {**task["data"], **({UNPLACED_FIELD: json.dumps(lost, ensure_ascii=False)}
+                                   if lost else {})}  # fmt: skip
+        client.update_task_data(current["id"], data)
+        report.tasks += 1
     return report
 
 
