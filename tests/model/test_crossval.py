@@ -54,3 +54,5 @@ def test_cross_validation_of_a_tiny_model_reports_every_figure(gold_dataset, tin
             assert lo <= row[system]["pooled"] <= hi and len(row[system]["folds"]) == 5
     text = write_cv(result, tmp_path).read_text(encoding="utf-8")
     assert "| trigger classification | 190 triggers |" in text and "±" in text
+    first = result["runs"][0]
+    assert f"| 0 | 3 | {first['validation'][0]} | {first['test'][0]} |" in text

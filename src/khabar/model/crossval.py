@@ -201,7 +201,7 @@ def cross_validate(dd, k: int, args: TrainArgs, schema: Schema, curve: bool = Tr
                 runs.append({"fold": i, **split, "seconds": time.perf_counter() - started,
                              "best_epoch": run.info["ner_fit"]["best_epoch"],
                              # what the epoch was picked by: compare settings on this, not test
-                             "validation": run.info["ner_fit"].get("best_val_detail"),
+                             "validation_scores": run.info["ner_fit"].get("best_val_detail"),
                              "thresholds": [run.info["trigger_threshold"],
                                             run.info["role_threshold"]],
                              "lexicon_veto": run.info.get("lexicon_veto"),
@@ -278,11 +278,16 @@ def write_cv(result: dict, out: Path) -> Path:
     if result["curve"] and len({p["train_articles"] for p in result["curve"]}) > 1:
         plot_curve(result["curve"], out / CURVE_FILE)
         lines += ["## Learning curve", "", f"![learning curve]({CURVE_FILE})", ""]
-    lines += ["## Folds", "", "| fold | train | validation | test | best epoch | seconds |",
-              "|---|---|---|---|---|---|"]  # fmt: skip
+    lines += ["## Folds", "", "Picked on validation: the epoch, the trigger and role thresholds, "
+              "and whether the schema's trigger words anchor triggers (the veto; – : they are "
+              "only a feature).", "",
+              "| fold | train articles | validation | test | best epoch | thresholds | veto | "
+              "seconds |", "|---|---|---|---|---|---|---|---|"]  # fmt: skip
     lines += [f"| {r['fold']} | {len(r['train'])} | {', '.join(r['validation'])} | "
-              f"{', '.join(r['test'])} | {r['best_epoch']} | {r['seconds']:.0f} |"
-              for r in result["runs"]]  # fmt: skip
+              f"{', '.join(r['test'])} | {r['best_epoch']} | "
+              f"{' / '.join(f'{t:.2f}' for t in r['thresholds'])} | "
+              f"{'–' if r.get('lexicon_veto') is None else r['lexicon_veto']} | "
+              f"{r['seconds']:.0f} |" for r in result["runs"]]  # fmt: skip
     path = out / "report.md"
     write_atomic(path, ["\n".join(lines) + "\n"])
     return path
