@@ -117,16 +117,17 @@ def edge_problems(text: str, start: int, end: int, b: Bounds) -> list[str]:
                         (_edge_kind(span[-1], False, span), "ends")):  # fmt: skip
         if kind:
             out.append(f"{where} with {kind}")
-    cut = (start not in b.token_starts and _inside_token(start, b)) or (
-        end not in b.token_ends and _inside_token(end - 1, b))  # fmt: skip
+    cut = (start not in b.token_starts and _token_at(start, b) is not None) or (
+        end not in b.token_ends and _token_at(end - 1, b) is not None)  # fmt: skip
     if cut:
         out.append("cuts a word")
     return out
 
 
-def _inside_token(i: int, b: Bounds) -> bool:
+def _token_at(i: int, b: Bounds) -> int | None:
+    """Index of the token that holds character i (None between tokens)."""
     k = bisect_right(b.token_starts, i) - 1
-    return k >= 0 and i < b.token_ends[k]
+    return k if k >= 0 and i < b.token_ends[k] else None
 
 
 def snap_to_words(text: str, start: int, end: int, b: Bounds) -> tuple[int, int] | None:
@@ -138,11 +139,9 @@ def snap_to_words(text: str, start: int, end: int, b: Bounds) -> tuple[int, int]
         end -= 1
     if start == end:
         return None
-    k = bisect_right(b.token_starts, start) - 1
-    if k >= 0 and start < b.token_ends[k]:
+    if (k := _token_at(start, b)) is not None:
         start = b.token_starts[k]
-    k = bisect_right(b.token_starts, end - 1) - 1
-    if k >= 0 and end - 1 < b.token_ends[k]:
+    if (k := _token_at(end - 1, b)) is not None:
         end = b.token_ends[k]
     return start, end
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from khabar.dataset.conll import to_conll
 from khabar.dataset.rows import build_rows
-from khabar.dataset.splits import SPLITS, assign_splits
+from khabar.dataset.splits import assign_splits, split_members
 from khabar.io import read_json, write_atomic, write_json
 from khabar.schema import Schema
 
@@ -53,7 +53,7 @@ def build_dataset(export: list[dict], schema: Schema, out_dir: Path, conll_dir: 
 
     by_article, report = build_rows(export, schema, members, overlap, snap_words)
     report.manifest = assign_splits(manifest or {}, by_article, fractions, seed)
-    splits = {s: sorted(a for a in by_article if report.manifest[a] == s) for s in SPLITS}
+    splits = split_members(report.manifest, by_article)
     feats = features(schema)
     rows = {name: [r for a in ids for r in by_article[a]] for name, ids in splits.items()}
     # from_list cannot infer an empty table's columns; from_dict takes them from feats.

@@ -73,9 +73,13 @@ def split_articles(article_ids: list[str], fractions=(0.6, 0.2, 0.2), seed: int 
                    manifest: dict[str, str] | None = None) -> dict[str, list[str]]:  # fmt: skip
     """Assign whole articles to train/validation/test: the manifest's split where it has one,
     else as `assign_splits` places a new article."""
-    full = assign_splits(manifest or {}, article_ids, fractions, seed)
+    return split_members(assign_splits(manifest or {}, article_ids, fractions, seed), article_ids)
+
+
+def split_members(manifest: dict[str, str], article_ids: Iterable[str]) -> dict[str, list[str]]:
+    """The articles of `article_ids` in each split of the manifest, sorted."""
     ids = set(article_ids)
-    return {s: sorted(a for a, t in full.items() if t == s and a in ids) for s in SPLITS}
+    return {s: sorted(a for a, t in manifest.items() if t == s and a in ids) for s in SPLITS}
 
 
 def read_manifest(path: Path) -> dict[str, str]:

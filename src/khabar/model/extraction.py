@@ -60,9 +60,10 @@ class HeadsConfig:
         """Where the lexicon's phrases occur in a word list (word positions, longest first)."""
         return match_phrases(words, {tuple(p): t for p, t in self.lexicon})
 
-    def lexicon_tags(self, words: list[str]) -> list[int]:
-        """Trigger tag ids the lexicon gives a word list (0, i.e. O, where no phrase matches)."""
-        found = self.lexicon_matches(words)
+    def lexicon_tags(self, words: list[str], found: list[Span] | None = None) -> list[int]:
+        """Trigger tag ids the lexicon gives a word list (0, i.e. O, where no phrase matches);
+        `found`: its `lexicon_matches`, when already known."""
+        found = self.lexicon_matches(words) if found is None else found
         return [self.trigger_tags.index(t) for t in tags_of(found, len(words))]
 
     def allowed(self) -> list[list[bool]]:
@@ -274,7 +275,14 @@ def decode_triggers(probs: np.ndarray, tags: list[str], threshold: float,
     curated list the annotators wrote; with three training articles the head cannot learn every
     word of it, and where validation shows the list is surer than the head the list decides what
     is a trigger, the head what it is not and which type it is."""
-    spans = decode_spans(gate_triggers(probs, threshold), tags)[1]
+    return anchor_triggers(decode_spans(gate_triggers(probs, threshold), tags)[1], probs, tags,
+                           matches, veto)  # fmt: skip
+
+
+def anchor_triggers(spans: list[Span], probs: np.ndarray, tags: list[str], matches: list[Span],
+                    veto: float | None) -> list[Span]:  # fmt: skip
+    """The model's decoded trigger spans with the lexicon's anchored matches put in (see
+    `decode_triggers`); unchanged when `veto` is None."""
     if veto is None:
         return spans
     kept = [_retyped(m, probs, tags) for m in matches
@@ -346,11 +354,12 @@ def _decode(tagger, heads: EventHeads, v, words: list[str], labels, gold) -> Ext
     held = v.abs().sum(-1) > 0  # words no window holds have a zero vector: O, surely
     ent_p = tagger.classifier(v).softmax(-1).numpy()
     ent_p[~held.numpy()] = [float(lab == "O") for lab in labels]
-    trig_p = heads.trigger_logits(v, cfg.lexicon_tags(words)).softmax(-1).numpy()
+    trig_p = heads.trigger_logits(v, cfg.lexicon_tags(words, matches)).softmax(-1).numpy()
     trig_p[~held.numpy()] = [float(t == "O") for t in cfg.trigger_tags]
     path, entities, ent_scores = decode_spans(ent_p, labels)
-    tpath = decode_spans(gate_triggers(trig_p, cfg.trigger_threshold), cfg.trigger_tags)[0]
-    triggers = decode_triggers(trig_p, cfg.trigger_tags, cfg.trigger_threshold, matches,
+    tpath, model_triggers, _ = decode_spans(gate_triggers(trig_p, cfg.trigger_threshold),
+                                            cfg.trigger_tags)  # fmt: skip
+    triggers = anchor_triggers(model_triggers, trig_p, cfg.trigger_tags, matches,
                                cfg.lexicon_veto)  # fmt: skip
     trig_scores = [float(np.mean(1.0 - trig_p[s.start : s.end, 0])) for s in triggers]
     pairs = pairs_of(triggers, entities)

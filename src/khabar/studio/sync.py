@@ -132,23 +132,30 @@ def reanchor_tasks(client: Client, project_id: int, tasks: list[dict]) -> Reanch
             continue
         old, new = current["data"]["text"], task["data"]["text"]
         lost = json.loads(current["data"].get(UNPLACED_FIELD) or "[]")
-        # Annotations and predictions first, the task's text last: if this stops half-way, the
-        # task still has its old text and a rerun finds it (moved spans are recognised as such).
+        moves = []
         for kind, items, update in (("annotation", current.get("annotations"),
                                      client.update_annotation),
                                     ("prediction", current.get("predictions"),
                                      client.update_prediction)):  # fmt: skip
             for it in items or []:
                 moved, unplaced = move_result(it.get("result") or [], old, new)
-                update(it["id"], moved)
+                moves.append((update, it["id"], moved))
                 report.annotations += kind == "annotation"
                 report.predictions += kind == "prediction"
                 report.placed += len(moved)
                 for u in unplaced:
-                    lost.append({**u, kind: it["id"], "task": current["id"]})
-                    report.unplaced.append(lost[-1])
-        data = {**task["data"], **({UNPLACED_FIELD: json.dumps(lost, ensure_ascii=False)}
-                                   if lost else {})}  # fmt: skip
+                    report.unplaced.append({**u, kind: it["id"], "task": current["id"]})
+                    if report.unplaced[-1] not in lost:  # a rerun finds the same ones again
+                        lost.append(report.unplaced[-1])
+        # What cannot be placed is kept in the task (still on its old text) before any result
+        # drops it, then the results move, then the task gets the new text: stopped anywhere, a
+        # rerun finds the task again, recognises what already moved, and nothing is lost.
+        kept = {UNPLACED_FIELD: json.dumps(lost, ensure_ascii=False)} if lost else {}
+        if kept:
+            client.update_task_data(current["id"], {**current["data"], **kept})
+        for update, item_id, moved in moves:
+            update(item_id, moved)
+        data = {**task["data"], **kept}
         client.update_task_data(current["id"], data)
         report.tasks += 1
     return report
