@@ -270,6 +270,20 @@ $(PREDICTED): $(PREDICTIONS) $(PUSHED) | $(STAMP)
 .PHONY: predict
 predict: $(PREDICTED) ## Run the model over every article -> datasets/predictions/<RUN>.jsonl + Label Studio
 
+# The model in Label Studio's loop: the backend pre-annotates the task an annotator opens and
+# retrains (debounced, one at a time) when annotations are submitted; BACKEND_FLAGS for more.
+BACKEND_PORT ?= 9090
+BACKEND_FLAGS ?=
+
+.PHONY: ml-backend
+ml-backend: $(MODEL) ## Serve models/<RUN> as Label Studio's ML backend on 127.0.0.1:9090 (BACKEND_PORT; foreground, Ctrl-C stops)
+	$(KHABAR) serve-backend --run $(RUN_DIR) --port $(BACKEND_PORT) $(BACKEND_FLAGS)
+
+.PHONY: connect-backend
+connect-backend: $(PUSHED) ## Register the running ML backend on the project and pre-annotate from it (idempotent)
+	@$(LS_UP)
+	$(KHABAR) connect-backend --url http://127.0.0.1:$(BACKEND_PORT)
+
 .PHONY: pretrain
 pretrain: $(CLEANED) ## Masked-LM pretraining of the small BERT on the corpus (+ EXTRA_TEXT files) -> models/base-mlm
 	$(KHABAR) pretrain --articles $(CLEANED) $(foreach f,$(EXTRA_TEXT),--extra-text $(f)) --out models/base-mlm
@@ -308,6 +322,10 @@ publish-model: $(REPORT) ## Build models/<RUN>/hub/ (models + card with the repo
 .PHONY: bench-predict
 bench-predict: $(MODEL) ## Sentences/s of khabar's inference vs transformers.pipeline on 2,000 sentences
 	$(BIN)/python scripts/bench_predict.py --run $(RUN_DIR) --sentences 2000
+
+.PHONY: bench-backend
+bench-backend: $(MODEL) ## ML backend predict latency p50/p95: a seed article and a 20,000-word article
+	$(BIN)/python scripts/bench_backend.py --run $(RUN_DIR)
 
 .PHONY: bench-ner
 bench-ner: $(STAMP) $(E5_BASE) ## Dev F1, time, memory: default transformer vs CRF on HiNER and IL-NER (needs ../shared)

@@ -51,6 +51,13 @@ start() {
   mkdir -p "$DATA_DIR"
   # Legacy tokens must be enabled when the organisation is first created: khabar's client
   # accepts them (and personal access tokens), and a fixed token lets `make all` run unattended.
+  # Label Studio refuses ML backends (ML_BLOCK_LOCAL_IP) and their webhook (SSRF protection) on
+  # local addresses by default. On a loopback-only server, khabar's backend on 127.0.0.1 is the
+  # point, so both are allowed there; on any other host both stay on unless set here.
+  local block=true
+  loopback "$HOST" && block=false
+  ML_BLOCK_LOCAL_IP="${ML_BLOCK_LOCAL_IP:-$block}" \
+  SSRF_PROTECTION_ENABLED="${SSRF_PROTECTION_ENABLED:-$block}" \
   LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN=true \
   LABEL_STUDIO_USERNAME="${LABEL_STUDIO_USERNAME:-admin@khabar.local}" \
   LABEL_STUDIO_PASSWORD="$PASSWORD" \

@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -262,3 +263,51 @@ def ent(text: str, needle: str, label: str, k: int = 1) -> Region:
 def trig(text: str, needle: str, label: str, k: int = 1) -> Region:
     s, e = locate(text, needle, occurrence=k)
     return Region(region_id(TRIGGER_CONTROL, s, e), s, e, label, TRIGGER_CONTROL, needle)
+
+
+@pytest.fixture(scope="session")
+def weak_run(tmp_path_factory, gold_dataset, tiny_run):
+    """A run from the same tiny base that learnt next to nothing (one epoch, tiny steps): the
+    serving run a retrained one should replace."""
+    from khabar.model.training import TrainArgs, train_run
+
+    _, dd = gold_dataset
+    args = TrainArgs(base_model=tiny_run.info["base_model"], epochs=1, event_epochs=1,
+                     max_length=64, learning_rate=1e-7, baselines=False)  # fmt: skip
+    return train_run(dd, tmp_path_factory.mktemp("weak-run") / "weak", args, "gold")
+
+
+def start_backend(run_dir, env: dict, work, *args) -> tuple[subprocess.Popen, str]:
+    """`khabar serve-backend` on a free port; (process, url) once /health answers."""
+    import httpx
+
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "khabar.cli", "serve-backend", "--run", str(run_dir),
+         "--port", str(port), "--work-dir", str(work / "work"), "--runs-dir", str(work / "runs"),
+         "--splits", str(work / "splits.tsv"), *args],
+        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(240):
+        if proc.poll() is not None:
+            pytest.fail(f"serve-backend exited: {proc.stdout.read()}")
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return proc, url
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    proc.kill()
+    pytest.fail("serve-backend did not answer /health within 120 s")
+
+
+def stop(proc: subprocess.Popen) -> str:
+    """Stop a backend; its log."""
+    proc.terminate()
+    try:
+        out, _ = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+    return out or ""

@@ -23,7 +23,7 @@ from khabar.annotations.format import parse_results
 from khabar.corpus.article import Article
 from khabar.corpus.sentences import split_sentences
 from khabar.studio.client import Client
-from tests.conftest import ROOT, run_khabar
+from tests.conftest import ROOT, run_khabar, start_backend, stop
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -290,3 +290,34 @@ def test_the_editor_widens_devanagari_selections_to_whole_words(
         {"dragged": [text[s : e - 2], text[k + 1 : k + 5]], "regions": got, "drawn": drawn},
         ensure_ascii=False), "utf-8")  # fmt: skip
     assert got == [(s, e, "जयशंकर"), (k, k + 9, "क्षेत्रीय")]
+
+
+def test_the_backend_pre_annotates_a_task_opened_in_the_browser(
+    browser, label_studio, client, schema, tiny_run, tmp_path
+):
+    """A task imported with its text only, opened in the editor with `khabar serve-backend`
+    connected: the regions drawn are the backend's prediction (Label Studio asked for it)."""
+    from khabar.schema import label_config
+    from khabar.studio.mlbackend import connect_backend
+
+    proc, url = start_backend(tiny_run.path, dict(os.environ), tmp_path, "--no-train")
+    try:
+        pid = client.ensure_project(f"backend-browser-{tmp_path.name}", label_config(schema))
+        connect_backend(client, pid, url, train_on_submit=False)
+        text = TWEET
+        (tid,) = client.import_tasks(pid, [{"data": {"text": text, "title": "ट्वीट"}}])
+        client.add_annotator(*ANNOTATOR)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        editor = Editor(page, label_studio[0])
+        editor.login(*ANNOTATOR)
+        editor.open(pid, tid)
+        drawn = editor.highlighted()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "browser-backend-prediction.png"), full_page=True)
+        page.close()
+    finally:
+        stop(proc)
+    (pred,) = client.call(client.sdk.predictions.list, task=tid)
+    assert pred.model_version == tiny_run.name
+    regions = [r["value"]["text"] for r in pred.result if r["type"] == "labels"]
+    assert regions and sorted(t.strip() for t in drawn) == sorted(regions)

@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass
 
 from khabar.corpus.article import Article
+from khabar.corpus.sentences import text_sentences
 from khabar.schema import TEXT_OBJECT, TRIGGER_CONTROL
 
 # Task data: what `khabar reanchor` could not place on the new text (JSON list), kept for a person.
@@ -67,6 +68,26 @@ def task_sentences(data: dict) -> list[list[int]]:
     """Sentence spans from a task's data (as written by `task_data`)."""
     raw = data.get("sentences") or "[]"
     return json.loads(raw) if isinstance(raw, str) else list(raw)
+
+
+def task_article(task: dict) -> Article:
+    """The article a Label Studio task carries, from its own data: the text, and the sentences
+    cleaning found when the task came from the corpus, else sentences split here (a task
+    imported by hand with a text only). The id is the article's, else the task's."""
+    data = task.get("data") or {}
+    text = data.get(TEXT_OBJECT)
+    if not isinstance(text, str):
+        raise ValueError(f"task {task.get('id')} has no '{TEXT_OBJECT}' in its data")
+    try:
+        sentences = [[int(s), int(e)] for s, e in task_sentences(data)]
+    except (ValueError, TypeError):  # not khabar's sentences: split the text like the corpus
+        sentences = []
+    if not sentences or any(not (0 <= s < e <= len(text)) for s, e in sentences):
+        sentences = text_sentences(text)
+    aid = str(data.get("article_id") or f"task-{task.get('id')}")
+    return Article(id=aid, origin=str(data.get("origin") or f"label-studio/task/{task.get('id')}"),
+                   text=text, sentences=sentences, title=data.get("title") or None,
+                   date=data.get("date") or None, source=data.get("source") or None)  # fmt: skip
 
 
 def region_result(region: Region) -> dict:

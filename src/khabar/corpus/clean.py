@@ -13,7 +13,7 @@ import unicodedata
 from khabar.corpus.article import Article, Removal, article_id
 from khabar.corpus.metadata import AGENCY_RE, find_outlet, parse_dateline, parse_english_date
 from khabar.corpus.read import IngestError, RawDoc
-from khabar.corpus.sentences import split_sentences
+from khabar.corpus.sentences import text_sentences
 
 
 def _words(line: str) -> list[str]:
@@ -139,11 +139,7 @@ def clean(doc: RawDoc) -> Article:
         raise IngestError(f"{doc.origin}: nothing left after cleaning (only boilerplate)")
 
     clean_text = "\n\n".join(paragraphs)
-    sentences: list[list[int]] = []
-    pos = 0
-    for para in paragraphs:
-        sentences += split_sentences(para, pos)
-        pos += len(para) + 2
+    sentences = text_sentences(clean_text)
 
     year_hint = int(date[:4]) if date and re.match(r"\d{4}", date) else None
     dateline = None

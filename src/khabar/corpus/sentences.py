@@ -59,6 +59,14 @@ def split_sentences(para: str, base: int = 0) -> list[list[int]]:
     return spans
 
 
+def text_sentences(text: str) -> list[list[int]]:
+    """Sentence spans of a whole text whose paragraphs are its lines (as cleaning writes them)."""
+    spans: list[list[int]] = []
+    for para in re.finditer(r"[^\n]+", text):
+        spans += split_sentences(para.group(), para.start())
+    return spans
+
+
 def _consume_closers(para: str, j: int) -> int:
     n = len(para)
     while j < n:

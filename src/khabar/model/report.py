@@ -113,14 +113,14 @@ def split_metrics(p: SplitPredictions, event_labels: list[str]) -> dict:
 
 
 def score_run(
-    run: Run, dd, schema: Schema | None = None
+    run: Run, dd, schema: Schema | None = None, splits: tuple[str, ...] = SPLITS
 ) -> tuple[dict, dict[str, SplitPredictions]]:
-    """(metrics of every split present, predictions per split); refuses a dataset whose labels
-    differ from the run's."""
+    """(metrics of each of `splits` present, predictions per split); refuses a dataset whose
+    labels differ from the run's."""
     tag_names, event_names = label_names(dd["train"])
     check_labels(run, tag_names, event_names)
     schema = schema or load_schema()
-    preds = {s: predict_split(run, split_lists(dd[s]), schema) for s in SPLITS
+    preds = {s: predict_split(run, split_lists(dd[s]), schema) for s in splits
              if s in dd and len(dd[s])}  # fmt: skip
     metrics = {
         "run": run.name,

@@ -127,6 +127,43 @@ class Client:
         self.call(self.sdk.projects.update, id=project_id, model_version=model_version,
                   sampling="Uncertainty sampling")  # fmt: skip
 
+    # ------------------------------------------------------------ ML backends
+
+    def ml_backends(self, project_id: int) -> list[dict]:
+        """The project's ML backends: id, url, title, state, model_version, error."""
+        return [{"id": m.id, "url": m.url, "title": m.title, "state": m.state,
+                 "model_version": m.model_version, "error": m.error_message}
+                for m in self.call(self.sdk.ml.list, project=project_id)]  # fmt: skip
+
+    def add_ml_backend(self, project_id: int, url: str, title: str) -> int:
+        """Register an ML backend (Label Studio checks its /health and /setup first)."""
+        try:
+            return self.call(self.sdk.ml.create, project=project_id, url=url, title=title,
+                             is_interactive=False, auto_update=True).id  # fmt: skip
+        except ApiError as exc:
+            raise LabelStudioError(f"Label Studio refused the ML backend at {url}: "
+                                   f"{_detail(exc)}") from None  # fmt: skip
+
+    def update_ml_backend(self, backend_id: int, project_id: int, url: str, title: str) -> None:
+        """Point a registered ML backend at `url` under `title` (checked like a new one)."""
+        try:
+            self.call(self.sdk.ml.update, id=backend_id, project=project_id, url=url, title=title,
+                      is_interactive=False, auto_update=True)  # fmt: skip
+        except ApiError as exc:
+            raise LabelStudioError(f"Label Studio refused the ML backend at {url}: "
+                                   f"{_detail(exc)}") from None  # fmt: skip
+
+    def delete_ml_backend(self, backend_id: int) -> None:
+        """Remove an ML backend registration."""
+        self.call(self.sdk.ml.delete, id=backend_id)
+
+    def use_ml_backend(self, project_id: int, title: str, train_on_submit: bool) -> None:
+        """Pre-annotate from the backend titled `title` when a task is opened (the project's
+        model_version names it), and ask it to train on each submitted annotation or not."""
+        self.call(self.sdk.projects.update, id=project_id, model_version=title,
+                  show_collab_predictions=True,
+                  min_annotations_to_start_training=1 if train_on_submit else 0)  # fmt: skip
+
     def ensure_view(self, project_id: int, title: str, data: dict) -> int:
         """Create or replace the data manager tab `title` (filters, ordering); return its id."""
         for v in self.call(self.sdk.views.list, project=project_id):

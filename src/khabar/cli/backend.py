@@ -1,0 +1,95 @@
+"""`khabar serve-backend` and `khabar connect-backend`: the model in Label Studio's loop."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from khabar.backend.trainer import TrainerConfig
+from khabar.cli.app import RunOpt, app, connect, fail
+
+DEFAULT_PORT = 9090  # Label Studio's documented ML backend port
+
+
+def _help(name: str) -> str:
+    return TrainerConfig.__dataclass_fields__[name].metadata["help"]
+
+
+@app.command("serve-backend")
+def serve_backend(
+    run_dir: RunOpt = Path("models/default"),
+    host: Annotated[
+        str, typer.Option(help="Address to bind; loopback keeps the backend to this machine.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="KHABAR_BACKEND_PORT", help="Port.")] = DEFAULT_PORT,
+    train: Annotated[
+        bool, typer.Option(help="Retrain on train requests and submitted annotations.")
+    ] = True,
+    train_args: Annotated[str, typer.Option(help=_help("train_args"))] = "",
+    debounce: Annotated[float, typer.Option(help=_help("debounce_s"))] = 60.0,
+    max_wait: Annotated[float, typer.Option(help=_help("max_wait_s"))] = 600.0,
+    work_dir: Annotated[Path, typer.Option(help=_help("work_dir"))] = Path("models/backend"),
+    runs_dir: Annotated[Path, typer.Option(help=_help("runs_dir"))] = Path("models"),
+    schema: Annotated[Path, typer.Option(help=_help("schema"))] = Path("annotation/schema.yaml"),
+    splits: Annotated[Path, typer.Option(help=_help("splits"))] = Path("annotation/splits.tsv"),
+) -> None:
+    """Serve a trained run as a Label Studio ML backend (health, setup, predict, train, webhook;
+    GET /status for khabar's own state), loading the model once."""
+    import uvicorn
+
+    from khabar.backend.server import create_app
+    from khabar.backend.service import load_backend
+    from khabar.backend.trainer import Trainer
+    from khabar.model.run import RunError
+
+    def log(msg: str) -> None:
+        typer.echo(f"[khabar backend] {msg}", err=True)
+
+    try:
+        backend = load_backend(run_dir, log)
+    except (RunError, OSError) as exc:
+        fail(f"cannot serve {run_dir}: {exc}")
+    trainer = None
+    if train:
+        cfg = TrainerConfig(work_dir, runs_dir, schema, splits, shlex.split(train_args),
+                            debounce, max_wait)  # fmt: skip
+        trainer = Trainer(cfg, backend.decide_and_switch, log)
+    log(f"serving run {backend.model_version} at http://{host}:{port} (training "
+        f"{'on, ' + str(debounce) + ' s debounce' if train else 'off'}); connect it with "
+        f"`khabar connect-backend --url http://{host}:{port}`")  # fmt: skip
+    try:
+        uvicorn.run(create_app(backend, trainer), host=host, port=port, log_level="warning")
+    finally:
+        if trainer:
+            trainer.close()
+
+
+@app.command("connect-backend")
+def connect_backend_cmd(
+    url: Annotated[
+        str, typer.Option(help="Where the backend answers, as Label Studio sees it.")
+    ] = f"http://127.0.0.1:{DEFAULT_PORT}",
+    train_on_submit: Annotated[
+        bool, typer.Option(help="Ask the backend to retrain when an annotation is submitted.")
+    ] = True,
+) -> None:
+    """Register the ML backend on the project (idempotent) and pre-annotate from it."""
+    from khabar.studio.client import LabelStudioError
+    from khabar.studio.mlbackend import connect_backend
+
+    client, settings = connect()
+    try:
+        pid = client.find_project(settings.project)
+        done = connect_backend(client, pid, url, train_on_submit=train_on_submit)
+    except LabelStudioError as exc:
+        hint = ""
+        if "local" in str(exc).lower() or "private" in str(exc).lower():
+            hint = (
+                "; Label Studio blocks local addresses unless started with "
+                "ML_BLOCK_LOCAL_IP=false (scripts/labelstudio.sh does so on loopback)"
+            )
+        fail(f"{exc}{hint}")
+    typer.echo(done.summary(f"{settings.url}/projects/{pid}"))

@@ -1,0 +1,146 @@
+"""The ML backend's protocol pieces, the debounced trainer and the switch rule, without a
+server: pure functions, a trainer whose job is counted, runs scored on the gold dataset."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from khabar.annotations.format import task_article, task_data
+from khabar.backend.protocol import config_problem, training_reason
+from khabar.backend.trainer import Trainer, TrainerConfig, job_commands, run_name
+from khabar.corpus.sentences import text_sentences
+from khabar.model.selection import LAYERS, decide, validation_metrics, validation_score
+from khabar.schema import label_config
+
+TEXT = "विदेश मंत्री जयशंकर मॉस्को पहुंचे। उन्होंने लावरोव से मुलाकात की।\n\nदोनों ने बयान दिया।"
+
+
+def test_a_task_of_the_corpus_keeps_its_sentences_and_a_bare_one_is_split(seed_articles):
+    art = seed_articles[0]
+    again = task_article({"id": 7, "data": task_data(art)})
+    assert (again.id, again.text, again.sentences) == (art.id, art.text, art.sentences)
+    bare = task_article({"id": 9, "data": {"text": TEXT}})  # imported by hand: text only
+    assert bare.id == "task-9"
+    assert bare.sentences == text_sentences(TEXT) and len(bare.sentences) == 3
+    assert [TEXT[s:e] for s, e in bare.sentences][2] == "दोनों ने बयान दिया।"
+    broken = task_article({"id": 3, "data": {"text": TEXT, "sentences": "[[0, 9999]]"}})
+    assert broken.sentences == bare.sentences  # offsets beyond the text are not trusted
+
+
+def test_setup_accepts_khabar_configs_only(schema):
+    assert config_problem(label_config(schema)) is None
+    other = '<View><Labels name="label" toName="text"/><Text name="text" value="$text"/></View>'
+    problem = config_problem(other)
+    assert '<Labels name="entity">' in problem and "<Relations>" in problem
+
+
+def test_training_is_asked_by_train_requests_and_annotation_events_only():
+    assert training_reason("train", {}) == "a train request"
+    assert training_reason("webhook", {"action": "START_TRAINING"}) == "webhook START_TRAINING"
+    assert training_reason("webhook", {"action": "ANNOTATION_CREATED"})
+    assert training_reason("webhook", {"action": "PROJECT_UPDATED"}) is None
+
+
+def test_run_names_are_times_and_never_reuse_a_folder(tmp_path):
+    now = time.mktime((2026, 11, 24, 10, 30, 5, 0, 0, -1))
+    assert run_name(tmp_path, now) == "20261124-103005"
+    (tmp_path / "20261124-103005").mkdir()
+    assert run_name(tmp_path, now) == "20261124-103005-2"
+
+
+def test_a_job_is_export_then_train_then_evaluate_into_the_work_dir(tmp_path):
+    cfg = TrainerConfig(work_dir=tmp_path / "w", train_args=["--epochs", "3"])
+    steps = job_commands(cfg, tmp_path / "runs" / "r1")
+    assert [s for s, _ in steps] == ["export", "train", "evaluate"]
+    train = steps[1][1]
+    assert train[train.index("--dataset") + 1] == str(tmp_path / "w" / "dataset")
+    assert train[-2:] == ["--epochs", "3"]
+
+
+class CountingTrainer(Trainer):
+    """A trainer whose job only counts how often it ran and how many requests it took."""
+
+    def __init__(self, cfg):
+        self.ran: list[int] = []
+        self.release = threading.Event()
+        super().__init__(cfg, decide=lambda *_: {}, log=lambda _: None)
+
+    def run_job(self, requests: int = 1) -> dict:
+        self.ran.append(requests)
+        self.release.wait(10)
+        return {"requests": requests}
+
+
+def _settle(trainer: Trainer, jobs: int, timeout: float = 10.0) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        s = trainer.status()
+        if len(s["jobs"]) >= jobs and s["state"] == "idle":
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"trainer did not finish {jobs} jobs: {trainer.status()}")
+
+
+def test_a_burst_of_fifty_submissions_starts_one_training(tmp_path):
+    t = CountingTrainer(TrainerConfig(work_dir=tmp_path, debounce_s=0.5, max_wait_s=30))
+    t.release.set()
+    for _ in range(50):
+        t.request("webhook ANNOTATION_CREATED")
+        time.sleep(0.005)
+    assert t.status()["state"] == "waiting"
+    _settle(t, 1)
+    time.sleep(0.8)  # no straggler job after the burst
+    assert t.ran == [50]
+    t.close()
+
+
+def test_requests_during_a_job_start_exactly_one_more(tmp_path):
+    t = CountingTrainer(TrainerConfig(work_dir=tmp_path, debounce_s=0.2, max_wait_s=30))
+    t.request("train")
+    end = time.monotonic() + 5
+    while not t.ran and time.monotonic() < end:
+        time.sleep(0.02)
+    assert t.status()["state"] == "training"
+    for _ in range(5):  # submissions while it trains
+        t.request("webhook START_TRAINING")
+    t.release.set()
+    _settle(t, 2)
+    assert t.ran == [1, 5]
+    t.close()
+
+
+def test_a_steady_stream_cannot_postpone_training_past_max_wait(tmp_path):
+    t = CountingTrainer(TrainerConfig(work_dir=tmp_path, debounce_s=0.5, max_wait_s=1.0))
+    t.release.set()
+    start = time.monotonic()
+    while not t.ran and time.monotonic() - start < 5:
+        t.request("webhook ANNOTATION_CREATED")  # every 0.1 s: never 0.5 s of quiet
+        time.sleep(0.1)
+    assert t.ran and time.monotonic() - start < 2.0
+    t.close()
+
+
+def test_the_switch_rule_takes_the_better_run_and_keeps_on_a_tie(tiny_run, weak_run,
+                                                                 gold_dataset):  # fmt: skip
+    _, dd = gold_dataset
+    good = validation_score(validation_metrics(tiny_run, dd))
+    bad = validation_score(validation_metrics(weak_run, dd))
+    assert good > bad  # the tiny run learnt something; the weak one next to nothing
+    up = decide(tiny_run, weak_run, dd)
+    assert up.switch and up.candidate_score == good and up.serving_score == bad
+    assert "beats" in up.reason and f"{good:.3f}" in up.reason
+    down = decide(weak_run, tiny_run, dd)
+    assert not down.switch and f"keeping {tiny_run.name}" in down.reason
+    tie = decide(tiny_run, tiny_run, dd)
+    assert not tie.switch  # equal scores: no churn for annotators
+    assert len(LAYERS) == 3
+
+
+def test_no_validation_rows_keep_the_serving_run(tiny_run, weak_run, gold_dataset):
+    from datasets import DatasetDict
+
+    _, dd = gold_dataset
+    only_train = DatasetDict({"train": dd["train"]})
+    d = decide(weak_run, tiny_run, only_train)
+    assert not d.switch and "no validation rows" in d.reason
