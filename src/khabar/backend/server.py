@@ -23,7 +23,7 @@ from khabar.backend.service import Backend
 from khabar.backend.trainer import Trainer
 
 # A JSON object body; Label Studio always sends one, a bare POST is an empty one.
-Payload = Annotated[dict | None, Body()]
+Payload = Annotated[dict, Body(default_factory=dict)]
 
 
 def create_app(backend: Backend, trainer: Trainer | None = None) -> FastAPI:
@@ -36,8 +36,7 @@ def create_app(backend: Backend, trainer: Trainer | None = None) -> FastAPI:
         return {"status": "UP", "model_class": "khabar", "model_version": backend.model_version}
 
     @app.post("/setup")
-    def setup(payload: Payload = None):
-        payload = payload or {}
+    def setup(payload: Payload):
         problem = config_problem(payload.get("schema", ""))
         if problem:
             return JSONResponse({"status": "error", "error": problem}, status_code=400)
@@ -45,8 +44,7 @@ def create_app(backend: Backend, trainer: Trainer | None = None) -> FastAPI:
 
     # Plain `def`: FastAPI runs it in a worker thread, so a long prediction never blocks /health.
     @app.post("/predict")
-    def predict(payload: Payload = None) -> dict:
-        payload = payload or {}
+    def predict(payload: Payload) -> dict:
         tasks = payload.get("tasks") or []
         return {"results": backend.predict(tasks), "model_version": backend.model_version}
 
@@ -60,13 +58,11 @@ def create_app(backend: Backend, trainer: Trainer | None = None) -> FastAPI:
         return {"status": "scheduled", **trainer.request(reason)}
 
     @app.post("/train")
-    def train(payload: Payload = None):
-        payload = payload or {}
+    def train(payload: Payload):
         return schedule("train", payload)
 
     @app.post("/webhook")
-    def webhook(payload: Payload = None):
-        payload = payload or {}
+    def webhook(payload: Payload):
         return schedule("webhook", payload)
 
     @app.get("/versions")

@@ -23,8 +23,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from khabar.io import write_json
-
 JOBS_FILE = "jobs.jsonl"
 
 
@@ -181,5 +179,4 @@ class Trainer:
         self._log(f"training {name} done in {job['seconds']:.0f} s: {job['decision']['reason']}")
         with open(cfg.work_dir / JOBS_FILE, "a", encoding="utf-8") as f:
             f.write(json.dumps(job, ensure_ascii=False) + "\n")
-        write_json(cfg.work_dir / "last_job.json", job)
         return job

@@ -85,11 +85,5 @@ def connect_backend_cmd(
         pid = client.find_project(settings.project)
         done = connect_backend(client, pid, url, train_on_submit=train_on_submit)
     except LabelStudioError as exc:
-        hint = ""
-        if "local" in str(exc).lower() or "private" in str(exc).lower():
-            hint = (
-                "; Label Studio blocks local addresses unless started with "
-                "ML_BLOCK_LOCAL_IP=false (scripts/labelstudio.sh does so on loopback)"
-            )
-        fail(f"{exc}{hint}")
+        fail(str(exc))
     typer.echo(done.summary(f"{settings.url}/projects/{pid}"))

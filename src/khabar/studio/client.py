@@ -74,6 +74,12 @@ class Client:
                 "it again (`make label-studio`) and rerun the command."
             ) from None
         except ApiError as exc:
+            if exc.status_code == 403 and "reserved network address" in _detail(exc):
+                raise LabelStudioError(
+                    f"Label Studio at {self.url} refused a local address ({_detail(exc)}): start "
+                    "it with ML_BLOCK_LOCAL_IP=false and SSRF_PROTECTION_ENABLED=false "
+                    "(scripts/labelstudio.sh does so when it listens on loopback)."
+                ) from None
             if exc.status_code in (401, 403):
                 raise LabelStudioError(
                     f"Label Studio at {self.url} rejected the API token (HTTP "
@@ -137,20 +143,20 @@ class Client:
 
     def add_ml_backend(self, project_id: int, url: str, title: str) -> int:
         """Register an ML backend (Label Studio checks its /health and /setup first)."""
-        try:
-            return self.call(self.sdk.ml.create, project=project_id, url=url, title=title,
-                             is_interactive=False, auto_update=True).id  # fmt: skip
-        except ApiError as exc:
-            raise LabelStudioError(f"Label Studio refused the ML backend at {url}: "
-                                   f"{_detail(exc)}") from None  # fmt: skip
+        return self._ml_backend(self.sdk.ml.create, project=project_id, url=url, title=title).id
 
     def update_ml_backend(self, backend_id: int, project_id: int, url: str, title: str) -> None:
         """Point a registered ML backend at `url` under `title` (checked like a new one)."""
+        self._ml_backend(self.sdk.ml.update, id=backend_id, project=project_id, url=url,
+                         title=title)  # fmt: skip
+
+    def _ml_backend(self, fn: Callable, **fields):
+        """Create or update an ML backend registration: not interactive, its model version
+        taken from the backend's /setup."""
         try:
-            self.call(self.sdk.ml.update, id=backend_id, project=project_id, url=url, title=title,
-                      is_interactive=False, auto_update=True)  # fmt: skip
+            return self.call(fn, is_interactive=False, auto_update=True, **fields)
         except ApiError as exc:
-            raise LabelStudioError(f"Label Studio refused the ML backend at {url}: "
+            raise LabelStudioError(f"Label Studio refused the ML backend at {fields['url']}: "
                                    f"{_detail(exc)}") from None  # fmt: skip
 
     def delete_ml_backend(self, backend_id: int) -> None:
