@@ -18,7 +18,15 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.khabar-installed
 KHABAR := $(BIN)/khabar
 
-LS_DATA_DIR ?= .labelstudio
+# Label Studio's database: sqlite (default) or postgres, a PostgreSQL cluster of its own in the
+# data dir (scripts/labelstudio.sh). Each has its own data dir, so both can exist side by side.
+DB ?= sqlite
+ifeq (,$(filter sqlite postgres,$(DB)))
+$(error DB must be sqlite or postgres, not '$(DB)')
+endif
+LS_DB := $(DB)
+export LS_DB
+LS_DATA_DIR ?= $(if $(filter postgres,$(DB)),.labelstudio-postgres,.labelstudio)
 export LS_DATA_DIR
 LABEL_STUDIO_PORT ?= 8080
 export LABEL_STUDIO_PORT
@@ -125,7 +133,7 @@ $(TASKS): $(CLEANED) $(SCHEMA) $(GAZETTEER) $(call SRC,studio/prelabel) $(call S
 	$(KHABAR) tasks --articles $(CLEANED) --out $@ --schema $(SCHEMA) --gazetteer $(GAZETTEER)
 
 .PHONY: label-studio
-label-studio: $(STAMP) ## Start the local Label Studio server (waits for /health, prints the URL)
+label-studio: $(STAMP) ## Start the local Label Studio server (waits for /health, prints the URL; DB=postgres on PostgreSQL)
 	@scripts/labelstudio.sh start
 
 .PHONY: secrets
@@ -322,6 +330,13 @@ publish-model: $(REPORT) ## Build models/<RUN>/hub/ (models + card with the repo
 .PHONY: bench-predict
 bench-predict: $(MODEL) ## Sentences/s of khabar's inference vs transformers.pipeline on 2,000 sentences
 	$(BIN)/python scripts/bench_predict.py --run $(RUN_DIR) --sentences 2000
+
+# Generated corpora of N/10 and N articles (scripts/make_corpus.py, under datasets/scale/).
+N ?= 10000
+
+.PHONY: bench-scale
+bench-scale: $(MODEL) ## Cost growth over N/10 and N generated articles (N=10000): every stage, both DBs, both engines
+	$(BIN)/python scripts/bench_scale.py --n $(N) --run $(RUN_DIR)
 
 .PHONY: bench-backend
 bench-backend: $(MODEL) ## ML backend predict latency p50/p95: a seed article and a 20,000-word article

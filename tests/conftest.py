@@ -3,11 +3,14 @@ session starts itself on a free port with a temporary data directory (never mock
 
 from __future__ import annotations
 
+import glob
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -70,6 +73,35 @@ def label_studio(tmp_path_factory):
     yield f"http://127.0.0.1:{port}", TOKEN
     subprocess.run([str(ROOT / "scripts" / "labelstudio.sh"), "stop"], env=env,
                    capture_output=True, text=True)  # fmt: skip
+
+
+def postgres_server() -> str | None:
+    """The folder of PostgreSQL's server programs, or None when the server is not installed."""
+    found = shutil.which("pg_ctl") or next(
+        iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))), None
+    )
+    return str(Path(found).resolve().parent) if found else None
+
+
+@pytest.fixture(scope="session")
+def label_studio_postgres():
+    """(url, token, data dir) of a Label Studio on a PostgreSQL cluster of its own, both
+    started by scripts/labelstudio.sh with LS_DB=postgres for this test session."""
+    if not postgres_server():
+        message = "PostgreSQL server not installed (Debian: apt-get install postgresql)"
+        if os.environ.get("KHABAR_REQUIRE_ENGINE"):  # .ci/run installs it: a skip is a failure
+            pytest.fail(message)
+        pytest.skip(message)
+    # Not under pytest's private tmp: as root, PostgreSQL runs as `postgres`, which must reach it.
+    data_dir = Path(tempfile.mkdtemp(prefix="khabar-test-pg-"))
+    data_dir.chmod(0o755)
+    port = _free_port()
+    env = dict(label_studio_env(data_dir, port), LS_DB="postgres")
+    label_studio_script("start", env)
+    yield f"http://127.0.0.1:{port}", TOKEN, data_dir
+    subprocess.run([str(ROOT / "scripts" / "labelstudio.sh"), "stop"], env=env,
+                   capture_output=True, text=True)  # fmt: skip
+    shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture

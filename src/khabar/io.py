@@ -46,14 +46,27 @@ def write_json(path: Path, payload, indent: int = 1, mode: int | None = None) ->
 
 def jsonl_lines(rows: Iterable[dict]) -> list[str]:
     """One JSON line (newline included) per object."""
-    return [json.dumps(r, ensure_ascii=False) + "\n" for r in rows]
+    return [json_line(r) for r in rows]
+
+
+def json_line(row: dict) -> str:
+    """One object as a JSONL line, Devanagari readable, newline included."""
+    return json.dumps(row, ensure_ascii=False) + "\n"
 
 
 def write_jsonl(path: Path, rows: Iterable[dict]) -> int:
-    """Write one JSON object per line atomically; return how many."""
-    lines = jsonl_lines(rows)
-    write_atomic(path, lines)
-    return len(lines)
+    """Write one JSON object per line atomically; return how many. Rows are written as they
+    come, so a generator is streamed to disk, never held."""
+    count = 0
+
+    def lines():
+        nonlocal count
+        for row in rows:
+            count += 1
+            yield json_line(row)
+
+    write_atomic(path, lines())
+    return count
 
 
 def read_json(path: Path):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from khabar.corpus.ingest import ingest
+from khabar.corpus.ingest import IngestResult, ingest, iter_ingest
+from tests.conftest import ROOT
 
 
 def test_bad_files_are_reported_and_others_processed(tmp_path, seed_articles):
@@ -47,3 +48,16 @@ def test_ids_are_stable_and_distinct(seed_articles):
     assert len(set(ids)) == 5 and all(len(i) == 16 for i in ids)
     again = ingest([a.origin for a in seed_articles])
     assert [a.id for a in again.articles] == ids
+
+
+def test_ingest_streams_one_file_at_a_time(tmp_path):
+    """iter_ingest yields the first article before it reads the next file, and counts as it goes."""
+    seeds = sorted((ROOT / "datasets" / "raw").glob("*.txt"))[:3]
+    result = IngestResult()
+    stream = iter_ingest(seeds, result)
+    first = next(stream)
+    assert first.origin == str(seeds[0]) and result.n_articles == 1
+    rest = list(stream)
+    assert result.n_articles == 3 == 1 + len(rest)
+    assert result.n_sentences == sum(len(a.sentences) for a in [first, *rest])
+    assert result.summary().startswith(f"3 articles, {result.n_sentences} sentences")

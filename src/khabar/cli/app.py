@@ -33,6 +33,11 @@ PIPELINE = (
 )  # fmt: skip
 
 
+def field_help(cls: type, name: str) -> str:
+    """Help text of a dataclass field, so the CLI and the code's own arguments say the same."""
+    return cls.__dataclass_fields__[name].metadata["help"]
+
+
 def fail(message: str, code: int = 1) -> None:
     """Print one red `error:` line and exit (no traceback for mistakes a user can fix)."""
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)

@@ -9,13 +9,13 @@ from typing import Annotated
 import typer
 
 from khabar.backend.trainer import TrainerConfig
-from khabar.cli.app import RunOpt, app, connect, fail
+from khabar.cli.app import RunOpt, app, connect, fail, field_help
 
 DEFAULT_PORT = 9090  # Label Studio's documented ML backend port
 
 
 def _help(name: str) -> str:
-    return TrainerConfig.__dataclass_fields__[name].metadata["help"]
+    return field_help(TrainerConfig, name)
 
 
 @app.command("serve-backend")

@@ -19,14 +19,16 @@ def ingest(
 ) -> None:
     """Clean raw articles: NFC, boilerplate and repeats out, metadata, sentence spans."""
     from khabar.corpus.article import write_articles
-    from khabar.corpus.ingest import ingest as run_ingest
+    from khabar.corpus.ingest import IngestResult, iter_ingest
 
-    result = run_ingest(inputs)
+    # Streamed: each article is written as soon as it is clean, so memory does not grow with
+    # the corpus; the file only appears (atomically) once all of it is written.
+    result = IngestResult()
+    write_articles(iter_ingest(inputs, result), out)
     for err in result.errors:
         typer.secho(f"error: {err}", fg=typer.colors.RED, err=True)
     for dup in result.duplicates:
         typer.echo(f"skipped duplicate: {dup}", err=True)
-    write_articles(result.articles, out)
     typer.echo(f"{result.summary()} -> {out}")
     if result.errors:
         raise typer.Exit(1)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from tqdm import tqdm
 
-from khabar.cli.app import DatasetOpt, RunOpt, app, fail
+from khabar.cli.app import DatasetOpt, RunOpt, app, fail, field_help
 from khabar.io import read_json
 from khabar.model.base import DEFAULT_BASE_DIR
 
@@ -17,7 +17,7 @@ def _targ(name: str) -> str:
     """Help text of a TrainArgs field, so the CLI and run.json describe it the same way."""
     from khabar.model.training import TrainArgs
 
-    return TrainArgs.__dataclass_fields__[name].metadata["help"]
+    return field_help(TrainArgs, name)
 
 
 def _load_dataset(path: Path):
@@ -33,6 +33,12 @@ def _load_dataset(path: Path):
     if missing:
         fail(f"{path} has no {' or '.join(missing)} rows: annotate more articles, then export")
     return dd
+
+
+def _eng(name: str) -> str:
+    from khabar.model.engine import EngineArgs
+
+    return field_help(EngineArgs, name)
 
 
 def _model_errors():
@@ -231,34 +237,43 @@ def predict(
     out: Annotated[
         Path | None, typer.Option(help="Predictions JSONL [default: datasets/predictions/<run>]")
     ] = None,
-    batch_size: Annotated[int, typer.Option(help="Model inputs per forward pass.")] = 32,
+    engine: Annotated[str, typer.Option(help=_eng("engine"))] = "local",
+    address: Annotated[str | None, typer.Option(help=_eng("address"))] = None,
+    workers: Annotated[int | None, typer.Option(help=_eng("workers"))] = None,
+    cpus_per_worker: Annotated[float, typer.Option(help=_eng("cpus_per_worker"))] = 1.0,
+    batch_size: Annotated[int, typer.Option(help=_eng("batch_size"))] = 32,
+    chunk: Annotated[int, typer.Option(help=_eng("chunk"))] = 64,
 ) -> None:
     """Run the model over every article: entities, event triggers and their arguments with
     scores, each sentence's event types and a task uncertainty, into
-    datasets/predictions/<run>.jsonl."""
-    from khabar.corpus.article import read_articles
-    from khabar.model.prediction import predict_articles, write_records
-    from khabar.model.run import load_run
+    datasets/predictions/<run>.jsonl (streamed; --engine ray runs it on Ray Data)."""
+    from khabar.model.engine import EngineArgs, count_articles, predict_corpus
+    from khabar.model.prediction import write_records
 
-    if not articles.is_file():
-        fail(f"{articles} not found: run `khabar ingest` (or `make ingest`) first")
-    arts = read_articles(articles)
+    args = EngineArgs(engine, address, workers, cpus_per_worker, batch_size, chunk)
+    out = out or Path("datasets/predictions") / f"{run_dir.name}.jsonl"
+    n = dict.fromkeys(("articles", "sentences", "entities", "triggers", "arguments"), 0)
     try:
-        run = load_run(run_dir, baselines=False)
+        parts = predict_corpus(run_dir, articles, args)  # checks the run and the corpus first
     except _model_errors() as exc:
         fail(str(exc))
-    out = out or Path("datasets/predictions") / f"{run.name}.jsonl"
-    records = []
-    # Chunks of articles: batches are length-sorted across a whole chunk, and the bar still moves.
-    chunk = 64
-    with tqdm(total=len(arts), desc="predicting", unit="article") as bar:
-        for i in range(0, len(arts), chunk):
-            records += predict_articles(run, arts[i : i + chunk], batch_size)
-            bar.update(len(arts[i : i + chunk]))
-    write_records(records, out)
-    n = {k: sum(len(r[k]) for r in records)
-         for k in ("sentences", "entities", "triggers", "arguments")}  # fmt: skip
-    typer.echo(f"{len(records)} articles, " + ", ".join(f"{v} {k}" for k, v in n.items())
+
+    def records():
+        with tqdm(total=count_articles(articles), desc=f"predicting ({engine})",
+                  unit="article") as bar:  # fmt: skip
+            for part in parts:
+                n["articles"] += len(part)
+                for key in ("sentences", "entities", "triggers", "arguments"):
+                    n[key] += sum(len(r[key]) for r in part)
+                bar.update(len(part))
+                yield from part
+
+    try:
+        # Records are written as they come; the file appears (atomically) when all are done.
+        write_records(records(), out)
+    except (*_model_errors(), RuntimeError) as exc:
+        fail(str(exc))
+    typer.echo(f"{n.pop('articles')} articles, " + ", ".join(f"{v} {k}" for k, v in n.items())
                + f" -> {out}")  # fmt: skip
 
 

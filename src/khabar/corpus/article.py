@@ -6,11 +6,11 @@ from __future__ import annotations
 import hashlib
 import json
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from khabar.io import read_jsonl, write_atomic
+from khabar.io import write_atomic
 
 
 @dataclass
@@ -64,6 +64,14 @@ def write_articles(articles: Iterable[Article], out: Path) -> None:
 
 def read_articles(path: Path) -> list[Article]:
     """Read the cleaned corpus JSONL written by `write_articles`."""
+    return list(iter_articles(path))
+
+
+def iter_articles(path: Path) -> Iterator[Article]:
+    """The articles of a cleaned corpus JSONL one at a time, so a large corpus is streamed."""
     if not Path(path).is_file():
         raise FileNotFoundError(f"{path} not found: run `khabar ingest` (or `make ingest`) first")
-    return [Article.from_dict(d) for d in read_jsonl(path)]
+    with Path(path).open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield Article.from_dict(json.loads(line))

@@ -162,10 +162,9 @@ class Run:
         return int(self.info.get("max_length", 512))
 
 
-def load_run(path: Path, baselines: bool = True) -> Run:
-    """Load a run folder, refusing an incomplete one with the list of what is missing."""
-    from khabar.model import baselines as bl
-    from khabar.model.extraction import HEADS_CONFIG, HEADS_FILE, load_heads
+def check_run(path: Path) -> None:
+    """Raise RunError when a run folder lacks what prediction loads (without loading it)."""
+    from khabar.model.extraction import HEADS_CONFIG, HEADS_FILE
 
     path = Path(path)
     if not (path / RUN_FILE).is_file():
@@ -175,6 +174,15 @@ def load_run(path: Path, baselines: bool = True) -> Run:
     if lacking:
         raise RunError(f"{path / NER_DIR} lacks the event heads ({', '.join(lacking)}): it was "
                        "trained before event extraction existed; retrain the run")  # fmt: skip
+
+
+def load_run(path: Path, baselines: bool = True) -> Run:
+    """Load a run folder, refusing an incomplete one with the list of what is missing."""
+    from khabar.model import baselines as bl
+    from khabar.model.extraction import load_heads
+
+    path = Path(path)
+    check_run(path)
     info = read_json(path / RUN_FILE)
     run = Run(
         path,

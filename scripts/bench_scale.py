@@ -1,0 +1,210 @@
+"""Benchmark: how khabar's cost grows with the corpus, N/10 and N generated articles.
+
+For each size it writes the corpus (scripts/make_corpus.py), then times each stage as its own
+`khabar` process: ingest -> tasks -> predict (each engine) -> and, on a fresh Label Studio of each
+database (its own data dir, free port), push -> push-predictions -> export. Before export, one
+task in 20 is annotated by copying its prediction, as an annotator accepting it would, so the
+export carries annotations, predictions and the dataset build. It prints, per stage, wall time,
+items/s and the peak RSS of the stage's process tree (Ray's workers included; the Label Studio
+server is not), then the N / (N/10) time ratio: 10 is linear. Results go to
+models/benchmarks/bench-scale.json.
+
+    python scripts/bench_scale.py --n 10000 --run models/default
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from khabar.io import read_json, read_jsonl, write_json  # noqa: E402
+from khabar.model.prediction import ls_prediction  # noqa: E402
+from khabar.studio.client import Client  # noqa: E402
+
+TOKEN = "khabar-bench-token-0000000000000000"
+KHABAR = str(Path(sys.executable).parent / "khabar")
+PROJECT = "khabar-scale"
+
+
+def tree_rss(pid: int) -> int:
+    """Resident bytes of a process and all its descendants (from /proc)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            statm = Path(f"/proc/{entry}/statm").read_text().split()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+        rss[int(entry)] = int(statm[1]) * os.sysconf("SC_PAGE_SIZE")
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        total += rss.get(p, 0)
+        todo += children.get(p, [])
+    return total
+
+
+def measure(cmd: list[str], env: dict) -> tuple[float, int, str]:
+    """Run one stage; (wall seconds, peak RSS bytes of its process tree, its output)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    peak, out = 0, []
+    reader = threading.Thread(target=lambda: out.extend(proc.stdout), daemon=True)
+    reader.start()
+    # Sampled over the process tree (Ray's workers are in it), and the kernel's exact peak of
+    # the stage's own process, which a short stage can reach between two samples.
+    while not (done := os.wait4(proc.pid, os.WNOHANG))[0]:
+        peak = max(peak, tree_rss(proc.pid))
+        time.sleep(0.2)
+    proc.returncode = os.waitstatus_to_exitcode(done[1])
+    peak = max(peak, done[2].ru_maxrss * 1024)
+    reader.join()
+    wall = time.perf_counter() - t0
+    text = "".join(out)
+    if proc.returncode:
+        sys.exit(f"error: {' '.join(cmd[:2])} failed ({proc.returncode}):\n{text[-3000:]}")
+    return wall, peak, text
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def label_studio(db: str, action: str, data_dir: Path, port: int) -> dict:
+    """Start or stop a Label Studio of its own on `db`; return the environment to reach it."""
+    env = dict(os.environ, LS_DATA_DIR=str(data_dir), LABEL_STUDIO_PORT=str(port), LS_DB=db,
+               LABEL_STUDIO_USER_TOKEN=TOKEN,
+               LABEL_STUDIO_BIN=str(Path(sys.executable).parent / "label-studio"))  # fmt: skip
+    subprocess.run([str(ROOT / "scripts" / "labelstudio.sh"), action], env=env, check=True,
+                   stdout=subprocess.DEVNULL)  # fmt: skip
+    return dict(env, LABEL_STUDIO_URL=f"http://127.0.0.1:{port}", LABEL_STUDIO_API_KEY=TOKEN,
+                KHABAR_PROJECT=PROJECT)  # fmt: skip
+
+
+def annotate(env: dict, predictions: Path, every: int) -> int:
+    """Accept the prediction of one task in `every` as its annotation (not a timed stage)."""
+    client = Client(env["LABEL_STUDIO_URL"], TOKEN, timeout=600)
+    pid = client.find_project(PROJECT)
+    by_article = {r["article_id"]: r for r in read_jsonl(predictions)}
+    done = 0
+    for i, task in enumerate(client.tasks(pid)):
+        if i % every == 0 and (rec := by_article.get(task["data"].get("article_id"))):
+            client.create_annotation(task["id"], ls_prediction(rec)["result"],
+                                     unique_id=str(uuid.uuid4()))  # fmt: skip
+            done += 1
+    return done
+
+
+def row(stage: str, n: int, items: int, unit: str, wall: float, rss: int, **kw) -> dict:
+    """One stage's figures, printed as it finishes."""
+    r = {"stage": stage, "n": n, "items": items, "unit": unit, "seconds": round(wall, 2),
+         "per_s": round(items / wall, 1), "peak_rss_mb": round(rss / 2**20), **kw}  # fmt: skip
+    print(f"  {stage:<28} {items:>8,} {unit:<9} {wall:9.1f} s {r['per_s']:>9,.1f}/s "
+          f"{r['peak_rss_mb']:>7,} MB", flush=True)  # fmt: skip
+    return r
+
+
+def bench_size(n: int, args: argparse.Namespace, work: Path) -> list[dict]:
+    """Every stage on n generated articles."""
+    d = work / str(n)
+    raw, cleaned, tasks = d / "raw", d / "articles.jsonl", d / "tasks.json"
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "make_corpus.py"), str(n),
+                    "--out", str(raw)], check=True)  # fmt: skip
+    words = sum(len(p.read_text(encoding="utf-8").split()) for p in raw.glob("*.txt"))
+    print(f"\nN = {n:,} articles ({words:,} raw words)", flush=True)
+    env = dict(os.environ)
+    rows = []
+    w, m, _ = measure([KHABAR, "ingest", str(raw), "--out", str(cleaned)], env)
+    rows.append(row("ingest", n, n, "articles", w, m))
+    w, m, _ = measure([KHABAR, "tasks", "--articles", str(cleaned), "--out", str(tasks)], env)
+    rows.append(row("tasks", n, n, "articles", w, m))
+    preds = {}
+    for engine in args.engines:
+        preds[engine] = d / f"predictions-{engine}.jsonl"
+        w, m, _ = measure([KHABAR, "predict", "--run", str(args.run), "--articles", str(cleaned),
+                           "--out", str(preds[engine]), "--engine", engine], env)  # fmt: skip
+        rows.append(row(f"predict ({engine})", n, n, "articles", w, m))
+    if len(preds) == 2:
+        a, b = (p.read_text(encoding="utf-8").splitlines() for p in preds.values())
+        same = sum(x == y for x, y in zip(a, b, strict=True))
+        print(f"  engines agree on {same:,} of {len(a):,} records", flush=True)
+        rows[-1]["records_identical"] = same
+    pred = preds[args.engines[0]]
+    for db in args.dbs:
+        ls_dir = Path(tempfile.mkdtemp(prefix=f"khabar-scale-{db}-"))
+        ls_dir.chmod(0o755)  # PostgreSQL runs as an unprivileged user that must reach it
+        port = free_port()
+        ls_env = label_studio(db, "start", ls_dir, port)
+        try:
+            w, m, _ = measure([KHABAR, "push", "--tasks", str(tasks)], ls_env)
+            rows.append(row(f"push [{db}]", n, n, "tasks", w, m, db=db))
+            w, m, _ = measure([KHABAR, "push-predictions", "--predictions", str(pred)], ls_env)
+            rows.append(row(f"push-predictions [{db}]", n, n, "tasks", w, m, db=db))
+            labelled = annotate(ls_env, pred, args.annotate_every)
+            w, m, _ = measure([KHABAR, "export", "--out", str(d / db / "export.json"),
+                               "--dataset", str(d / db / "dataset"), "--conll",
+                               str(d / db / "conll"), "--splits", str(d / db / "splits.tsv")],
+                              ls_env)  # fmt: skip
+            rows.append(row(f"export [{db}]", n, n, "tasks", w, m, db=db, annotated=labelled))
+        finally:
+            label_studio(db, "stop", ls_dir, port)
+            shutil.rmtree(ls_dir, ignore_errors=True)
+    for r in rows:
+        r["words"] = words
+    return rows
+
+
+def main() -> None:
+    """Bench N/10 and N, print the table and the growth ratios, save the JSON."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n", type=int, default=10000, help="Articles of the larger corpus.")
+    ap.add_argument("--run", type=Path, default=ROOT / "models" / "default", help="Run folder.")
+    ap.add_argument("--engines", nargs="+", default=["local", "ray"], help="Predict engines.")
+    ap.add_argument("--dbs", nargs="+", default=["sqlite", "postgres"], help="Label Studio DBs.")
+    ap.add_argument("--annotate-every", type=int, default=20, help="Annotate 1 task in this many.")
+    ap.add_argument("--work", type=Path, default=ROOT / "datasets" / "scale", help="Work folder.")
+    ap.add_argument("--out", type=Path, default=ROOT / "models" / "benchmarks" / "bench-scale.json")
+    args = ap.parse_args()
+    if not (args.run / "run.json").is_file():
+        sys.exit(f"error: {args.run} is not a trained run: `make train` first (or --run)")
+    sizes = [args.n // 10, args.n]
+    print(f"khabar bench-scale: N = {sizes[0]:,} and {sizes[1]:,}, run {args.run.name}, "
+          f"{os.cpu_count()} CPUs", flush=True)  # fmt: skip
+    rows = [r for n in sizes for r in bench_size(n, args, args.work)]
+    print(f"\nGrowth, N = {sizes[1]:,} against {sizes[0]:,} (time ratio; 10.0 is linear):")
+    small = {r["stage"]: r for r in rows if r["n"] == sizes[0]}
+    for r in rows:
+        if r["n"] == sizes[1]:
+            ratio = r["seconds"] / small[r["stage"]]["seconds"]
+            r["ratio"] = round(ratio, 2)
+            print(f"  {r['stage']:<28} {ratio:6.2f}  (peak RSS {small[r['stage']]['peak_rss_mb']:,}"
+                  f" -> {r['peak_rss_mb']:,} MB)")  # fmt: skip
+    info = read_json(args.run / "run.json")
+    write_json(args.out, {"run": args.run.name, "base": info.get("base_model"),
+                          "cpus": os.cpu_count(), "rows": rows})  # fmt: skip
+    print(f"-> {args.out}")
+
+
+if __name__ == "__main__":
+    main()

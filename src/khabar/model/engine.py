@@ -1,0 +1,149 @@
+"""Run a trained model over a whole cleaned corpus, streamed: in this process (`local`) or on Ray
+Data (`ray`: a local Ray instance, or a cluster by address).
+
+Both engines feed the same chunks of articles, in file order, to `predict_articles`, so their
+records are the same; only where the forward passes run differs. Memory holds one chunk per
+worker (plus Ray's object store), never the corpus.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from khabar.corpus.article import Article, iter_articles
+from khabar.model.prediction import predict_articles
+from khabar.model.run import check_run, load_run
+
+ENGINES = ("local", "ray")
+# Articles per `predict_articles` call: batches are length-sorted across a chunk (less padding),
+# the progress bar moves once per chunk, and Ray ships one chunk per actor call.
+CHUNK = 64
+
+T = TypeVar("T")
+
+
+@dataclass
+class EngineArgs:
+    """Where corpus prediction runs (`khabar predict --engine ...`)."""
+
+    engine: str = field(default="local", metadata={"help": "local (this process) or ray."})
+    address: str | None = field(
+        default=None,
+        metadata={
+            "help": "Ray cluster to join (e.g. auto or ray://head:10001); "
+            "default: start a local Ray instance."
+        },  # fmt: skip
+    )
+    workers: int | None = field(
+        default=None,
+        metadata={
+            "help": "Ray actors, each loading the model once [default: one per CPU of "
+            "the Ray cluster / --cpus-per-worker]."
+        },  # fmt: skip
+    )
+    cpus_per_worker: float = field(
+        default=1.0, metadata={"help": "CPUs Ray reserves for each actor (its torch threads)."}
+    )
+    batch_size: int = field(default=32, metadata={"help": "Model inputs per forward pass."})
+    chunk: int = field(default=CHUNK, metadata={"help": "Articles per prediction call."})
+
+
+def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Consecutive lists of `size` items (the last may be shorter)."""
+    part: list[T] = []
+    for item in items:
+        part.append(item)
+        if len(part) == size:
+            yield part
+            part = []
+    if part:
+        yield part
+
+
+def count_articles(path: Path) -> int:
+    """Non-blank lines of a corpus JSONL (for the progress bar), without parsing them."""
+    with Path(path).open(encoding="utf-8") as fh:
+        return sum(1 for line in fh if line.strip())
+
+
+def predict_corpus(run_dir: Path, articles: Path, args: EngineArgs) -> Iterator[list[dict]]:
+    """Prediction records of every article of `articles`, in file order, one list per chunk."""
+    if args.engine not in ENGINES:
+        raise ValueError(f"unknown engine {args.engine!r}: choose one of {', '.join(ENGINES)}")
+    check_run(run_dir)
+    if not Path(articles).is_file():
+        raise FileNotFoundError(
+            f"{articles} not found: run `khabar ingest` (or `make ingest`) first"
+        )
+    if args.engine == "ray":
+        return _predict_ray(Path(run_dir), Path(articles), args)
+    return _predict_local(Path(run_dir), Path(articles), args)
+
+
+def _predict_local(run_dir: Path, articles: Path, args: EngineArgs) -> Iterator[list[dict]]:
+    run = load_run(run_dir, baselines=False)
+    for part in chunked(iter_articles(articles), args.chunk):
+        yield predict_articles(run, part, args.batch_size)
+
+
+class RayPredictor:
+    """A Ray Data actor: loads the run once, then predicts chunks of corpus lines."""
+
+    def __init__(self, run_dir: str, batch_size: int) -> None:
+        self.run = load_run(Path(run_dir), baselines=False)
+        self.batch_size = batch_size
+
+    def __call__(self, batch: dict) -> dict:
+        """A batch of corpus JSONL lines in, one JSON record per article out."""
+        import numpy as np
+
+        arts = [Article.from_dict(json.loads(line)) for line in batch["text"]]
+        records = predict_articles(self.run, arts, self.batch_size)
+        return {"record": np.array([json.dumps(r, ensure_ascii=False) for r in records])}
+
+
+def _predict_ray(run_dir: Path, articles: Path, args: EngineArgs) -> Iterator[list[dict]]:
+    try:
+        import ray
+    except ImportError:
+        raise RuntimeError(
+            "the ray engine needs Ray: pip install 'khabar[ray]' (or use --engine local)"
+        ) from None
+    started = not ray.is_initialized()
+    if started:
+        # Local instance by default; a cluster when an address is given. Workers inherit this
+        # process' environment, so they import the same khabar.
+        ray.init(address=args.address, include_dashboard=False, log_to_driver=False,
+                 logging_level="ERROR", configure_logging=True)  # fmt: skip
+    try:
+        ctx = ray.data.DataContext.get_current()
+        ctx.execution_options.preserve_order = True  # records in corpus order, like local
+        ctx.enable_progress_bars = False  # khabar draws its own bar
+        logging.getLogger("ray.data").setLevel(logging.ERROR)  # ...and says what it did
+        workers = args.workers or max(
+            1, int(ray.cluster_resources().get("CPU", 1) // args.cpus_per_worker)
+        )
+        # Paths are resolved here; on a multi-node cluster they must name shared storage.
+        # Reading lines is cheap: it reserves no CPU, or actors holding every CPU would starve
+        # the read task and the pipeline would never start.
+        lines = ray.data.read_text(str(articles.resolve()), ray_remote_args={"num_cpus": 0})
+        ds = lines.map_batches(
+            RayPredictor,
+            batch_size=args.chunk,
+            concurrency=workers,
+            num_cpus=args.cpus_per_worker,
+            fn_constructor_kwargs={
+                "run_dir": str(run_dir.resolve()),
+                "batch_size": args.batch_size,
+            },  # fmt: skip
+        )
+        for batch in ds.iter_batches(batch_size=args.chunk, batch_format="numpy"):
+            yield [json.loads(r) for r in batch["record"]]
+    finally:
+        if started:
+            ray.shutdown()
