@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,6 +24,8 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+
+from benchkit import free_port  # noqa: E402
 
 from khabar.annotations.format import task_data  # noqa: E402
 from khabar.corpus.article import Article  # noqa: E402
@@ -46,9 +47,7 @@ def long_article(seeds: list[Article], words: int) -> Article:
 
 def start(run: Path) -> tuple[subprocess.Popen, str]:
     """serve-backend on a free port, once /health answers."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "khabar.cli", "serve-backend", "--run",
                              str(run), "--port", str(port), "--no-train"], cwd=ROOT,
                             env=dict(os.environ, PYTHONPATH=str(ROOT / "src")))  # fmt: skip

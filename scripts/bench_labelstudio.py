@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,6 +21,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+
+from benchkit import free_port, label_studio, label_studio_env  # noqa: E402
 
 from khabar.schema import label_config, load_schema  # noqa: E402
 from khabar.studio.client import Client  # noqa: E402
@@ -68,17 +67,10 @@ def main() -> None:
     ap.add_argument("--chunk-size", type=int, default=500, help="tasks per import request")
     args = ap.parse_args()
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    data_dir = tempfile.mkdtemp(prefix="khabar-bench-ls-")
-    env = dict(os.environ, LS_DATA_DIR=data_dir, LABEL_STUDIO_PORT=str(port),
-               LABEL_STUDIO_USER_TOKEN=TOKEN,
-               LABEL_STUDIO_BIN=str(Path(sys.executable).parent / "label-studio"))  # fmt: skip
-    script = str(ROOT / "scripts" / "labelstudio.sh")
-    subprocess.run([script, "start"], env=env, check=True)
+    env = label_studio_env(Path(tempfile.mkdtemp(prefix="khabar-bench-ls-")), free_port(), TOKEN)
+    label_studio("start", env)
     try:
-        client = Client(f"http://127.0.0.1:{port}", TOKEN, timeout=600)
+        client = Client(env["LABEL_STUDIO_URL"], TOKEN, timeout=600)
         config = label_config(load_schema(ROOT / "annotation" / "schema.yaml"))
         tasks = synthetic(args.tasks)
         p_sdk = client.ensure_project("bench-sdk", config)
@@ -111,7 +103,7 @@ def main() -> None:
             print(f"{name:8}{n / tk:16.0f}{n / ts:14.0f}{ts / tk:8.2f}")
         print(f"idempotent re-push of all {n} (imports nothing): {t_rerun:.1f}s")
     finally:
-        subprocess.run([script, "stop"], env=env, check=False)
+        label_studio("stop", env)
 
 
 if __name__ == "__main__":

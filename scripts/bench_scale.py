@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+
+from benchkit import free_port, label_studio, label_studio_env  # noqa: E402
 
 from khabar.io import read_json, read_jsonl, write_json  # noqa: E402
 from khabar.model.prediction import ls_prediction  # noqa: E402
@@ -84,22 +85,13 @@ def measure(cmd: list[str], env: dict) -> tuple[float, int, str]:
     return wall, peak, text
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def label_studio(db: str, action: str, data_dir: Path, port: int) -> dict:
-    """Start or stop a Label Studio of its own on `db`; return the environment to reach it."""
-    env = dict(os.environ, LS_DATA_DIR=str(data_dir), LABEL_STUDIO_PORT=str(port), LS_DB=db,
-               LABEL_STUDIO_USER_TOKEN=TOKEN,
-               LABEL_STUDIO_BIN=str(Path(sys.executable).parent / "label-studio"))  # fmt: skip
-    subprocess.run([str(ROOT / "scripts" / "labelstudio.sh"), action], env=env, check=True,
-                   stdout=subprocess.DEVNULL)  # fmt: skip
-    return dict(env, LABEL_STUDIO_URL=f"http://127.0.0.1:{port}", LABEL_STUDIO_API_KEY=TOKEN,
-                KHABAR_PROJECT=PROJECT)  # fmt: skip
+def fresh_label_studio(db: str) -> dict:
+    """A Label Studio of its own on `db` (temporary data dir, free port), started."""
+    data_dir = Path(tempfile.mkdtemp(prefix=f"khabar-scale-{db}-"))
+    data_dir.chmod(0o755)  # PostgreSQL runs as an unprivileged user that must reach it
+    env = dict(label_studio_env(data_dir, free_port(), TOKEN, db), KHABAR_PROJECT=PROJECT)
+    label_studio("start", env, quiet=True)
+    return env
 
 
 def annotate(env: dict, predictions: Path, every: int) -> int:
@@ -152,10 +144,7 @@ def bench_size(n: int, args: argparse.Namespace, work: Path) -> list[dict]:
         rows[-1]["records_identical"] = same
     pred = preds[args.engines[0]]
     for db in args.dbs:
-        ls_dir = Path(tempfile.mkdtemp(prefix=f"khabar-scale-{db}-"))
-        ls_dir.chmod(0o755)  # PostgreSQL runs as an unprivileged user that must reach it
-        port = free_port()
-        ls_env = label_studio(db, "start", ls_dir, port)
+        ls_env = fresh_label_studio(db)
         try:
             w, m, _ = measure([KHABAR, "push", "--tasks", str(tasks)], ls_env)
             rows.append(row(f"push [{db}]", n, n, "tasks", w, m, db=db))
@@ -168,8 +157,8 @@ def bench_size(n: int, args: argparse.Namespace, work: Path) -> list[dict]:
                               ls_env)  # fmt: skip
             rows.append(row(f"export [{db}]", n, n, "tasks", w, m, db=db, annotated=labelled))
         finally:
-            label_studio(db, "stop", ls_dir, port)
-            shutil.rmtree(ls_dir, ignore_errors=True)
+            label_studio("stop", ls_env, quiet=True)
+            shutil.rmtree(ls_env["LS_DATA_DIR"], ignore_errors=True)
     for r in rows:
         r["words"] = words
     return rows

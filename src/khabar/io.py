@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 
@@ -76,5 +76,13 @@ def read_json(path: Path):
 
 def read_jsonl(path: Path) -> list[dict]:
     """The objects of a JSONL file (blank lines skipped)."""
+    return list(iter_jsonl(path))
+
+
+def iter_jsonl(path: Path) -> Iterator[dict]:
+    """The objects of a JSONL file one at a time (blank lines skipped), so a large file is
+    streamed."""
     with Path(path).open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)

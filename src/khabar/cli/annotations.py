@@ -22,9 +22,10 @@ def _gold_and_articles(gold: Path, articles: Path):
     files = read_gold_files(gold) if gold.is_dir() else {}
     if not files:
         fail(f"no gold files (*.json) in {gold}")
-    if not articles.is_file():
-        fail(f"{articles} not found: run `khabar ingest` (or `make ingest`) first")
-    arts = read_articles(articles)
+    try:
+        arts = read_articles(articles)
+    except FileNotFoundError as exc:
+        fail(str(exc))
     by_id = {a.id: a for a in arts}
     by_origin = {a.origin: a for a in arts}
     pairs = []

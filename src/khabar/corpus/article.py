@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from khabar.io import write_atomic
+from khabar.io import iter_jsonl, write_atomic
 
 
 @dataclass
@@ -69,9 +69,11 @@ def read_articles(path: Path) -> list[Article]:
 
 def iter_articles(path: Path) -> Iterator[Article]:
     """The articles of a cleaned corpus JSONL one at a time, so a large corpus is streamed."""
+    require_corpus(path)
+    return (Article.from_dict(d) for d in iter_jsonl(path))
+
+
+def require_corpus(path: Path) -> None:
+    """Raise FileNotFoundError, saying which stage makes it, when the cleaned corpus is absent."""
     if not Path(path).is_file():
         raise FileNotFoundError(f"{path} not found: run `khabar ingest` (or `make ingest`) first")
-    with Path(path).open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                yield Article.from_dict(json.loads(line))

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from khabar.corpus.article import Article, iter_articles
+from khabar.corpus.article import Article, iter_articles, require_corpus
 from khabar.model.prediction import predict_articles
 from khabar.model.run import check_run, load_run
 
@@ -76,10 +76,7 @@ def predict_corpus(run_dir: Path, articles: Path, args: EngineArgs) -> Iterator[
     if args.engine not in ENGINES:
         raise ValueError(f"unknown engine {args.engine!r}: choose one of {', '.join(ENGINES)}")
     check_run(run_dir)
-    if not Path(articles).is_file():
-        raise FileNotFoundError(
-            f"{articles} not found: run `khabar ingest` (or `make ingest`) first"
-        )
+    require_corpus(articles)
     if args.engine == "ray":
         return _predict_ray(Path(run_dir), Path(articles), args)
     return _predict_local(Path(run_dir), Path(articles), args)
