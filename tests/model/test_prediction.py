@@ -127,14 +127,24 @@ def test_predictions_replace_and_never_stack(client, project, seed_articles, tin
     records = predict_articles(tiny_run, arts)
     preds = {r["article_id"]: ls_prediction(r) for r in records}
     hashes = {r["article_id"]: r["content_hash"] for r in records}
+    other = {"model_version": "rules", "score": 0.5, "result": []}
     first = replace_predictions(client, project, preds, hashes)
     assert first.added == 2 and first.replaced == 0
+    client.add_prediction(client.tasks(project)[0]["id"], other)
+    client.set_uncertainty_sampling(project, tiny_run.name)
+    # The whole version replaced (one bulk delete), then one article of it (deleted by id).
     again = replace_predictions(client, project, preds, hashes)
     assert again.added == 2 and again.replaced == 2
+    one = replace_predictions(client, project, {arts[0].id: preds[arts[0].id]}, hashes)
+    assert one.added == 1 and one.replaced == 1
     for task in client.tasks(project):
         mine = [p for p in task["predictions"] if p["model_version"] == tiny_run.name]
         assert len(mine) == 1
         assert len(mine[0]["result"]) == len(preds[task["data"]["article_id"]]["result"])
+    versions = [p["model_version"] for t in client.tasks(project) for p in t["predictions"]]
+    assert versions.count("rules") == 1  # another version is never touched
+    # Label Studio clears the project's model_version with a bulk delete; it is put back.
+    assert client.project_model_version(project) == tiny_run.name
     stale = replace_predictions(client, project, preds, dict.fromkeys(hashes, "other"))
     assert stale.added == 0 and len(stale.stale) == 2
     missing = replace_predictions(client, project, {"nope": preds[arts[0].id]}, {"nope": "x"})

@@ -181,10 +181,11 @@ def push_predictions(
     client, settings = connect()
     try:
         pid = client.find_project(settings.project)
-        report = replace_predictions(
-            client, pid, {r["article_id"]: ls_prediction(r) for r in records},
-            {r["article_id"]: r["content_hash"] for r in records},
-        )  # fmt: skip
+        with tqdm(total=len(records), desc="predictions", unit="task") as bar:
+            report = replace_predictions(
+                client, pid, {r["article_id"]: ls_prediction(r) for r in records},
+                {r["article_id"]: r["content_hash"] for r in records}, on_chunk=bar.update,
+            )  # fmt: skip
     except LabelStudioError as exc:
         fail(str(exc))
     for line in report.stale:

@@ -268,6 +268,48 @@ class Client:
         """Delete one prediction."""
         self.call(self.sdk.predictions.delete, id=prediction_id)
 
+    def import_predictions(
+        self,
+        project_id: int,
+        preds: list[dict],
+        chunk_size: int = 500,
+        on_chunk: Callable[[int], None] | None = None,
+    ) -> int:
+        """Attach predictions (each naming its `task`), one request per chunk; return how many."""
+        created = 0
+        for i in range(0, len(preds), chunk_size):
+            chunk = preds[i : i + chunk_size]
+            resp = self.call(self.sdk.projects.import_predictions, id=project_id, request=chunk)
+            created += getattr(resp, "created", None) or len(chunk)
+            if on_chunk:
+                on_chunk(len(chunk))
+        return created
+
+    def delete_model_version(self, project_id: int, model_version: str) -> None:
+        """Delete every prediction of one model_version in a project, in one request.
+
+        Label Studio also clears the project's own model_version when it names the deleted one
+        (or an ML backend): see `project_model_version` to put it back.
+        """
+        self.call(self._raw, "DELETE", f"api/projects/{project_id}/model-versions/",
+                  json={"model_version": model_version})  # fmt: skip
+
+    def project_model_version(self, project_id: int) -> str | None:
+        """The model_version the project samples by (uncertainty) and shows predictions of."""
+        return self.call(self.sdk.projects.get, id=project_id).model_version or None
+
+    def set_project_model_version(self, project_id: int, model_version: str) -> None:
+        """Set the project's model_version (it must have predictions or be an ML backend)."""
+        self.call(self.sdk.projects.update, id=project_id, model_version=model_version)
+
+    def _raw(self, method: str, path: str, **kwargs) -> httpx.Response:
+        """An endpoint the SDK has no method for, with the SDK's auth; HTTP errors as ApiError."""
+        resp = self.sdk._client_wrapper.httpx_client.request(path, method=method, **kwargs)
+        if resp.status_code >= 400:
+            raise ApiError(status_code=resp.status_code, headers=dict(resp.headers),
+                           body=resp.text)  # fmt: skip
+        return resp
+
     def create_annotation(
         self,
         task_id: int,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from khabar.annotations.adjudication import proposal
@@ -255,15 +256,21 @@ class PredictionReport:
 
 
 def replace_predictions(client: Client, project_id: int, preds: dict[str, dict],
-                        content_hashes: dict[str, str]) -> PredictionReport:  # fmt: skip
+                        content_hashes: dict[str, str], chunk_size: int = 500,
+                        on_chunk=None) -> PredictionReport:  # fmt: skip
     """Give each article's task exactly one prediction of each pushed model_version: any older
     prediction of that version is deleted first, so rerunning replaces and never stacks.
 
     `preds` maps article_id to a Label Studio prediction; a task whose text differs from the one
     predicted on (`content_hashes`) is skipped and reported, since the offsets would not fit.
+    New predictions go in chunks of `chunk_size` per request (one request per task ran at ten
+    tasks a second); `on_chunk(n)` is told about each chunk, for a progress bar.
     """
     report = PredictionReport()
-    tasks, _ = _by_article(client.tasks(project_id))
+    every_task = client.tasks(project_id)
+    tasks, _ = _by_article(every_task)
+    new: list[dict] = []
+    old: dict[str, list[int]] = defaultdict(list)  # model_version -> ids to delete
     for aid, pred in preds.items():
         task = tasks.get(aid)
         if task is None:
@@ -272,13 +279,26 @@ def replace_predictions(client: Client, project_id: int, preds: dict[str, dict],
         if task["data"].get("content_hash") != content_hashes.get(aid):
             report.stale.append(f"task {task['id']}: article {aid}")
             continue
-        old = [p for p in task.get("predictions") or []
+        ids = [p["id"] for p in task.get("predictions") or []
                if p.get("model_version") == pred["model_version"]]  # fmt: skip
-        for p in old:
-            client.delete_prediction(p["id"])
-        client.add_prediction(task["id"], pred)
+        old[pred["model_version"]] += ids
+        new.append({**pred, "task": task["id"]})
         report.added += 1
-        report.replaced += bool(old)
+        report.replaced += bool(ids)
+    everywhere = Counter(p.get("model_version") for t in every_task
+                         for p in t.get("predictions") or [])  # fmt: skip
+    kept = client.project_model_version(project_id)
+    for version, ids in old.items():
+        if ids and len(ids) == everywhere[version]:
+            client.delete_model_version(project_id, version)  # the whole version: one request
+        else:
+            for pid in ids:
+                client.delete_prediction(pid)
+    client.import_predictions(project_id, new, chunk_size, on_chunk)
+    if kept and client.project_model_version(project_id) != kept:
+        # A whole-version delete clears the project's version (uncertainty sampling, `queue`);
+        # it can only be set back once predictions of that version exist again.
+        client.set_project_model_version(project_id, kept)
     return report
 
 
