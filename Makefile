@@ -278,6 +278,20 @@ $(PREDICTED): $(PREDICTIONS) $(PUSHED) | $(STAMP)
 .PHONY: predict
 predict: $(PREDICTED) ## Run the model over every article -> datasets/predictions/<RUN>.jsonl + Label Studio
 
+# What the corpus says: event mentions from the predictions, merged into events, scored against
+# the exported annotations (whose own event table goes to datasets/events/gold). The alias file
+# is reviewed by hand; a run only adds spellings it has not seen.
+ALIASES := annotation/aliases.yaml
+DATE_TRUTH := annotation/dates.tsv
+EVENTS := datasets/events/events.parquet
+
+$(EVENTS): $(PREDICTIONS) $(EXPORTED) $(ALIASES) $(DATE_TRUTH) $(call PKG,events) | $(STAMP)
+	$(KHABAR) events --predictions $(PREDICTIONS) --against $(EXPORT) --corpus $(CLEANED) \
+	  --aliases $(ALIASES) --date-truth $(DATE_TRUTH) --out $(dir $@) --gold-out $(dir $@)gold
+
+.PHONY: events
+events: $(EVENTS) ## Who met whom, where, when -> datasets/events/ (events.parquet/.csv, timeline, graph, report.html)
+
 # The model in Label Studio's loop: the backend pre-annotates the task an annotator opens and
 # retrains (debounced, one at a time) when annotations are submitted; BACKEND_FLAGS for more.
 BACKEND_PORT ?= 9090
@@ -297,9 +311,9 @@ pretrain: $(CLEANED) ## Masked-LM pretraining of the small BERT on the corpus (+
 	$(KHABAR) pretrain --articles $(CLEANED) $(foreach f,$(EXTRA_TEXT),--extra-text $(f)) --out models/base-mlm
 
 .PHONY: all
-all: $(REPORT) $(PREDICTED) $(AGREEMENT) ## Whole pipeline on the sample corpus: setup -> dataset -> train -> evaluate -> predict
+all: $(REPORT) $(PREDICTED) $(AGREEMENT) $(EVENTS) ## Whole pipeline on the sample corpus: setup -> dataset -> train -> evaluate -> predict -> events
 	@$(LS_UP)
-	@echo "Done. Label Studio: http://127.0.0.1:$(LABEL_STUDIO_PORT)  dataset: datasets/dataset  report: $(REPORT)"
+	@echo "Done. Label Studio: http://127.0.0.1:$(LABEL_STUDIO_PORT)  dataset: datasets/dataset  report: $(REPORT)  events: datasets/events/report.html"
 
 # ------------------------------------------------------------------ quality
 
@@ -350,7 +364,7 @@ bench-ner: $(STAMP) $(E5_BASE) ## Dev F1, time, memory: default transformer vs C
 clean: ## Remove generated data (never datasets/raw), keep trained runs; stop nothing
 	rm -rf datasets/cleaned datasets/tasks datasets/export datasets/dataset datasets/conll
 	rm -f $(DATASET_BUILT)
-	rm -rf datasets/predictions datasets/agreement
+	rm -rf datasets/predictions datasets/agreement datasets/events
 	rm -f $(PUSHED) $(ANNOTATED) $(LS_DATA_DIR)/khabar-predicted-*.stamp
 
 .PHONY: distclean

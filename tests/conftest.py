@@ -343,3 +343,43 @@ def stop(proc: subprocess.Popen) -> str:
         proc.kill()
         out, _ = proc.communicate()
     return out or ""
+
+
+# ------------------------------------------------------------------ browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+ARTIFACTS = ROOT / "test-artifacts"  # screenshots, kept after the run
+
+
+def _require_browser() -> None:
+    missing = []
+    if not CHROMIUM.exists():
+        missing.append("Debian chromium (/usr/bin/chromium)")
+    fonts = subprocess.run(["fc-list", ":lang=hi"], capture_output=True, text=True) \
+        if shutil.which("fc-list") else None  # fmt: skip
+    if fonts is None or "Devanagari" not in fonts.stdout:
+        missing.append("a Devanagari font (fonts-noto-core)")
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        missing.append("playwright (pip install -e '.[dev]')")
+    if missing:
+        msg = (f"browser test needs {', '.join(missing)}: "
+               "apt-get install -y chromium fonts-noto-core && make setup")  # fmt: skip
+        if os.environ.get("KHABAR_REQUIRE_BROWSER"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session (browser tests skip without one)."""
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()

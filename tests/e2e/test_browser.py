@@ -12,23 +12,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
-from pathlib import Path
-
-import pytest
 
 from datasets import load_from_disk
 from khabar.annotations.format import parse_results
 from khabar.corpus.article import Article
 from khabar.corpus.sentences import split_sentences
 from khabar.studio.client import Client
-from tests.conftest import ROOT, run_khabar, start_backend, stop
+from tests.conftest import ARTIFACTS, ROOT, run_khabar, start_backend, stop
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
-ARTIFACTS = ROOT / "test-artifacts"
 TWEET = (
     "जयशंकर ने लिखा 😀🙏 @DrSJaishankar: Productive talks with FM Lavrov in Moscow today 🇮🇳🇷🇺 "
     "इसके बाद मॉस्को में निकोलाई पेत्रुशेव से मुलाकात हुई।"
@@ -51,26 +42,6 @@ RECT_JS = """([start, end]) => {
   const a = rects[0], z = rects[rects.length - 1];
   return {x0: a.left, y0: (a.top + a.bottom) / 2, x1: z.right, y1: (z.top + z.bottom) / 2};
 }"""
-
-
-def _require_browser() -> None:
-    missing = []
-    if not CHROMIUM.exists():
-        missing.append("Debian chromium (/usr/bin/chromium)")
-    fonts = subprocess.run(["fc-list", ":lang=hi"], capture_output=True, text=True) \
-        if shutil.which("fc-list") else None  # fmt: skip
-    if fonts is None or "Devanagari" not in fonts.stdout:
-        missing.append("a Devanagari font (fonts-noto-core)")
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        missing.append("playwright (pip install -e '.[dev]')")
-    if missing:
-        msg = (f"browser test needs {', '.join(missing)}: "
-               "apt-get install -y chromium fonts-noto-core && make setup")  # fmt: skip
-        if os.environ.get("KHABAR_REQUIRE_BROWSER"):
-            pytest.fail(msg)
-        pytest.skip(msg)
 
 
 def _dom(text: str, i: int) -> int:
@@ -155,18 +126,6 @@ class Editor:
 def _span(text: str, word: str, after: str = "") -> tuple[int, int]:
     start = text.index(word, text.index(after) if after else 0)
     return start, start + len(word)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """One headless Chromium for the module."""
-    _require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def test_annotator_labels_in_the_browser_and_export_has_it(

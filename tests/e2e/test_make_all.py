@@ -67,6 +67,8 @@ def test_make_all_finishes_and_never_shows_a_secret(tmp_path):
     assert "Done. Label Studio:" in said
     assert (repo / "models" / "default" / "report.md").is_file()
     assert (repo / "datasets" / "predictions" / "default.jsonl").is_file()
+    assert (repo / "datasets" / "events" / "report.html").is_file()  # what the corpus says
+    assert (repo / "datasets" / "events" / "gold" / "events.parquet").is_file()
     looked = 0
     for folder, _, names in os.walk(repo):  # never into the .venv link
         for path in (Path(folder) / n for n in names if Path(n).suffix in TEXT_SUFFIXES):

@@ -4,7 +4,16 @@ Importing this package registers every command group on the one `app` (the conso
 `khabar = khabar.cli:app`).
 """
 
-from khabar.cli import annotations, backend, corpus, dataset, model, publish, studio  # noqa: F401
+from khabar.cli import (  # noqa: F401
+    annotations,
+    backend,
+    corpus,
+    dataset,
+    events,
+    model,
+    publish,
+    studio,
+)
 from khabar.cli.app import app, order_commands
 
 order_commands()

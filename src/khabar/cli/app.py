@@ -28,8 +28,8 @@ RunOpt = Annotated[Path, typer.Option("--run", help="Run folder, models/<run>.")
 PIPELINE = (
     "secrets", "ingest", "schema", "tasks", "push", "reanchor", "load-annotations", "export",
     "validate-gold", "reanchor-gold", "gold-counts", "base-model", "train", "evaluate", "predict",
-    "push-predictions", "serve-backend", "connect-backend", "agreement", "adjudicate", "queue",
-    "pretrain", "annotators", "publish",
+    "push-predictions", "events", "serve-backend", "connect-backend", "agreement", "adjudicate",
+    "queue", "pretrain", "annotators", "publish",
 )  # fmt: skip
 
 

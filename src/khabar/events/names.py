@@ -1,0 +1,166 @@
+"""One canonical entity for the many spellings of a person, place or organisation.
+
+Two spellings are merged when they reduce to the same key (honorifics, initials, dots, case-marker
+remnants and nukta dropped; ॉ read as ा, ँ as ं), when one is a single name that is the first or
+last name of exactly one longer name of a person (जयशंकर -> एस जयशंकर), or when their keys
+differ by one letter and are long enough for that to be a spelling slip (कजाखिस्तान / कजाकिस्तान).
+
+The merge is written to a reviewable alias file (annotation/aliases.yaml): per entity type, each
+canonical name with its spellings. A person corrects it by moving a spelling to another entry or
+to an entry of its own, or by adding one (across scripts: Putin under व्लादिमीर पुतिन). Later runs
+keep every spelling the file lists where the file puts it, and only add spellings they have not
+seen.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from khabar.io import write_if_changed
+
+HONORIFICS = frozenset(
+    "डॉ डॉक्टर श्री श्रीमती सुश्री श्रीमान प्रो प्रोफेसर जनाब मि Dr Mr Mrs Ms Shri".split()
+)
+# Trailing postpositions left on a span by a careless annotator or tagger (guidelines §1.1).
+CASE_MARKERS = frozenset("ने से के की को में का पर तक".split())
+MERGEABLE = ("PER", "ORG", "LOC")
+ALIAS_HEADER = """\
+# Canonical entities and the spellings merged into them, per entity type. Written by
+# `khabar events`; review it: move a spelling to another entry (or give it an entry of its own)
+# to undo a wrong merge, or add a spelling to merge what khabar missed (other scripts, acronyms).
+# Later runs keep every spelling where this file puts it and add only spellings they have not seen
+# (rewriting the file, so comments other than this header are not kept).
+"""
+
+
+def key(name: str) -> str:
+    """The spelling-independent key of a name."""
+    s = unicodedata.normalize("NFC", name).replace("\u093c", "")  # nukta
+    s = s.replace("ॉ", "ा").replace("ँ", "ं").replace("ऑ", "आ").lstrip("@")
+    words = [w for w in re.split(r"[\s.\-]+", s) if w]
+    words = [w for w in words if w not in HONORIFICS and w.rstrip(".") not in HONORIFICS]
+    while len(words) > 1 and words[-1] in CASE_MARKERS:
+        words.pop()
+    # Initials: a lone letter (एस, S) before the name, with or without its dot.
+    while len(words) > 1 and (len(words[0]) <= 2 or re.fullmatch(r"[A-Z]", words[0])):
+        words.pop(0)
+    return " ".join(words).lower()
+
+
+def _one_letter_apart(a: str, b: str) -> bool:
+    """Edit distance at most 1 (one letter substituted, added or dropped)."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return a == b
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long_ = sorted((a, b), key=len)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+
+
+def _rank(text: str, count: int) -> tuple:
+    """Which spelling comes first: more of a name, then the fuller form without honorifics
+    (एस जयशंकर before डॉ. एस. जयशंकर and जयशंकर), then the more frequent, then without dots."""
+    words = [w for w in text.split() if w.rstrip(".") not in HONORIFICS]
+    return (-len(key(text).split()), -len(words), -count, "." in text, text)
+
+
+@dataclass
+class Aliases:
+    """Canonical names and their spellings, per entity type."""
+
+    entries: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # type -> canon -> [..]
+
+    def lookup(self, label: str, text: str) -> str | None:
+        """The canonical name the file gives this spelling, if it lists it."""
+        for canon, spellings in self.entries.get(label, {}).items():
+            if text == canon or text in spellings:
+                return canon
+        return None
+
+    def add(self, label: str, canon: str, text: str) -> None:
+        """Record a spelling under a canonical name."""
+        spellings = self.entries.setdefault(label, {}).setdefault(canon, [])
+        if text != canon and text not in spellings:
+            spellings.append(text)
+
+
+def read_aliases(path: Path) -> Aliases:
+    """The alias file, or an empty one when it does not exist yet."""
+    if not Path(path).is_file():
+        return Aliases()
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: expected entity types at the top level")
+    return Aliases(
+        {
+            str(label): {str(c): [str(s) for s in (v or [])] for c, v in (canons or {}).items()}
+            for label, canons in raw.items()
+        }
+    )
+
+
+def write_aliases(aliases: Aliases, path: Path) -> bool:
+    """Write the alias file, sorted (a rerun that adds nothing leaves it as it is)."""
+    body = {
+        label: {c: sorted(aliases.entries[label][c]) for c in sorted(aliases.entries[label])}
+        for label in sorted(aliases.entries)
+    }
+    text = ALIAS_HEADER + yaml.safe_dump(body, allow_unicode=True, sort_keys=False, width=100)
+    return write_if_changed(Path(path), text)
+
+
+@dataclass
+class Canonicaliser:
+    """Maps (entity type, spelling) to a canonical name, respecting and growing an alias file."""
+
+    aliases: Aliases
+    added: list[tuple[str, str, str]] = field(default_factory=list)  # (type, canon, spelling) new
+
+    def fit(self, mentions: Counter) -> None:
+        """Place every spelling of `mentions` ((type, text) -> count) not yet in the alias file."""
+        for label in sorted({lab for lab, _ in mentions}):
+            if label not in MERGEABLE:
+                continue
+            texts = Counter({t: n for (lab, t), n in mentions.items() if lab == label})
+            new = [t for t in texts if self.aliases.lookup(label, t) is None]
+            # Longer names first, so a lone surname finds the full name it belongs to; the first
+            # spelling of a name becomes its canonical one.
+            for text in sorted(new, key=lambda t: _rank(t, texts[t])):
+                canon = self._match(label, text) or text
+                self.aliases.add(label, canon, text)
+                self.added.append((label, canon, text))
+
+    def _match(self, label: str, text: str) -> str | None:
+        k = key(text)
+        canons = self.aliases.entries.get(label, {})
+        keys = {c: {key(c), *map(key, s)} for c, s in canons.items()}
+        same = [c for c, ks in keys.items() if k in ks]
+        if same:
+            return same[0]
+        if label == "PER" and " " not in k:  # a lone name: first or last name of one person
+            part = [
+                c
+                for c, ks in keys.items()
+                if any(" " in x and k in (x.split()[0], x.split()[-1]) for x in ks)
+            ]
+            if len(part) == 1:
+                return part[0]
+        if len(k) >= 5:
+            near = [
+                c
+                for c, ks in keys.items()
+                if any(len(x) >= 5 and _one_letter_apart(k, x) for x in ks)
+            ]
+            if len(near) == 1:
+                return near[0]
+        return None
+
+    def canonical(self, label: str, text: str) -> str:
+        """The canonical name of a spelling (types that are never merged keep their text)."""
+        return self.aliases.lookup(label, text) or text

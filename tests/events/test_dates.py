@@ -1,0 +1,105 @@
+"""Hindi time expressions, and every DATE span of the gold against its hand-checked value."""
+
+from datetime import date
+
+import pytest
+
+from khabar.events.build import read_date_truth
+from khabar.events.dates import Anchor, article_anchor, infer_anchor, is_future, normalise
+from khabar.events.evaluate import date_scores
+from khabar.events.mentions import event_mentions, records_from_gold
+from khabar.events.names import Aliases, Canonicaliser
+from tests.conftest import ROOT
+
+TUESDAY = Anchor(date(2025, 11, 18), "dateline")
+
+
+@pytest.mark.parametrize(
+    ("text", "future", "value", "granularity"),
+    [
+        ("सोमवार", False, "2025-11-17", "day"),
+        ("सोमवार को", True, "2025-11-24", "day"),  # a Monday still to come
+        ("मंगलवार", False, "2025-11-18", "day"),  # the anchor's own weekday is that day
+        ("शुक्रवार", False, "2025-11-14", "day"),
+        ("सोमवार की शाम", False, "2025-11-17", "day"),
+        ("17-18 नवंबर", False, "2025-11-17/2025-11-18", "days"),
+        ("१९-२१ अगस्त २०२५", False, "2025-08-19/2025-08-21", "days"),  # Devanagari digits
+        ("सोमवार, 17 नवंबर", False, "2025-11-17", "day"),
+        ("दिसंबर", False, "2025-12", "month"),  # the nearest December: the coming one
+        ("दिसंबर 2023", False, "2023-12", "month"),
+        ("5 दिसंबर", False, "2025-12-05", "day"),
+        ("2021 में", False, "2021", "year"),
+        ("साल 2019", False, "2019", "year"),
+        ("2024-25", False, "FY2024-25", "fiscal-year"),
+        ("August 21, 2025", False, "2025-08-21", "day"),
+        ("आज", False, "2025-11-18", "day"),
+        ("कल", False, "2025-11-17", "day"),
+        ("कल", True, "2025-11-19", "day"),
+        ("इस सप्ताह", False, "2025-W47", "week"),
+        ("पिछले वर्ष", False, "2024", "year"),
+        ("अगले महीने", False, "2025-12", "month"),
+        ("इस साल के आखिर", False, "2025-Q4", "quarter"),
+    ],
+)
+def test_normalise(text, future, value, granularity):
+    t = normalise(text, TUESDAY, future=future)
+    assert (t.status, t.value, t.granularity) == ("resolved", value, granularity)
+    assert t.start <= t.end
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("सोवियत काल", "names no calendar time"),
+        ("हाल के वर्षों", "names no calendar time"),
+        ("नवरात्रि", "not a date expression khabar knows"),
+        ("31 फरवरी 2025", "not a calendar date"),
+    ],
+)
+def test_what_cannot_be_resolved_is_kept_verbatim_and_says_why(text, why):
+    t = normalise(text, TUESDAY)
+    assert (t.status, t.text, t.value, t.how) == ("unresolved", text, None, why)
+
+
+def test_relative_expressions_need_an_anchor():
+    assert normalise("मंगलवार", None).how == "relative, and the article has no date"
+    assert normalise("17 नवंबर", None).status == "unresolved"
+    assert normalise("दिसंबर 2023", None).value == "2023-12"  # explicit needs none
+
+
+def test_tense_of_a_hindi_sentence():
+    assert is_future("जयशंकर सोमवार को लावरोव से वार्ता करेंगे।")
+    assert is_future("दिसंबर में पुतिन भारत का दौरा करने वाले हैं।")
+    assert not is_future("मंगलवार को उन्होंने पुतिन से मुलाकात की।")
+
+
+def test_an_undated_article_takes_the_date_its_text_pins_down(seed_articles):
+    assert infer_anchor(["सोमवार, 17 नवंबर"], today=date(2026, 11, 24)).day == date(2025, 11, 17)
+    assert infer_anchor(["17 नवंबर"], today=date(2026, 11, 24)) is None  # no weekday: no year
+    by_id = {a.id: a for a in seed_articles}
+    assert article_anchor(by_id["7eed224a86bb1270"]).source == "dateline"  # before its date
+    assert article_anchor(by_id["79eb1ab8a1152f87"]).day == date(2024, 7, 3)
+
+
+def test_every_gold_date_against_the_hand_checked_list(seed_articles):
+    """annotation/dates.tsv holds the true value of every DATE span of the gold."""
+    truth = read_date_truth(ROOT / "annotation" / "dates.tsv")
+    found = event_mentions(
+        records_from_gold(ROOT / "annotation" / "gold"),
+        {a.id: a for a in seed_articles},
+        Canonicaliser(Aliases()),
+    )
+    assert {(d["article_id"], d["span_start"], d["text"]) for d in found.dates} == set(truth)
+    scores = date_scores(found.dates, truth)
+    assert (scores["spans"], scores["resolved"], scores["right"]) == (37, 29, 27)
+    # The two misses: an embedded tweet's "today" is its own date (21 August), not the
+    # article's (22 August).
+    assert {(w["text"], w["value"], w["truth"]) for w in scores["wrong"]} == {
+        ("today", "2025-08-22", "2025-08-21"),
+        ("आज", "2025-08-22", "2025-08-21"),
+    }
+    # The undated article's weekdays stay unresolved, and so do names of eras.
+    assert {u["why"] for u in scores["unresolved"]} == {
+        "relative, and the article has no date",
+        "names no calendar time",
+    }
