@@ -10,7 +10,7 @@ time first, so an event is founded by the mention that dates it best.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -86,12 +86,20 @@ def merge_events(rows: list[dict]) -> list[dict]:
     """Event summaries (id, type, participants, place, time, sources, mentions); each row gets
     the `event_id` of its event."""
     events: list[Event] = []
+    # Only events sharing a participant can take a mention: index them by (type, participant)
+    # so a corpus of many thousand mentions is not compared pairwise.
+    index: dict[tuple[str, str], list[int]] = defaultdict(list)
     for row in sorted(rows, key=_precision):
-        home = next((e for e in events if e.accepts(row)), None)
+        keys = [(row["event_type"], p) for p in row["participants"]]
+        candidates = sorted({i for k in keys for i in index[k]})
+        home = next((i for i in candidates if events[i].accepts(row)), None)
         if home is None:
-            home = Event(row["event_type"])
-            events.append(home)
-        home.add(row)
+            home = len(events)
+            events.append(Event(row["event_type"]))
+        events[home].add(row)
+        for k in keys:
+            if home not in index[k]:
+                index[k].append(home)
     events.sort(key=lambda e: (e.start or "9999", e.event_type, sorted(e.participants)))
     out = []
     for n, e in enumerate(events, 1):
