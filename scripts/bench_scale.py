@@ -39,8 +39,20 @@ KHABAR = str(Path(sys.executable).parent / "khabar")
 PROJECT = "khabar-scale"
 
 
+def _hwm(pid: int) -> int:
+    """The kernel's peak resident bytes of one process image (VmHWM), 0 once it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
 def tree_rss(pid: int) -> int:
-    """Resident bytes of a process and all its descendants (from /proc)."""
+    """Resident bytes of a process tree (from /proc): the stage process's own peak so far
+    (VmHWM) plus what its descendants (Ray's workers) hold now."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
@@ -54,7 +66,7 @@ def tree_rss(pid: int) -> int:
         ppid = int(stat.rsplit(")", 1)[1].split()[1])
         children.setdefault(ppid, []).append(int(entry))
         rss[int(entry)] = int(statm[1]) * os.sysconf("SC_PAGE_SIZE")
-    total, todo = 0, [pid]
+    total, todo = _hwm(pid), list(children.get(pid, []))
     while todo:
         p = todo.pop()
         total += rss.get(p, 0)
@@ -70,13 +82,13 @@ def measure(cmd: list[str], env: dict) -> tuple[float, int, str]:
     peak, out = 0, []
     reader = threading.Thread(target=lambda: out.extend(proc.stdout), daemon=True)
     reader.start()
-    # Sampled over the process tree (Ray's workers are in it), and the kernel's exact peak of
-    # the stage's own process, which a short stage can reach between two samples.
-    while not (done := os.wait4(proc.pid, os.WNOHANG))[0]:
+    # Sampled every 50 ms over the process tree (Ray's workers are in it). The kernel's
+    # ru_maxrss of the child is not used: Linux carries the forking process's resident size
+    # into it (the bench's own few hundred MB), so every stage would seem at least that big.
+    # VmHWM is the exec'd image's own peak, exact up to the last sample before the exit.
+    while proc.poll() is None:
         peak = max(peak, tree_rss(proc.pid))
-        time.sleep(0.2)
-    proc.returncode = os.waitstatus_to_exitcode(done[1])
-    peak = max(peak, done[2].ru_maxrss * 1024)
+        time.sleep(0.05)
     reader.join()
     wall = time.perf_counter() - t0
     text = "".join(out)
