@@ -272,7 +272,7 @@ class Client:
         self,
         project_id: int,
         preds: list[dict],
-        chunk_size: int = 500,
+        chunk_size: int = 5000,
         on_chunk: Callable[[int], None] | None = None,
     ) -> int:
         """Attach predictions (each naming its `task`), one request per chunk; return how many."""
