@@ -4,7 +4,7 @@
 The server is this module's own (killing the session's would break other tests). khabar talks to
 it through a small TCP relay that sees each HTTP request line, so the kill lands exactly where the
 test wants it: after the export snapshot was created and before it is downloaded, or after the
-third prediction was sent."""
+bulk import of predictions was sent."""
 
 from __future__ import annotations
 
@@ -156,18 +156,19 @@ def test_server_killed_during_export_and_push_predictions_then_rerun(
     start()
     assert "5/5 tasks used" in run_khabar(*export, env=env)
 
-    # 2. Killed after the third prediction was sent: a rerun leaves exactly one per task.
+    # 2. Pushed once, then killed on the rerun's bulk import (after it deleted the version it
+    # replaces): the next run leaves exactly one prediction of the run per task.
     preds = tmp_path / "preds.jsonl"
     run_khabar("predict", "--run", tiny_run.path, "--articles", cleaned, "--out", preds, env=env)
-    sent = []
+    run_khabar("push-predictions", "--predictions", preds, env=env)
 
-    def third_prediction(line: str) -> bool:
-        sent.extend([line] if line.startswith("POST /api/predictions") else [])
-        return len(sent) == 3
+    def bulk_import(line: str) -> bool:
+        return line.startswith("POST /api/projects/") and "/import/predictions" in line
 
-    relay.arm(third_prediction, kill)
+    relay.arm(bulk_import, kill)
     failed = _khabar("push-predictions", "--predictions", preds, env=env)
     assert failed.returncode != 0 and "Traceback" not in failed.stdout + failed.stderr
+    assert any(line.startswith("DELETE") and "model-versions" in line for line in relay.seen)
     start()
     run_khabar("push-predictions", "--predictions", preds, env=env)
     run_khabar("push-predictions", "--predictions", preds, env=env)  # and once more
