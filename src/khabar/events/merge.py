@@ -39,7 +39,7 @@ class Event:
         timed = row["time_status"] == "resolved" and self.start is not None
         if timed and not (row["time_start"] <= self.end and self.start <= row["time_end"]):
             return False
-        mine = self.people_of(row)
+        mine = _people(row)
         if mine and self.people and not (mine <= self.people or self.people <= mine):
             return False
         same_article = any(r["article_id"] == row["article_id"] for r in self.rows)
@@ -55,15 +55,11 @@ class Event:
         start, end = date.fromisoformat(self.start), date.fromisoformat(self.end)
         return start - NEAR <= day <= end + NEAR
 
-    def people_of(self, row: dict) -> set[str]:
-        """The row's participants that are people or organisations (not countries)."""
-        return set(row.get("participant_people") or [])
-
     def add(self, row: dict) -> None:
         """Take a mention in: its names, its place, and its time narrows the event's."""
         self.rows.append(row)
         self.participants |= set(row["participants"])
-        self.people |= self.people_of(row)
+        self.people |= _people(row)
         if row["place"]:
             self.places.add(row["place"])
         if row["time_status"] == "resolved":
@@ -74,6 +70,11 @@ class Event:
                     max(self.start, row["time_start"]),
                     min(self.end, row["time_end"]),
                 )
+
+
+def _people(row: dict) -> set[str]:
+    """A mention's participants that are people or organisations (not countries)."""
+    return set(row.get("participant_people") or [])
 
 
 def _precision(row: dict) -> tuple:
