@@ -2,6 +2,8 @@
 
 from collections import Counter
 
+import pytest
+
 from khabar.events.names import Canonicaliser, key, read_aliases, write_aliases
 
 
@@ -74,3 +76,10 @@ def test_the_alias_file_is_respected_and_grown(tmp_path):
     write_aliases(again.aliases, path)
     assert read_aliases(path).lookup("PER", "Putin") == "व्लादिमीर पुतिन"
     assert "later runs keep every spelling" in path.read_text(encoding="utf-8").lower()
+
+
+def test_a_broken_alias_file_is_one_clear_error(tmp_path):
+    path = tmp_path / "aliases.yaml"
+    path.write_text("PER:\n  एस जयशंकर: [जयशंकर\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="not valid YAML"):
+        read_aliases(path)

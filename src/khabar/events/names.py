@@ -94,7 +94,12 @@ def read_aliases(path: Path) -> Aliases:
     """The alias file, or an empty one when it does not exist yet."""
     if not Path(path).is_file():
         return Aliases()
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark else ""
+        raise ValueError(f"{path} is not valid YAML{where}: fix it or delete it") from None
     if not isinstance(raw, dict):
         raise ValueError(f"{path}: expected entity types at the top level")
     return Aliases(
