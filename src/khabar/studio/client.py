@@ -239,16 +239,20 @@ class Client:
         on_chunk: Callable[[int], None] | None = None,
     ) -> list[int]:
         """Import tasks in chunks (each one server transaction); return the new task ids."""
-        ids: list[int] = []
-        for i in range(0, len(tasks), chunk_size):
-            chunk = tasks[i : i + chunk_size]
-            resp = self.call(
-                self.sdk.projects.import_tasks, id=project_id, request=chunk, return_task_ids=True
-            )
-            ids += list(resp.task_ids or [])
+        responses = self._in_chunks(self.sdk.projects.import_tasks, project_id, tasks,
+                                    chunk_size, on_chunk, return_task_ids=True)  # fmt: skip
+        return [i for resp in responses for i in resp.task_ids or []]
+
+    def _in_chunks(self, fn: Callable, project_id: int, items: list[dict], chunk_size: int,
+                   on_chunk: Callable[[int], None] | None, **kwargs) -> list:  # fmt: skip
+        """Send `items` to a project's bulk endpoint `fn`, one request per chunk; the answers."""
+        answers = []
+        for i in range(0, len(items), chunk_size):
+            chunk = items[i : i + chunk_size]
+            answers.append(self.call(fn, id=project_id, request=chunk, **kwargs))
             if on_chunk:
                 on_chunk(len(chunk))
-        return ids
+        return answers
 
     def update_task_data(self, task_id: int, data: dict) -> None:
         """Replace a task's data (only safe while it has no annotations)."""
@@ -276,14 +280,9 @@ class Client:
         on_chunk: Callable[[int], None] | None = None,
     ) -> int:
         """Attach predictions (each naming its `task`), one request per chunk; return how many."""
-        created = 0
-        for i in range(0, len(preds), chunk_size):
-            chunk = preds[i : i + chunk_size]
-            resp = self.call(self.sdk.projects.import_predictions, id=project_id, request=chunk)
-            created += getattr(resp, "created", None) or len(chunk)
-            if on_chunk:
-                on_chunk(len(chunk))
-        return created
+        responses = self._in_chunks(self.sdk.projects.import_predictions, project_id, preds,
+                                    chunk_size, on_chunk)  # fmt: skip
+        return sum(resp.created or 0 for resp in responses)
 
     def delete_model_version(self, project_id: int, model_version: str) -> None:
         """Delete every prediction of one model_version in a project, in one request.

@@ -293,17 +293,18 @@ def replace_predictions(client: Client, project_id: int, preds: dict[str, dict],
         report.replaced += bool(ids)
     everywhere = Counter(p.get("model_version") for t in every_task
                          for p in t.get("predictions") or [])  # fmt: skip
-    kept = client.project_model_version(project_id)
+    whole = [v for v, ids in old.items() if ids and len(ids) == everywhere[v]]
+    # A whole-version delete clears the project's own version (uncertainty sampling, `queue`).
+    kept = client.project_model_version(project_id) if whole else None
     for version, ids in old.items():
-        if ids and len(ids) == everywhere[version]:
+        if version in whole:
             client.delete_model_version(project_id, version)  # the whole version: one request
         else:
             for pid in ids:
                 client.delete_prediction(pid)
     client.import_predictions(project_id, new, chunk_size, on_chunk)
     if kept and client.project_model_version(project_id) != kept:
-        # A whole-version delete clears the project's version (uncertainty sampling, `queue`);
-        # it can only be set back once predictions of that version exist again.
+        # It can only be set back once predictions of that version exist again.
         client.set_project_model_version(project_id, kept)
     return report
 
