@@ -256,7 +256,7 @@ $(REPORT): $(MODEL) $(DATASET) $(call SRC,model/report) $(call SRC,model/evaluat
 	$(KHABAR) evaluate --run $(RUN_DIR) --dataset datasets/dataset
 
 # Cross-validation trains FOLDS models (and, for the learning curve, each on fewer articles too):
-# 43 min on 2 cores with the e5 base; CV_FLAGS=--no-curve roughly halves it.
+# 33 min on 2 cores with the e5 base; CV_FLAGS=--no-curve roughly halves it.
 FOLDS ?= 5
 CV_FLAGS ?=
 CV := models/cv/cv.json

@@ -54,6 +54,29 @@ def test_lexicon_anchors_triggers_only_when_tuned_to_and_the_model_vetoes_or_ret
     assert got(0.95) == [(0, "MEET"), (1, "SUMMIT"), (3, "MEET")]
     assert got(1.0) == [(0, "MEET"), (1, "SUMMIT"), (2, "MEET"), (3, "MEET")]
     assert got(0.5) == [(1, "SUMMIT"), (3, "MEET")]
+    # MEET too rare in training for the head: its lexicon words are MEET triggers, even the one
+    # the model is sure is none and the one it calls SUMMIT; the model's own trigger stays.
+    rare = [(s.start, s.label) for s in decode_triggers(probs, tags, 0.5, lex, None, {"MEET"})]
+    assert rare == [(0, "MEET"), (1, "MEET"), (2, "MEET"), (3, "MEET")]
+    # no SUMMIT word in the lexicon matches: nothing changes
+    plain = decode_triggers(probs, tags, 0.5, lex, None)
+    assert decode_triggers(probs, tags, 0.5, lex, None, {"SUMMIT"}) == plain
+
+
+def test_the_lexicon_decides_only_types_too_rare_in_training():
+    from khabar.model.extraction import HeadsConfig
+
+    cfg = HeadsConfig(8, ["O", "B-MEET", "I-MEET", "B-DEATH", "I-DEATH"], ["PER"],
+                      ["MEET", "DEATH"], [NONE], {}, lexicon=[[["मौत"], "DEATH"]])  # fmt: skip
+    assert cfg.lexicon_decides() == set()  # heads saved before counts were kept: no rule
+    cfg.type_counts = {"MEET": 40, "DEATH": 1}
+    assert cfg.lexicon_decides() == {"DEATH"}
+    cfg.min_type_triggers = 1
+    assert cfg.lexicon_decides() == set()
+    cfg.type_counts = {"MEET": 40}
+    assert cfg.lexicon_decides() == {"DEATH"}  # never seen at all
+    cfg.lexicon = []  # no lexicon: nothing to decide with
+    assert cfg.lexicon_decides() == set()
 
 
 def test_roles_need_the_threshold_and_say_how_sure():

@@ -62,3 +62,14 @@ def test_report_and_card_name_a_converted_base_and_its_provenance():
     scratch = describe_base({"base_model": "models/x/base", "self_built_base": True})
     assert "random initial weights" in scratch
     assert describe_base({"base_model": "google/muril-base-cased"}) == "`google/muril-base-cased`"
+
+
+def test_the_report_says_which_types_the_lexicon_decides():
+    from khabar.model.report import lexicon_rule
+
+    assert lexicon_rule({}) == "The schema's trigger words are a feature of the trigger head only."
+    rare = lexicon_rule({"lexicon_types": ["DEATH", "ELECTION"], "args": {"min_type_triggers": 5}})
+    assert "fewer than 5 training triggers (DEATH, ELECTION)" in rare
+    assert "only" not in rare
+    anchored = lexicon_rule({"lexicon_veto": 0.8, "lexicon_types": ["DEATH"]})
+    assert "exceeds 0.80" in anchored and "(DEATH)" in anchored

@@ -28,6 +28,9 @@ def test_dates(schema):
     got = regions("सोमवार, 17-18 नवंबर को और दिसंबर 2023 में तथा 2024-25 में", schema)
     dates = [t for t, label, _ in got if label == "DATE"]
     assert dates == ["सोमवार", "17-18 नवंबर", "दिसंबर 2023", "2024-25"]
+    # every weekday name the event timeline reads, synonyms too (one list, corpus.metadata)
+    got = regions("वीरवार को और इतवार को", schema)
+    assert [t for t, label, _ in got if label == "DATE"] == ["वीरवार", "इतवार"]
 
 
 def test_trigger_inside_named_event(schema):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from khabar.annotations.format import Region, region_id
-from khabar.corpus.metadata import HINDI_MONTHS
+from khabar.corpus.metadata import HINDI_MONTHS, WEEKDAYS
 from khabar.schema import ENTITY_CONTROL, TRIGGER_CONTROL, Schema
 from khabar.spans import tokenize
 
@@ -23,7 +23,7 @@ _EN_MONTHS = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
     r"Sep(?:tember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
 )
-_WEEKDAYS = "सोमवार|मंगलवार|बुधवार|गुरुवार|बृहस्पतिवार|शुक्रवार|शनिवार|रविवार"
+_WEEKDAYS = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
 DATE_PATTERNS = [
     rf"\d{{1,2}}(?:\s*-\s*\d{{1,2}})?\s+(?:{_MONTHS})(?:\s*,?\s*\d{{4}})?",  # 17-18 नवंबर 2025
     rf"(?:{_MONTHS})\s+\d{{4}}",  # दिसंबर 2023

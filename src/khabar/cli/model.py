@@ -98,6 +98,7 @@ def train(
     role_weight: Annotated[float, typer.Option(help=_targ("role_weight"))] = 1.0,
     trigger_lexicon: Annotated[bool, typer.Option(help=_targ("trigger_lexicon"))] = True,
     sentence_classifier: Annotated[bool, typer.Option(help=_targ("sentence_classifier"))] = False,
+    min_type_triggers: Annotated[int, typer.Option(help=_targ("min_type_triggers"))] = 5,
 ) -> None:
     """Fine-tune the entity + trigger + argument model, train the baselines, score them all."""
     import time
@@ -117,6 +118,7 @@ def train(
         extra_train=[str(p) for p in extra_train], tag_map=tag_map or HINER_TAG_MAP,
         baselines=baselines, trigger_weight=trigger_weight, role_weight=role_weight,
         trigger_lexicon=trigger_lexicon, sentence_classifier=sentence_classifier,
+        min_type_triggers=min_type_triggers,
     )  # fmt: skip
     dd = _load_dataset(dataset)
     started = time.perf_counter()

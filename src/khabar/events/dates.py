@@ -20,20 +20,8 @@ from datetime import date as Date
 from datetime import timedelta
 
 from khabar.corpus.article import Article
-from khabar.corpus.metadata import ENGLISH_MONTHS, HINDI_MONTHS, parse_english_date
+from khabar.corpus.metadata import ENGLISH_MONTHS, HINDI_MONTHS, WEEKDAYS, parse_english_date
 
-WEEKDAYS = {
-    "सोमवार": 0,
-    "मंगलवार": 1,
-    "बुधवार": 2,
-    "गुरुवार": 3,
-    "बृहस्पतिवार": 3,
-    "वीरवार": 3,
-    "शुक्रवार": 4,
-    "शनिवार": 5,
-    "रविवार": 6,
-    "इतवार": 6,
-}
 _MONTH = "|".join(sorted(HINDI_MONTHS, key=len, reverse=True))
 _WEEKDAY = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
 # Postpositions and fillers that a span may carry at its end ("सोमवार को", "2021 में").

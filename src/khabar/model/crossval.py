@@ -205,6 +205,7 @@ def cross_validate(dd, k: int, args: TrainArgs, schema: Schema, curve: bool = Tr
                              "thresholds": [run.info["trigger_threshold"],
                                             run.info["role_threshold"]],
                              "lexicon_veto": run.info.get("lexicon_veto"),
+                             "lexicon_types": run.info.get("lexicon_types", []),
                              "test_sentences": metrics["splits"]["test"]["sentences"]})  # fmt: skip
             log(f"fold {i + 1}/{k}, {n} training articles: " + ", ".join(
                 f"{f} {curve_points[-1][f]:.3f}" for f in CURVE_FIGURES))  # fmt: skip
@@ -280,13 +281,15 @@ def write_cv(result: dict, out: Path) -> Path:
         lines += ["## Learning curve", "", f"![learning curve]({CURVE_FILE})", ""]
     lines += ["## Folds", "", "Picked on validation: the epoch, the trigger and role thresholds, "
               "and whether the schema's trigger words anchor triggers (the veto; – : they are "
-              "only a feature).", "",
+              "only a feature). Lexicon's types: those too rare in the fold's training articles "
+              "for the head, whose trigger words are triggers whatever the head says.", "",
               "| fold | train articles | validation | test | best epoch | thresholds | veto | "
-              "seconds |", "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+              "lexicon's types | seconds |", "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     lines += [f"| {r['fold']} | {len(r['train'])} | {', '.join(r['validation'])} | "
               f"{', '.join(r['test'])} | {r['best_epoch']} | "
               f"{' / '.join(f'{t:.2f}' for t in r['thresholds'])} | "
               f"{'–' if r.get('lexicon_veto') is None else r['lexicon_veto']} | "
+              f"{', '.join(r.get('lexicon_types') or []) or '–'} | "
               f"{r['seconds']:.0f} |" for r in result["runs"]]  # fmt: skip
     path = out / "report.md"
     write_atomic(path, ["\n".join(lines) + "\n"])

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -55,6 +56,11 @@ class HeadsConfig:
     lexicon_veto: float | None = None
     # The schema's trigger words as [[word, …], event type] pairs: a feature of the trigger head.
     lexicon: list = field(default_factory=list)
+    # Training triggers per event type (None: heads saved before it was recorded). A lexicon
+    # match of a type with fewer than `min_type_triggers` of them is a trigger of the lexicon's
+    # type whatever the head says (see `lexicon_decides`).
+    type_counts: dict[str, int] | None = None
+    min_type_triggers: int = 5
 
     def lexicon_matches(self, words: list[str]) -> list[Span]:
         """Where the lexicon's phrases occur in a word list (word positions, longest first)."""
@@ -65,6 +71,16 @@ class HeadsConfig:
         `found`: its `lexicon_matches`, when already known."""
         found = self.lexicon_matches(words) if found is None else found
         return [self.trigger_tags.index(t) for t in tags_of(found, len(words))]
+
+    def lexicon_decides(self) -> set[str]:
+        """Event types too rare in training for the head to know: their lexicon matches are
+        triggers of the lexicon's type. Why: a type the head saw never or a few times is one it
+        cannot tell from the others, and the lexicon feature's embedding of it is untrained; in
+        the sample's cross-validation a head that had never seen DEATH called मौत an AGREEMENT."""
+        if self.type_counts is None or not self.lexicon:
+            return set()
+        return {t for t in self.event_labels
+                if self.type_counts.get(t, 0) < self.min_type_triggers}  # fmt: skip
 
     def allowed(self) -> list[list[bool]]:
         """[entity type][role]: whether the schema lets an entity of that type fill the role."""
@@ -267,26 +283,30 @@ def gate_triggers(probs: np.ndarray, threshold: float) -> np.ndarray:
 
 
 def decode_triggers(probs: np.ndarray, tags: list[str], threshold: float,
-                    matches: list[Span] = (), veto: float | None = None) -> list[Span]:  # fmt: skip
+                    matches: list[Span] = (), veto: float | None = None,
+                    decided: Collection[str] = ()) -> list[Span]:  # fmt: skip
     """A sentence's triggers: the model's spans at the threshold, and, when the lexicon anchors
     (`veto` set), every lexicon match whose mean P(O) is at most `veto`, in place of any model
     span it overlaps. A kept match takes the model's event type where the model itself calls it
     a trigger (mean 1 − P(O) ≥ 0.5), else the lexicon's. Why: the schema's trigger words are a
     curated list the annotators wrote; with three training articles the head cannot learn every
     word of it, and where validation shows the list is surer than the head the list decides what
-    is a trigger, the head what it is not and which type it is."""
+    is a trigger, the head what it is not and which type it is. Matches of the `decided` types
+    (`HeadsConfig.lexicon_decides`) are triggers of the lexicon's type whatever the veto."""
     return anchor_triggers(decode_spans(gate_triggers(probs, threshold), tags)[1], probs, tags,
-                           matches, veto)  # fmt: skip
+                           matches, veto, decided)  # fmt: skip
 
 
 def anchor_triggers(spans: list[Span], probs: np.ndarray, tags: list[str], matches: list[Span],
-                    veto: float | None) -> list[Span]:  # fmt: skip
+                    veto: float | None, decided: Collection[str] = ()) -> list[Span]:  # fmt: skip
     """The model's decoded trigger spans with the lexicon's anchored matches put in (see
-    `decode_triggers`); unchanged when `veto` is None."""
-    if veto is None:
+    `decode_triggers`); unchanged when `veto` is None and no match is of a `decided` type."""
+    kept = [m for m in matches if m.label in decided]
+    if veto is not None:
+        kept += [_retyped(m, probs, tags) for m in matches if m.label not in decided
+                 and float(np.mean(probs[m.start : m.end, 0])) <= veto]  # fmt: skip
+    if not kept:
         return spans
-    kept = [_retyped(m, probs, tags) for m in matches
-            if float(np.mean(probs[m.start : m.end, 0])) <= veto]  # fmt: skip
     rest = [s for s in spans if not any(s.start < m.end and m.start < s.end for m in kept)]
     return sorted(kept + rest, key=lambda s: s.start)
 
@@ -360,7 +380,7 @@ def _decode(tagger, heads: EventHeads, v, words: list[str], labels, gold) -> Ext
     tpath, model_triggers, _ = decode_spans(gate_triggers(trig_p, cfg.trigger_threshold),
                                             cfg.trigger_tags)  # fmt: skip
     triggers = anchor_triggers(model_triggers, trig_p, cfg.trigger_tags, matches,
-                               cfg.lexicon_veto)  # fmt: skip
+                               cfg.lexicon_veto, cfg.lexicon_decides())  # fmt: skip
     trig_scores = [float(np.mean(1.0 - trig_p[s.start : s.end, 0])) for s in triggers]
     pairs = pairs_of(triggers, entities)
     decided = decide_roles(heads.role_logits(v, pairs).softmax(-1).numpy(), cfg.role_labels,
@@ -378,10 +398,11 @@ def _decode(tagger, heads: EventHeads, v, words: list[str], labels, gold) -> Ext
                      float(min(sure)) if sure else 1.0, gold_p, matches)  # fmt: skip
 
 
-def redecode_triggers(x: Extracted, trigger_tags: list[str], threshold: float,
+def redecode_triggers(x: Extracted, cfg: HeadsConfig, threshold: float,
                       veto: float | None = None) -> list[Span]:  # fmt: skip
     """The triggers of a sentence at other settings (for tuning, without the encoder)."""
-    return decode_triggers(x.trigger_probs, trigger_tags, threshold, x.lexicon_matches, veto)
+    return decode_triggers(x.trigger_probs, cfg.trigger_tags, threshold, x.lexicon_matches, veto,
+                           cfg.lexicon_decides())  # fmt: skip
 
 
 # ------------------------------------------------------------------ saving

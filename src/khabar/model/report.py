@@ -210,15 +210,24 @@ ACE_ROWS = (
 )  # fmt: skip
 
 
-def lexicon_rule(veto: float | None) -> str:
-    """One sentence on how the schema's trigger words took part in decoding (tuned)."""
+def lexicon_rule(info: dict) -> str:
+    """How the schema's trigger words took part in decoding (tuned on validation, and the types
+    too rare in training for the head), from a run's info."""
+    veto, rare = info.get("lexicon_veto"), info.get("lexicon_types") or []
     if veto is None:
-        return "The schema's trigger words are a feature of the trigger head only."
-    return (
-        "The schema's trigger words anchor triggers: each match is a trigger unless the "
-        f"model's P(O) over it exceeds {veto:.2f}, typed by the model where it calls it a "
-        "trigger itself."
-    )
+        said = "The schema's trigger words are a feature of the trigger head"
+        said += "." if rare else " only."
+    else:
+        said = (
+            "The schema's trigger words anchor triggers: each match is a trigger unless the "
+            f"model's P(O) over it exceeds {veto:.2f}, typed by the model where it calls it a "
+            "trigger itself."
+        )
+    if rare:
+        least = info.get("args", {}).get("min_type_triggers", 5)
+        said += (f" Types with fewer than {least} training triggers ({', '.join(rare)}) are the "
+                 "lexicon's: its words of those types are triggers of that type.")  # fmt: skip
+    return said
 
 
 def extraction_table(m: dict) -> str:
@@ -329,7 +338,7 @@ def write_report(run: Run, metrics: dict, preds: dict[str, SplitPredictions]) ->
         "pre-annotator) and, for each trigger, the nearest PER/ORG as participant, LOC as place, "
         "DATE as time and EVENT as topic (end to end on the lexicon's triggers and the CRF's "
         f"entities). Thresholds (validation): trigger {info.get('trigger_threshold', 0.5):.2f}, "
-        f"role {info.get('role_threshold', 0.5):.2f}. {lexicon_rule(info.get('lexicon_veto'))}",
+        f"role {info.get('role_threshold', 0.5):.2f}. {lexicon_rule(info)}",
         "",
         *([f"The schema's trigger words were written from the seed articles; a lexicon of the "
            f"training split's trigger words only scores trigger classification F1 "

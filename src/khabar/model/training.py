@@ -76,6 +76,10 @@ class TrainArgs:
     trigger_lexicon: bool = field(default=True, metadata={
         "help": "Give the trigger head the schema's trigger words as a feature (which words "
                 "the rule pre-annotator would mark)."})  # fmt: skip
+    min_type_triggers: int = field(default=5, metadata={
+        "help": "An event type with fewer training triggers than this is the trigger lexicon's "
+                "to decide: its schema trigger words are triggers of that type whatever the head "
+                "says (a head cannot learn a type from a handful of examples)."})  # fmt: skip
     sentence_classifier: bool = field(default=False, metadata={
         "help": "Also train the separate sentence event-type classifier (events/); off: a "
                 "sentence's event types are its predicted triggers' types."})  # fmt: skip
@@ -348,7 +352,7 @@ def tune_heads(ext: list, val: Split, gold_pairs: list, cfg: HeadsConfig) -> dic
     vetoes = [None, 0.5, 0.8, 0.95, 1.0] if cfg.lexicon else [None]
 
     def trig_f1(t: float, veto: float | None) -> float:
-        pred = [redecode_triggers(x, cfg.trigger_tags, t, veto) for x in ext]
+        pred = [redecode_triggers(x, cfg, t, veto) for x in ext]
         return ace_scores(val.triggers, pred, [[]] * len(pred), [[]] * len(pred))[
             "trigger_classification"]["f1"]  # fmt: skip
 
@@ -387,6 +391,8 @@ def train_joint(base: str, train: Split, val: Split, tag_names: list[str], lr: f
     returns (tagger, heads, tokenizer, fit log). The epoch and the thresholds are picked on
     validation by the mean of entity F1, trigger classification F1 and argument classification
     F1 on gold spans."""
+    from collections import Counter
+
     import torch
 
     from khabar.model.extraction import (
@@ -404,8 +410,10 @@ def train_joint(base: str, train: Split, val: Split, tag_names: list[str], lr: f
     tagger = load_pretrained("ner", base, num_labels=len(tag_names),
                              id2label=dict(enumerate(tag_names)), label2id=label2id)  # fmt: skip
     _freeze_words(tagger, freeze)
-    heads = EventHeads(heads_config(tagger, schema, event_names, role_names,
-                                    args.trigger_lexicon))  # fmt: skip
+    cfg = heads_config(tagger, schema, event_names, role_names, args.trigger_lexicon)
+    cfg.type_counts = dict(Counter(t.label for ts in train.triggers for t in ts))
+    cfg.min_type_triggers = args.min_type_triggers
+    heads = EventHeads(cfg)
     joint = Joint(tagger, heads)
     items = training_items(tok, train.words, train.tags,
                            [train.events_of(i) for i in range(len(train.words))], label2id,
@@ -557,6 +565,7 @@ def train_run(dd, out: Path, args: TrainArgs, dataset_path: str = "",
         "trigger_threshold": heads.config.trigger_threshold,
         "role_threshold": heads.config.role_threshold,
         "lexicon_veto": heads.config.lexicon_veto,
+        "lexicon_types": sorted(heads.config.lexicon_decides()),
         "ner_labels": tag_names, "event_labels": event_names, "role_labels": role_names,
         "args": asdict(args), "dataset": dataset_path,
         "sentences": {k: len(v) for k, v in dd.items()},

@@ -98,7 +98,7 @@ def model_card(run_dir: Path, settings: dict, dataset_id: str, repo: str = "<use
         "after B-X or I-X). A word is part of a trigger when its trigger probability (1 − P(O)) "
         f"is at least {info.get('trigger_threshold', 0.5):.2f}, and a pair is an argument when "
         f"its best role's probability is at least {info.get('role_threshold', 0.5):.2f} (both "
-        f"tuned on validation). {lexicon_rule(info.get('lexicon_veto'))} Roles the schema "
+        f"tuned on validation). {lexicon_rule(info)} Roles the schema "
         "forbids for an entity type are never chosen. A "
         "sentence's event types are its triggers' types"
         + ("; the separate sentence classifier is in `events/`." if classifier else "."), "",
