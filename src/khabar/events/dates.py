@@ -246,10 +246,3 @@ def article_anchor(article: Article, date_texts: list[str] = (), today: Date | N
     if article.date:
         return Anchor(Date.fromisoformat(article.date), "article date")
     return infer_anchor(list(date_texts), today)
-
-
-def overlaps(a: TimeValue | None, b: TimeValue | None) -> bool:
-    """Whether two times can be the same time (an unresolved or missing one is no objection)."""
-    if not a or not b or a.status != "resolved" or b.status != "resolved":
-        return True
-    return a.start <= b.end and b.start <= a.end

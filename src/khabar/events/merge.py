@@ -89,7 +89,7 @@ def merge_events(rows: list[dict]) -> list[dict]:
     events: list[Event] = []
     # Only events sharing a participant can take a mention: index them by (type, participant)
     # so a corpus of many thousand mentions is not compared pairwise.
-    index: dict[tuple[str, str], list[int]] = defaultdict(list)
+    index: dict[tuple[str, str], set[int]] = defaultdict(set)
     for row in sorted(rows, key=_precision):
         keys = [(row["event_type"], p) for p in row["participants"]]
         candidates = sorted({i for k in keys for i in index[k]})
@@ -99,8 +99,7 @@ def merge_events(rows: list[dict]) -> list[dict]:
             events.append(Event(row["event_type"]))
         events[home].add(row)
         for k in keys:
-            if home not in index[k]:
-                index[k].append(home)
+            index[k].add(home)
     events.sort(key=lambda e: (e.start or "9999", e.event_type, sorted(e.participants)))
     out = []
     for n, e in enumerate(events, 1):

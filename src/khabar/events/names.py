@@ -75,19 +75,27 @@ class Aliases:
     """Canonical names and their spellings, per entity type."""
 
     entries: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # type -> canon -> [..]
+    # (type, spelling) -> canonical name: every mention is looked up, so not by a scan of the
+    # file. The first entry listing a spelling wins, as in the file's order; `add` keeps it.
+    _where: dict[tuple[str, str], str] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for label, canons in self.entries.items():
+            for canon, spellings in canons.items():
+                for text in (canon, *spellings):
+                    self._where.setdefault((label, text), canon)
 
     def lookup(self, label: str, text: str) -> str | None:
         """The canonical name the file gives this spelling, if it lists it."""
-        for canon, spellings in self.entries.get(label, {}).items():
-            if text == canon or text in spellings:
-                return canon
-        return None
+        return self._where.get((label, text))
 
     def add(self, label: str, canon: str, text: str) -> None:
         """Record a spelling under a canonical name."""
         spellings = self.entries.setdefault(label, {}).setdefault(canon, [])
         if text != canon and text not in spellings:
             spellings.append(text)
+        for t in (canon, text):
+            self._where.setdefault((label, t), canon)
 
 
 def read_aliases(path: Path) -> Aliases:
@@ -126,6 +134,9 @@ class Canonicaliser:
 
     aliases: Aliases
     added: list[tuple[str, str, str]] = field(default_factory=list)  # (type, canon, spelling) new
+    # type -> canonical name -> the keys of its spellings, kept in step with `fit`: recomputed
+    # for every new spelling, they took 7 of the 12 s of fitting 2,000 new names.
+    _keys: dict[str, dict[str, set[str]]] = field(default_factory=dict, init=False, repr=False)
 
     def fit(self, mentions: Counter) -> None:
         """Place every spelling of `mentions` ((type, text) -> count) not yet in the alias file."""
@@ -140,11 +151,18 @@ class Canonicaliser:
                 canon = self._match(label, text) or text
                 self.aliases.add(label, canon, text)
                 self.added.append((label, canon, text))
+                self._keys_of(label).setdefault(canon, {key(canon)}).add(key(text))
+
+    def _keys_of(self, label: str) -> dict[str, set[str]]:
+        """A type's canonical names and the keys of their spellings, in the file's order."""
+        if label not in self._keys:
+            canons = self.aliases.entries.get(label, {})
+            self._keys[label] = {c: {key(c), *map(key, s)} for c, s in canons.items()}
+        return self._keys[label]
 
     def _match(self, label: str, text: str) -> str | None:
         k = key(text)
-        canons = self.aliases.entries.get(label, {})
-        keys = {c: {key(c), *map(key, s)} for c, s in canons.items()}
+        keys = self._keys_of(label)
         same = [c for c, ks in keys.items() if k in ks]
         if same:
             return same[0]
