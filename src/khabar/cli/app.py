@@ -27,7 +27,8 @@ RunOpt = Annotated[Path, typer.Option("--run", help="Run folder, models/<run>.")
 # registers them (typer lists them in registration order).
 PIPELINE = (
     "secrets", "ingest", "schema", "tasks", "push", "reanchor", "load-annotations", "export",
-    "validate-gold", "reanchor-gold", "gold-counts", "base-model", "train", "evaluate", "predict",
+    "validate-gold", "reanchor-gold", "gold-counts", "base-model", "transfer-base", "train",
+    "evaluate", "predict",
     "push-predictions", "events", "serve-backend", "connect-backend", "agreement", "adjudicate",
     "queue", "pretrain", "annotators", "publish",
 )  # fmt: skip

@@ -86,7 +86,7 @@ def train(
     warmup: Annotated[float, typer.Option(help=_targ("warmup"))] = 0.1,
     weight_decay: Annotated[float, typer.Option(help=_targ("weight_decay"))] = 0.01,
     freeze_embeddings: Annotated[bool, typer.Option(help=_targ("freeze_embeddings"))] = True,
-    head_lr_factor: Annotated[float, typer.Option(help=_targ("head_lr_factor"))] = 10.0,
+    head_lr_factor: Annotated[float, typer.Option(help=_targ("head_lr_factor"))] = 0.0,
     balance_events: Annotated[bool, typer.Option(help=_targ("balance_events"))] = True,
     base_dir: Annotated[Path, typer.Option(help=_targ("base_dir"))] = Path(DEFAULT_BASE_DIR),
     max_length: Annotated[int, typer.Option(help=_targ("max_length"))] = 128,
@@ -99,6 +99,10 @@ def train(
     trigger_lexicon: Annotated[bool, typer.Option(help=_targ("trigger_lexicon"))] = True,
     sentence_classifier: Annotated[bool, typer.Option(help=_targ("sentence_classifier"))] = False,
     min_type_triggers: Annotated[int, typer.Option(help=_targ("min_type_triggers"))] = 5,
+    transfer: Annotated[
+        str, typer.Option(envvar="TRANSFER_BASE", help=_targ("transfer"), show_default=False)
+    ] = "",
+    rehearsal: Annotated[int, typer.Option(help=_targ("rehearsal"))] = -1,
 ) -> None:
     """Fine-tune the entity + trigger + argument model, train the baselines, score them all."""
     import time
@@ -118,7 +122,7 @@ def train(
         extra_train=[str(p) for p in extra_train], tag_map=tag_map or HINER_TAG_MAP,
         baselines=baselines, trigger_weight=trigger_weight, role_weight=role_weight,
         trigger_lexicon=trigger_lexicon, sentence_classifier=sentence_classifier,
-        min_type_triggers=min_type_triggers,
+        min_type_triggers=min_type_triggers, **_transfer_args(transfer, rehearsal),
     )  # fmt: skip
     dd = _load_dataset(dataset)
     started = time.perf_counter()
@@ -133,6 +137,30 @@ def train(
                    f"{info['extra_train_dropped_tags']}")  # fmt: skip
     summary = _summary(read_json(metrics))
     typer.echo(f"run {run.name}: {summary}; {time.perf_counter() - started:.0f} s -> {out}")
+    if "transfer" in info:
+        typer.echo(_transfer_summary(info["transfer"]))
+
+
+def _transfer_args(transfer: str, rehearsal: int) -> dict:
+    """TrainArgs for --transfer, the folder checked before the dataset is loaded."""
+    from khabar.model.run import RunError
+    from khabar.model.transfer import load_base
+
+    if not transfer:
+        return {"rehearsal": rehearsal}
+    try:
+        load_base(transfer)
+    except RunError as exc:
+        fail(str(exc))
+    return {"transfer": transfer, "rehearsal": rehearsal}
+
+
+def _transfer_summary(t: dict) -> str:
+    """One line: what the run kept of its transfer base, per corpus, and the licences."""
+    kept = "; ".join(f"{name} held-out F1 {s['f1']:.3f} (base {s['base_f1']:.3f})"
+                     for name, s in t["held_out"].items())  # fmt: skip
+    licences = ", ".join(f"{c['license']} ({c['name']})" for c in t["corpora"])
+    return f"transfer from {t['base']}: {kept}; licences carried: {licences}"
 
 
 @app.command("base-model")
@@ -188,6 +216,13 @@ def evaluate(
         Path, typer.Option(help="Where --folds writes cv.json, report.md and the learning curve.")
     ] = Path("models/cv"),
     epochs: Annotated[int, typer.Option(help=_targ("epochs"))] = 30,
+    transfer: Annotated[
+        str,
+        typer.Option(
+            envvar="TRANSFER_BASE", help="With --folds: " + _targ("transfer"), show_default=False
+        ),
+    ] = "",  # fmt: skip
+    rehearsal: Annotated[int, typer.Option(help="With --folds: " + _targ("rehearsal"))] = -1,
 ) -> None:
     """Score the run and its baselines (metrics.json, report.md, confusion PNGs), or with
     --folds K cross-validate by article."""
@@ -196,7 +231,8 @@ def evaluate(
 
     dd = _load_dataset(dataset)
     if folds:
-        _cross_validate(dd, folds, curve, cv_out, epochs)
+        args = {"epochs": epochs, **_transfer_args(transfer, rehearsal)}
+        _cross_validate(dd, folds, curve, cv_out, args)
         return
     try:
         run = load_run(run_dir)
@@ -208,7 +244,7 @@ def evaluate(
     typer.echo(f"run {run.name}: {_summary(metrics)} -> {path}")
 
 
-def _cross_validate(dd, folds: int, curve: bool, out: Path, epochs: int) -> None:
+def _cross_validate(dd, folds: int, curve: bool, out: Path, args: dict) -> None:
     import time
 
     from khabar.model.crossval import cross_validate, write_cv
@@ -217,7 +253,7 @@ def _cross_validate(dd, folds: int, curve: bool, out: Path, epochs: int) -> None
 
     started = time.perf_counter()
     try:
-        result = cross_validate(dd, folds, TrainArgs(epochs=epochs), load_schema(), curve,
+        result = cross_validate(dd, folds, TrainArgs(**args), load_schema(), curve,
                                 log=typer.echo)  # fmt: skip
     except _model_errors() as exc:
         fail(str(exc))

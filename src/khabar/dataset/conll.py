@@ -40,8 +40,35 @@ def read_conll(path: Path, tag_map: dict[str, str], entity_names: list[str]):
     unknown = [t for t in tag_map.values() if t not in entity_names]
     if unknown:
         raise ValueError(f"tag map targets {unknown} are not entity types of the schema")
+    sentences, dropped = read_conll_raw(path)
+    return [(words, map_tags(tags, tag_map, entity_names, dropped))
+            for words, tags in sentences], dropped  # fmt: skip
+
+
+def map_tags(tags: list[str], tag_map: dict[str, str], keep: list[str], dropped: Counter,
+             strict: bool = False) -> list[str]:  # fmt: skip
+    """BIO tags with their types renamed by `tag_map`; a tag whose (renamed) type is not in `keep`
+    becomes O and is counted in `dropped`. `strict`: only the types `tag_map` names are kept (a
+    declared corpus whose own type happens to share a schema name is not taken on trust)."""
+    out = []
+    for tag in tags:
+        prefix, _, typ = tag.partition("-")
+        if prefix in ("B", "I") and (typ in tag_map or not strict):
+            typ = tag_map.get(typ, typ)
+            if typ in keep:
+                out.append(f"{prefix}-{typ}")
+                continue
+        if tag != "O":
+            dropped[tag] += 1
+        out.append("O")
+    return out
+
+
+def read_conll_raw(path: Path) -> tuple[list[tuple[list[str], list[str]]], Counter]:
+    """(tokens, tags as written) per sentence of a CoNLL file, and its lines without a token and
+    a tag, counted (published corpora hold a few: an empty token); nothing is dropped silently."""
     sentences: list[tuple[list[str], list[str]]] = []
-    dropped: Counter = Counter()
+    malformed: Counter = Counter()
     words: list[str] = []
     tags: list[str] = []
     # split("\n"), not splitlines(): a token may hold U+2028 or U+0085, which splitlines breaks on.
@@ -53,18 +80,11 @@ def read_conll(path: Path, tag_map: dict[str, str], entity_names: list[str]):
                 sentences.append((words, tags))
                 words, tags = [], []
             continue
-        if len(cols) < 2:  # published corpora hold a few (an empty token); counted, not fatal
-            dropped["<line without token and tag>"] += 1
+        if len(cols) < 2:
+            malformed["<line without token and tag>"] += 1
             continue
-        prefix, _, typ = cols[-1].partition("-")
-        typ = tag_map.get(typ, typ)
-        if prefix in ("B", "I") and typ in entity_names:
-            tags.append(f"{prefix}-{typ}")
-        else:
-            if cols[-1] != "O":
-                dropped[cols[-1]] += 1
-            tags.append("O")
         words.append(cols[0])
+        tags.append(cols[-1])
     if words:
         sentences.append((words, tags))
-    return sentences, dropped
+    return sentences, malformed

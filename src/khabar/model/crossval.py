@@ -108,6 +108,25 @@ FIGURES: dict[str, tuple[str, Callable, Callable, str]] = {
 CURVE_FIGURES = ("entities", "trigger classification", "argument classification, gold spans")
 
 
+def _mentions_of(label: str, tag_lists) -> list:
+    return [[e for e in bio_entities(t) if e.label == label] for t in tag_lists]
+
+
+def entity_type_figures(types: list[str]) -> dict[str, tuple[str, Callable, Callable, str]]:
+    """One entities row per type (`entities, PER` …): transfer from corpora with other guidelines
+    can lift one type and sink another, which the micro figure hides."""
+    return {f"entities, {t}": (
+        "mentions",
+        lambda p, t=t: _sets(_mentions_of(t, p.gold.tags), _mentions_of(t, p.tags), _typed),
+        lambda p, t=t: _sets(_mentions_of(t, p.gold.tags), _mentions_of(t, p.crf_tags), _typed),
+        "CRF") for t in types}  # fmt: skip
+
+
+def figures(types: list[str]) -> dict[str, tuple[str, Callable, Callable, str]]:
+    """Every figure of a cross-validation over entity `types`: FIGURES, then one per type."""
+    return {**FIGURES, **entity_type_figures(types)}
+
+
 def counts(pairs: Pairs) -> np.ndarray:
     """(correct, predicted, gold) per sentence, shape (sentences, 3)."""
     return np.array([(len(g & p), len(p), len(g)) for g, p in pairs], dtype=float).reshape(-1, 3)
@@ -131,10 +150,10 @@ def bootstrap(c: np.ndarray, n: int = 1000, seed: int = 13) -> tuple[float, floa
     return float(lo), float(hi)
 
 
-def summarise(per_fold: list[dict[str, dict[str, np.ndarray]]]) -> dict:
+def summarise(per_fold: list[dict[str, dict[str, np.ndarray]]], types: list[str] = ()) -> dict:
     """Mean ± std over folds and the pooled bootstrap interval of every figure and system."""
     out = {}
-    for name, (unit, *_rest, base_name) in FIGURES.items():
+    for name, (unit, *_rest, base_name) in figures(list(types)).items():
         row = {"unit": unit, "baseline_name": base_name}
         for system in ("model", "baseline"):
             folds = [f[name][system] for f in per_fold if name in f]
@@ -149,10 +168,10 @@ def summarise(per_fold: list[dict[str, dict[str, np.ndarray]]]) -> dict:
     return out
 
 
-def fold_counts(p: SplitPredictions) -> dict[str, dict[str, np.ndarray]]:
+def fold_counts(p: SplitPredictions, types: list[str] = ()) -> dict[str, dict[str, np.ndarray]]:
     """Per-sentence counts of every figure for the model and its baseline on one test split."""
     out = {}
-    for name, (_, model, base, _) in FIGURES.items():
+    for name, (_, model, base, _) in figures(list(types)).items():
         try:
             out[name] = {"model": counts(model(p)), "baseline": counts(base(p))}
         except TypeError:  # a baseline this run lacks (None)
@@ -176,6 +195,7 @@ def cross_validate(dd, k: int, args: TrainArgs, schema: Schema, curve: bool = Tr
 
     disable_progress_bars()  # a bar per fold filter is noise between the training bars
     all_rows = concatenate_datasets([dd[s] for s in dd if len(dd[s])])
+    types = all_rows.features["entities"].feature["label"].names
     folds = article_folds(list(all_rows["article_id"]), k)
     per_fold, curve_points, runs = [], [], []
     for i in range(k):
@@ -191,7 +211,7 @@ def cross_validate(dd, k: int, args: TrainArgs, schema: Schema, curve: bool = Tr
                 metrics, preds = score_run(run, fold_dd, schema)
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
-            c = fold_counts(preds["test"])
+            c = fold_counts(preds["test"], types)
             curve_points.append({"fold": i, "train_articles": n,
                                  **{f: f1(c[f]["model"]) for f in CURVE_FIGURES},
                                  **{f"{f} (baseline)": f1(c[f]["baseline"])
@@ -206,11 +226,15 @@ def cross_validate(dd, k: int, args: TrainArgs, schema: Schema, curve: bool = Tr
                                             run.info["role_threshold"]],
                              "lexicon_veto": run.info.get("lexicon_veto"),
                              "lexicon_types": run.info.get("lexicon_types", []),
+                             "transfer_held_out": {
+                                 k: v["f1"] for k, v in
+                                 run.info.get("transfer", {}).get("held_out", {}).items()},
                              "test_sentences": metrics["splits"]["test"]["sentences"]})  # fmt: skip
             log(f"fold {i + 1}/{k}, {n} training articles: " + ", ".join(
                 f"{f} {curve_points[-1][f]:.3f}" for f in CURVE_FIGURES))  # fmt: skip
     return {"folds": k, "articles": sum(map(len, folds)), "runs": runs,
-            "figures": summarise(per_fold), "curve": curve_points}  # fmt: skip
+            "transfer": args.transfer or None,
+            "figures": summarise(per_fold, types), "curve": curve_points}  # fmt: skip
 
 
 # ------------------------------------------------------------------ report
@@ -259,6 +283,19 @@ def plot_curve(points: list[dict], path: Path) -> Path:
     return path
 
 
+def transfer_lines(result: dict) -> str:
+    """What the folds kept of the transfer base: held-out F1 per corpus, mean ± std over folds."""
+    names = sorted({n for r in result["runs"] for n in r.get("transfer_held_out", {})})
+    said = []
+    for n in names:
+        got = [r["transfer_held_out"][n] for r in result["runs"] if n in r["transfer_held_out"]]
+        said.append(f"{n} {np.mean(got):.3f} ± {np.std(got):.3f}")
+    return (
+        f"Every fold starts from the transfer base `{result['transfer']}`; F1 of the folds' "
+        f"taggers on each corpus' held-out part (its own types only): {'; '.join(said)}."
+    )
+
+
 def write_cv(result: dict, out: Path) -> Path:
     """cv.json, learning_curve.png and report.md into `out`."""
     out = Path(out)
@@ -276,6 +313,8 @@ def write_cv(result: dict, out: Path) -> Path:
         "the training folds' trigger words; the nearest compatible entity for arguments; TF-IDF "
         "+ logistic regression for sentence event types.", "",
     ]  # fmt: skip
+    if result.get("transfer"):
+        lines += [transfer_lines(result), ""]
     if result["curve"] and len({p["train_articles"] for p in result["curve"]}) > 1:
         plot_curve(result["curve"], out / CURVE_FILE)
         lines += ["## Learning curve", "", f"![learning curve]({CURVE_FILE})", ""]

@@ -176,6 +176,9 @@ class SentenceLabels:
     lexicon: list[int] = field(default_factory=list)  # the lexicon's tag id of each word
     pairs: list[tuple[Span, Span]] = field(default_factory=list)
     roles: list[int] = field(default_factory=list)
+    # Entity tag ids an O of this sentence may also be: the types its corpus does not annotate
+    # (a public corpus without DATE tags its dates O). Empty: O means O.
+    o_also: list[int] = field(default_factory=list)
 
     @property
     def input_ids(self) -> list[int]:
@@ -230,8 +233,7 @@ def joint_loss(joint: Joint, batch: list[SentenceLabels], pad_id: int,
     flat = torch.cat(vecs)
     ce = nn.CrossEntropyLoss(ignore_index=-100)
     tagger = joint.tagger
-    loss = ce(tagger.classifier(tagger.dropout(flat)),
-              torch.tensor([t for s in batch for t in s.entity_tags]))  # fmt: skip
+    loss = entity_loss(tagger.classifier(tagger.dropout(flat)), batch)
     trig_gold = torch.tensor([t for s in batch for t in s.trigger_tags])
     if (trig_gold != -100).any():
         lex = [t for s in batch for t in s.lexicon]
@@ -242,6 +244,26 @@ def joint_loss(joint: Joint, batch: list[SentenceLabels], pad_id: int,
         target = torch.tensor([r for _, s in with_pairs for r in s.roles])
         loss = loss + weights[1] * ce(logits, target)
     return loss
+
+
+def entity_loss(logits: torch.Tensor, batch: list[SentenceLabels]) -> torch.Tensor:
+    """Entity tag cross-entropy over the words of a batch. An O of a sentence with `o_also` is a
+    partial label, -log of the probability of O or any of those tags: the corpus only says the
+    word is none of the types it annotates."""
+    gold = torch.tensor([t for s in batch for t in s.entity_tags])
+    if not any(s.o_also for s in batch):
+        return nn.functional.cross_entropy(logits, gold, ignore_index=-100)
+    allowed = torch.zeros_like(logits, dtype=torch.bool)
+    known = gold != -100
+    allowed[known.nonzero().squeeze(-1), gold[known]] = True
+    k = 0
+    for s in batch:
+        for t in s.entity_tags:
+            if t == 0 and s.o_also:  # O is the first tag of every inventory
+                allowed[k, s.o_also] = True
+            k += 1
+    logp = logits.log_softmax(-1).masked_fill(~allowed, float("-inf")).logsumexp(-1)
+    return -logp[known].mean()
 
 
 # ------------------------------------------------------------------ decoding

@@ -289,6 +289,11 @@ def worst_errors(p: SplitPredictions, limit: int = 10) -> tuple[list[str], list[
 def describe_base(info: dict) -> str:
     """One line naming a run's base model and, for a converted one, where its weights came from."""
     base, prov = info.get("base_model"), info.get("base_provenance")
+    if info.get("transfer"):
+        t = info["transfer"]
+        names = ", ".join(c["name"] for c in t["corpora"])
+        under = describe_base({**info, "transfer": None, "base_model": t.get("from")})
+        return f"`{base}`, an entity tagger fine-tuned on public corpora ({names}) from {under}"
     if prov:
         fid, lic = prov.get("fidelity", {}), prov.get("licences", {})
         said = (f"; token ids identical to the reference engine on {fid['token_ids_identical']}/"
@@ -305,6 +310,45 @@ def describe_base(info: dict) -> str:
             "and a small BERT with random initial weights)"
         )
     return f"`{base}`"
+
+
+def transfer_table(t: dict) -> str:
+    """What a run kept of its transfer base: F1 on each corpus' held-out part (its own types
+    only; never trained on) beside the base's, and on its tuning part."""
+    rows = []
+    by_name = {c["name"]: c for c in t["corpora"]}
+    for name, h in t["held_out"].items():
+        c, tune = by_name.get(name, {}), t.get("tune", {}).get(name, {})
+        rows.append([f"{c.get('title', name)} (`{name}`)", c.get("license", "?"),
+                     f"{h['sentences']} / {h['mentions']}", _f(h["base_f1"]), _f(h["f1"]),
+                     f"{h['f1'] - h['base_f1']:+.3f}", _f(tune.get("f1", 0))])  # fmt: skip
+    return _table(["corpus", "licence", "held-out sentences / mentions", "base", "this run",
+                   "change", "tuning part"], rows)  # fmt: skip
+
+
+def transfer_lines(info: dict) -> list[str]:
+    """The report's and the model card's section on a transfer base (none without one)."""
+    t = info.get("transfer")
+    if not t:
+        return []
+    carried = ", ".join(t.get("carried_tags", [])) or "none"
+    return [
+        "## Transfer from public corpora", "",
+        f"The encoder and the entity classifier rows of the tags both share ({carried}) come "
+        f"from the transfer base `{t['base']}`, an entity tagger trained on public Hindi NER "
+        f"corpora; the other tags start new. Each epoch also rehearsed {t.get('rehearsal', 0)} "
+        "of its training sentences (entity loss; their O may be any type the corpus does not "
+        "annotate). F1 below is strict micro-F1 on each corpus' own types, on its held-out part, "
+        "which neither the base nor this run trained on:", "",
+        transfer_table(t), "",
+        "Sources: " + "; ".join(source_line(c) for c in t["corpora"]) + ".", "",
+    ]  # fmt: skip
+
+
+def source_line(c: dict) -> str:
+    """A transfer corpus with its licence (and what is unsure about it) and its citation."""
+    note = f"; {c['license_note']}" if c.get("license_note") else ""
+    return f"{c['title']} ({c['license']}{note}), {c['citation']}"
 
 
 def write_report(run: Run, metrics: dict, preds: dict[str, SplitPredictions]) -> Path:
@@ -324,7 +368,7 @@ def write_report(run: Run, metrics: dict, preds: dict[str, SplitPredictions]) ->
         f"mentions and {m['event_labels']} gold event labels**; with so few, one mention moves "
         f"entity F1 by about {100 / max(m['mentions'], 1):.1f} points.", "",
         f"## Entities ({split}, strict: same boundaries and type; seqeval, conlleval-compatible)",
-        "", entity_table(m), "",
+        "", entity_table(m), "", *transfer_lines(info),
         f"## Entities, boundary-tolerant ({split}, SemEval-2013 schemes)", "",
         semeval_table(m), "",
         "`exact`: same boundaries, any type; `partial`: overlap counts half; `type`: overlap with "

@@ -8,6 +8,7 @@ import os
 import random
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,17 +27,26 @@ from khabar.model.base import (
 from khabar.model.e5 import read_provenance
 from khabar.model.evaluation import Arg, ace_scores, entity_scores, event_scores, tune_threshold
 from khabar.model.inputs import encode
-from khabar.model.run import Run, event_probs, load_pretrained, tag_words
+from khabar.model.run import Run, RunError, event_probs, load_pretrained, tag_words
+from khabar.model.transfer import carry_rows, load_base, transfer_scores
 from khabar.schema import Schema, bio_inventory
 from khabar.spans import Span, tokenize, word_span
 
 if TYPE_CHECKING:
     from khabar.model.extraction import HeadsConfig
+    from khabar.model.transfer import TransferBase
 
 HINER_TAG_MAP = "PERSON=PER,LOCATION=LOC,ORGANIZATION=ORG"
 SCRATCH_LR = 5e-4  # random weights need larger steps
 # Chosen on the sample's validation split (README, "Training a pretrained base").
 PRETRAINED_LR = 1e-4
+HEAD_LR_FACTOR = 10.0
+# From a transfer base (README, "Learning from public corpora"), chosen on the sample's
+# validation split and the transfer corpora's tuning parts: transfer sentences rehearsed per
+# epoch, a lower encoder learning rate, and the new heads kept at the 1e-3 they get otherwise.
+REHEARSAL = 64
+TRANSFER_LR = 3e-5
+TRANSFER_HEAD_LR = 1e-3
 
 
 @dataclass
@@ -51,13 +61,10 @@ class TrainArgs:
         default=DEFAULT_BASE_DIR,
         metadata={"help": "Where the converted e5 base is cached (converted on first use)."},
     )
-    head_lr_factor: float = field(
-        default=10.0,
-        metadata={
-            "help": "On a pretrained base, the learning rate of the new classifier head (and "
-            "pooler) as a multiple of the encoder's (a self-built base uses 1)."
-        },
-    )
+    head_lr_factor: float = field(default=0.0, metadata={
+        "help": "The learning rate of the new heads as a multiple of the encoder's; 0: "
+                f"{HEAD_LR_FACTOR:g} on a pretrained base, 1 on a self-built one, and from a "
+                f"transfer base whatever puts the heads at {TRANSFER_HEAD_LR:g}."})  # fmt: skip
     balance_events: bool = field(
         default=True,
         metadata={"help": "Weigh each event type's positive sentences by how rare they are."},
@@ -109,6 +116,13 @@ class TrainArgs:
         metadata={"help": "Entity types of --extra-train renamed to the schema's, SOURCE=TARGET,…"},
     )
     baselines: bool = field(default=True, metadata={"help": "Also train the CRF and TF-IDF."})
+    transfer: str = field(default="", metadata={
+        "help": "A transfer base folder (`khabar transfer-base`) to start from: its encoder and "
+                "its entity classifier rows of the types both share; the schema's other types "
+                "start new."})  # fmt: skip
+    rehearsal: int = field(default=-1, metadata={
+        "help": "With --transfer: transfer sentences mixed into each epoch (a new draw from "
+                f"the base's pool each time; entity loss only); -1: {REHEARSAL}."})  # fmt: skip
 
 
 @dataclass
@@ -213,18 +227,20 @@ def param_groups(model, lr: float, head_factor: float) -> list[dict]:
 
 
 def fit(model, features: list[dict], collator, epochs: int, lr: float, args: TrainArgs,
-        score, desc: str, loss_fn=None) -> dict:  # fmt: skip
+        score, desc: str, loss_fn=None, more: Callable[[int], list] | None = None,
+        n_more: int = 0) -> dict:  # fmt: skip
     """AdamW with linear warm-up and decay; after each epoch `score(model)` on validation, and
-    the best epoch's weights are kept (ties go to the later epoch)."""
+    the best epoch's weights are kept (ties go to the later epoch). `more(epoch)`: `n_more`
+    items added to that epoch only (rehearsal)."""
     import torch
     from tqdm import tqdm
     from transformers import get_linear_schedule_with_warmup
 
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
-    opt = torch.optim.AdamW(param_groups(model, lr, args.head_lr_factor),
+    opt = torch.optim.AdamW(param_groups(model, lr, args.head_lr_factor or HEAD_LR_FACTOR),
                             weight_decay=args.weight_decay)  # fmt: skip
-    steps = epochs * math.ceil(len(features) / args.batch_size)
+    steps = epochs * math.ceil((len(features) + n_more) / args.batch_size)
     sched = get_linear_schedule_with_warmup(opt, int(args.warmup * steps), max(steps, 1))
     best, best_state, best_epoch, history = -1.0, None, 0, []
     started = time.perf_counter()
@@ -232,7 +248,7 @@ def fit(model, features: list[dict], collator, epochs: int, lr: float, args: Tra
         for epoch in range(1, epochs + 1):
             model.train()
             total = 0.0
-            batches = _batches(features, args.batch_size, rng)
+            batches = _batches(features + (more(epoch) if more else []), args.batch_size, rng)
             for batch in batches:
                 inputs = collator(batch)
                 loss = loss_fn(model, inputs) if loss_fn else model(**inputs).loss
@@ -300,9 +316,11 @@ def _freeze_words(model, freeze: bool) -> None:
         model.get_input_embeddings().weight.requires_grad_(False)
 
 
-def train_ner(base: str, train: Split, val: Split, tag_names: list[str], lr: float,
-              args: TrainArgs, freeze: bool = False):  # fmt: skip
-    """Fine-tune a token classifier; returns (model, tokenizer, fit log)."""
+def train_ner(base: str, train: Split, val: Split | None, tag_names: list[str], lr: float,
+              args: TrainArgs, freeze: bool = False,
+              score: Callable[[object, object], float] | None = None):  # fmt: skip
+    """Fine-tune a token classifier; returns (model, tokenizer, fit log). The epoch is picked by
+    entity F1 on `val`, or by `score(model, tokenizer)` when given (neither: the last epoch)."""
     import torch
     from transformers import DataCollatorForTokenClassification
 
@@ -314,14 +332,16 @@ def train_ner(base: str, train: Split, val: Split, tag_names: list[str], lr: flo
     _freeze_words(model, freeze)
     feats = ner_features(tok, train.words, train.tags, label2id, args.max_length)
 
-    def score(m) -> float:
-        if not val.words:  # nothing to choose an epoch by: the last one is kept
+    def val_f1(m) -> float:
+        if score is not None:
+            return score(m, tok)
+        if val is None or not val.words:  # nothing to choose an epoch by: the last one is kept
             return 0.0
         pred = tag_words(m, tok, val.words, args.max_length, 64)
         return entity_scores(val.tags, [[t for t, _ in r] for r in pred])["overall"]["f1"]
 
-    log = fit(model, feats, DataCollatorForTokenClassification(tok), args.epochs, lr, args, score,
-              "NER")  # fmt: skip
+    log = fit(model, feats, DataCollatorForTokenClassification(tok), args.epochs, lr, args,
+              val_f1, "NER")  # fmt: skip
     return model, tok, log
 
 
@@ -386,11 +406,12 @@ def resolve(arguments: list[list[tuple[int, int, str]]], triggers: list[list[Spa
 
 def train_joint(base: str, train: Split, val: Split, tag_names: list[str], lr: float,
                 args: TrainArgs, schema: Schema, event_names: list[str], role_names: list[str],
-                freeze: bool = False):  # fmt: skip
+                freeze: bool = False, transfer: TransferBase | None = None):  # fmt: skip
     """Fine-tune the entity tagger and the event heads as one model on the shared encoder;
     returns (tagger, heads, tokenizer, fit log). The epoch and the thresholds are picked on
     validation by the mean of entity F1, trigger classification F1 and argument classification
-    F1 on gold spans."""
+    F1 on gold spans. From a `transfer` base, its classifier rows of the shared tags are carried
+    over and `args.rehearsal` of its sentences join every epoch."""
     from collections import Counter
 
     import torch
@@ -408,7 +429,9 @@ def train_joint(base: str, train: Split, val: Split, tag_names: list[str], lr: f
     label2id = {t: i for i, t in enumerate(tag_names)}
     tok = load_pretrained("tokenizer", base)
     tagger = load_pretrained("ner", base, num_labels=len(tag_names),
-                             id2label=dict(enumerate(tag_names)), label2id=label2id)  # fmt: skip
+                             id2label=dict(enumerate(tag_names)), label2id=label2id,
+                             **({"ignore_mismatched_sizes": True} if transfer else {}))  # fmt: skip
+    carried = carry_rows(tagger, transfer) if transfer else []
     _freeze_words(tagger, freeze)
     cfg = heads_config(tagger, schema, event_names, role_names, args.trigger_lexicon)
     cfg.type_counts = dict(Counter(t.label for ts in train.triggers for t in ts))
@@ -431,9 +454,12 @@ def train_joint(base: str, train: Split, val: Split, tag_names: list[str], lr: f
         thresholds.append((c.trigger_threshold, c.role_threshold, c.lexicon_veto))
         return sum(details[-1].values()) / 3
 
+    more, n_more = rehearsal(transfer, tok, label2id, heads.config, args) if transfer else (None, 0)
     weights = (args.trigger_weight, args.role_weight)
     log = fit(joint, items, lambda batch: batch, args.epochs, lr, args, score, "joint",
-              lambda m, batch: joint_loss(m, batch, tok.pad_token_id, weights))  # fmt: skip
+              lambda m, batch: joint_loss(m, batch, tok.pad_token_id, weights),
+              more, n_more)  # fmt: skip
+    log["carried_tags"] = carried
     if thresholds:
         best = log["best_epoch"] - 1
         c = heads.config
@@ -442,6 +468,34 @@ def train_joint(base: str, train: Split, val: Split, tag_names: list[str], lr: f
         for h, d in zip(log["history"], details, strict=True):
             h["detail"] = d
     return tagger, heads, tok, log
+
+
+def rehearsal(base: TransferBase, tok, label2id: dict[str, int], config: HeadsConfig,
+              args: TrainArgs) -> tuple[Callable[[int], list] | None, int]:  # fmt: skip
+    """(a draw of `args.rehearsal` transfer sentences for each epoch, how many): NER-only items
+    from the base's rehearsal pool. Their O tags are partial labels: a corpus without DATE or
+    EVENT tags a date O because it never tags dates, not because it is no date, so an O there
+    may be any tag of a type the corpus lacks (`SentenceLabels.o_also`)."""
+    from khabar.model.extraction import training_items
+
+    want = REHEARSAL if args.rehearsal < 0 else args.rehearsal
+    if want <= 0:
+        return None, 0
+    pool = []
+    for c in base.corpora:
+        rows = base.part(c["name"], "rehearsal")
+        items = training_items(tok, [w for w, _ in rows], [t for _, t in rows],
+                               [None] * len(rows), label2id, config, args.max_length)  # fmt: skip
+        lacking = [i for t, i in label2id.items() if t != "O" and t[2:] not in c["types"]]
+        for item in items:
+            item.o_also = lacking
+        pool += items
+    n = min(want, len(pool))
+
+    def draw(epoch: int) -> list:
+        return random.Random(args.seed * 1000 + epoch).sample(pool, n)
+
+    return draw, n
 
 
 def balanced_bce(labels: list[list[float]], cap: float = 10.0):
@@ -522,18 +576,26 @@ def train_run(dd, out: Path, args: TrainArgs, dataset_path: str = "",
     train, val = split_lists(dd["train"]), split_lists(dd["validation"])
     extra, dropped = extra_sentences(args, entity_names)
     out = Path(out)
+    transfer = load_base(args.transfer) if args.transfer else None
+    if transfer and args.base_model and Path(args.base_model) != transfer.path:
+        raise RunError("give a base model or a transfer base (--transfer), not both: a transfer "
+                       "base is its own base")  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
-    base, scratch = _base(args, train.texts + extra.texts, out)
-    lr = args.learning_rate or (SCRATCH_LR if scratch else PRETRAINED_LR)
-
+    base, scratch = (str(transfer.path), False) if transfer else _base(
+        args, train.texts + extra.texts, out)  # fmt: skip
+    lr = args.learning_rate or (TRANSFER_LR if transfer else SCRATCH_LR if scratch else
+                                PRETRAINED_LR)  # fmt: skip
     freeze = args.freeze_embeddings and not scratch
-    if scratch:  # every weight is new: no head to single out
-        args = replace(args, head_lr_factor=1.0)
+    # Self-built: every weight is new, no head to single out.
+    factor = 1.0 if scratch else args.head_lr_factor or (
+        TRANSFER_HEAD_LR / lr if transfer else HEAD_LR_FACTOR)  # fmt: skip
+    args = replace(args, head_lr_factor=factor)
     joint_train = Split(train.words + extra.words, train.tags + extra.tags, [], [],
                         entities=train.entities + [[]] * len(extra.words),
                         triggers=train.triggers, arguments=train.arguments)  # fmt: skip
-    ner, heads, ner_tok, ner_log = train_joint(base, joint_train, val, tag_names, lr, args, schema,
-                                               event_names, role_names, freeze)  # fmt: skip
+    ner, heads, ner_tok, ner_log = train_joint(
+        base, joint_train, val, tag_names, lr, args, schema, event_names, role_names, freeze,
+        transfer)  # fmt: skip
     ner.save_pretrained(out / md.NER_DIR)
     ner_tok.save_pretrained(out / md.NER_DIR)
     save_heads(heads, out / md.NER_DIR)
@@ -560,7 +622,8 @@ def train_run(dd, out: Path, args: TrainArgs, dataset_path: str = "",
         bl.save(run.lexicon, out / md.BASELINES_DIR / md.LEXICON_FILE)
     run.info = {
         "run": out.name, "base_model": base, "self_built_base": scratch,
-        "base_provenance": read_provenance(base), "learning_rate": lr,
+        "base_provenance": transfer.provenance["base_provenance"] if transfer else
+        read_provenance(base), "learning_rate": lr,
         "seed": args.seed, "max_length": args.max_length, "event_threshold": threshold,
         "trigger_threshold": heads.config.trigger_threshold,
         "role_threshold": heads.config.role_threshold,
@@ -572,8 +635,28 @@ def train_run(dd, out: Path, args: TrainArgs, dataset_path: str = "",
         "extra_train_sentences": len(extra.words), "extra_train_dropped_tags": dropped,
         "seconds": timings, "ner_fit": ner_log, "events_fit": ev_log,
     }  # fmt: skip
+    if transfer:
+        started = time.perf_counter()
+        run.info["transfer"] = transfer_record(transfer, ner, ner_tok, ner_log, args)
+        timings["transfer_scores"] = time.perf_counter() - started
     write_json(out / md.RUN_FILE, run.info)
     return run
+
+
+def transfer_record(base: TransferBase, tagger, tok, fit_log: dict, args: TrainArgs) -> dict:
+    """What run.json says of a transfer base: its sources and licences, the tags carried over,
+    and what the run kept of it (F1 on each corpus' held-out and tuning parts, beside the
+    base's own held-out F1)."""
+    keys = ("name", "title", "license", "license_note", "citation", "homepage", "hub_id",
+            "source", "held_out_from")  # fmt: skip
+    return {
+        "base": str(base.path), "from": base.provenance.get("base_model"),
+        "corpora": [{k: c.get(k) for k in keys} for c in base.corpora],
+        "carried_tags": fit_log.get("carried_tags", []),
+        "rehearsal": REHEARSAL if args.rehearsal < 0 else args.rehearsal,
+        "held_out": transfer_scores(tagger, tok, base, "held_out", args.max_length),
+        "tune": transfer_scores(tagger, tok, base, "tune", args.max_length),
+    }  # fmt: skip
 
 
 def read_texts(path: Path) -> list[str]:

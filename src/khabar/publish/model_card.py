@@ -17,6 +17,7 @@ from khabar.model.report import (
     event_table,
     extraction_table,
     lexicon_rule,
+    transfer_lines,
 )
 from khabar.model.run import EVENTS_DIR, NER_DIR, RUN_FILE, check_model_dir
 from khabar.publish.hub import PublishError, build_folder_atomically, load_card_settings, upload
@@ -63,10 +64,13 @@ def model_card(run_dir: Path, settings: dict, dataset_id: str, repo: str = "<use
     hub_base = base if not info.get("self_built_base") and not Path(base).exists() else None
     if info.get("base_provenance"):  # converted offline from a copy of a Hub model
         hub_base = info["base_provenance"]["base"]
+    transfer = info.get("transfer") or {}
+    sources = [c for c in transfer.get("corpora", []) if c.get("hub_id")]
     data = ModelCardData(
         language=["hi"], license=settings["license"], license_name=settings.get("license_name"),
         library_name="transformers", pipeline_tag="token-classification",
-        tags=["hindi", "news", "ner", "event-detection", "khabar"], datasets=[dataset_id],
+        tags=["hindi", "news", "ner", "event-detection", "khabar"],
+        datasets=[dataset_id, *(c["hub_id"] for c in sources)],
         base_model=hub_base, model_name=run_dir.name,
         eval_results=_eval_results(metrics, run_dir.name, dataset_id),
     )  # fmt: skip
@@ -120,15 +124,43 @@ def model_card(run_dir: Path, settings: dict, dataset_id: str, repo: str = "<use
         extraction_table(m), "",
         "Event types per sentence, beside the TF-IDF + logistic-regression baseline:", "",
         event_table(m), "",
+        *transfer_lines(info),
         "## Intended use and limitations", "",
         "Pre-annotating Hindi news for human annotators and research on Hindi entity and event "
         "detection. Trained on a small corpus about Indian foreign policy: expect much lower "
         "scores on other topics, and check every prediction before using it.", "",
         "## Licence", "", f"`{settings['license']}`: {settings.get('license_note', '').strip()}",
-        "",
+        "", *licence_notices(transfer.get("corpora", [])),
     ]  # fmt: skip
     header = yaml.safe_dump(data.to_dict(), allow_unicode=True, sort_keys=False)
     return ModelCard(f"---\n{header}---\n\n" + "\n".join(body))
+
+
+# What each licence of a transfer corpus asks of a model trained on it (SPDX-style ids, lower case).
+NOTICES = {
+    "cc-by-sa-4.0": "ShareAlike: this model is trained on {title}, licensed CC-BY-SA-4.0; "
+                    "where the model is an adaptation of that data, it is shared under the same "
+                    "licence, with this attribution",
+    "cc-by-4.0": "Attribution: this model is trained on {title}, licensed CC-BY-4.0",
+    "cc-by-nc-4.0": "NonCommercial: this model is trained on {title}, whose licence is given as "
+                    "CC-BY-NC-4.0; it may not be used commercially",
+    "cc0-1.0": "{title} is dedicated to the public domain (CC0-1.0)",
+}  # fmt: skip
+
+
+def licence_notices(corpora: list[dict]) -> list[str]:
+    """The licence section's lines for the transfer corpora a model was trained on: each one's
+    licence, what it asks of the model, and what is unsure about it."""
+    if not corpora:
+        return []
+    out = ["### Licences of the public corpora it learnt from", ""]
+    for c in corpora:
+        lic = (c.get("license") or "unknown").lower()
+        said = NOTICES.get(lic, "{title}: licence " + lic + "; check its terms before "
+                           "redistributing this model").format(title=c["title"])  # fmt: skip
+        note = f" (note: {c['license_note']})" if c.get("license_note") else ""
+        out.append(f"- **{c['title']}** (`{lic}`): {said}{note}. {c.get('citation', '')}")
+    return [*out, ""]
 
 
 def publish_model(run_dir: Path, settings_file: Path, dataset_id: str, repo_id: str = "",

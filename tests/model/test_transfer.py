@@ -1,0 +1,151 @@
+"""Transfer bases: what `transfer-base` writes and when it is up to date, the partial-label loss
+of rehearsed sentences, the classifier rows carried into a run, and what run.json, the report
+and the model card say of the sources and their licences."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+
+from khabar.dataset.corpora import CorpusSpec, read_corpus
+from khabar.model.extraction import SentenceLabels, entity_loss
+from khabar.model.transfer import PROVENANCE, carry_rows, is_transfer_base, load_base
+from khabar.model.transfer_base import TransferArgs, folder_name, train_base, up_to_date
+
+ROWS = [
+    (["नरेंद्र", "मोदी", "दिल्ली", "पहुंचे", "।"], ["B-PERSON", "I-PERSON", "B-LOCATION", "O", "O"]),
+    (["संयुक्त", "राष्ट्र", "ने", "मॉस्को", "में", "कहा"],
+     ["B-ORGANIZATION", "I-ORGANIZATION", "O", "B-LOCATION", "O", "O"]),
+    (["लावरोव", "ने", "सोमवार", "को", "विदेश", "मंत्रालय", "से", "बात", "की"],
+     ["B-PERSON", "O", "O", "O", "B-ORGANIZATION", "I-ORGANIZATION", "O", "O", "O"]),
+]  # fmt: skip
+
+
+def _spec(name="toy", license="cc-by-sa-4.0") -> CorpusSpec:
+    return CorpusSpec(name=name, title=f"Toy {name}", license=license, citation=f"{name} 2026",
+                      hub_id=f"someone/{name}",
+                      tag_map={"PERSON": "PER", "LOCATION": "LOC", "ORGANIZATION": "ORG"},
+                      local={"train": f"{name}.conll", "held_out": "shuffle 20%"})  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def transfer_base(tmp_path_factory, tiny_base, schema):
+    """A transfer base trained in seconds: a tiny self-built BERT on a toy CoNLL corpus."""
+    from khabar.model.base import build_base_model
+
+    tmp = tmp_path_factory.mktemp("transfer")
+    (tmp / "toy.conll").write_text("".join(
+        "".join(f"{w}\t{t}\n" for w, t in zip(*r, strict=True)) + "\n" for r in ROWS * 10),
+        encoding="utf-8")  # fmt: skip
+    base = build_base_model([" ".join(w) for w, _ in ROWS], tmp / "tiny", tiny_base)
+    corpus = read_corpus(_spec(), data=tmp)
+    args = TransferArgs(epochs=2, learning_rate=5e-3, max_length=64, tune_fraction=0.2,
+                        rehearsal_pool=12)  # fmt: skip
+    out = tmp / folder_name(["toy"])
+    prov = train_base([corpus], out, schema.entity_names, str(base), args, log=lambda _: None)
+    return out, prov, corpus, args, str(base), tmp
+
+
+def test_a_base_records_its_sources_and_parts(transfer_base):
+    out, prov, corpus, args, base, _ = transfer_base
+    assert out.name == "transfer-toy" and is_transfer_base(out)
+    assert folder_name(["toy", "hiner", "toy"], 3000) == "transfer-hiner-toy-max3000"
+    assert (out / "config.json").is_file() and (out / "model.safetensors").is_file()
+    assert prov["labels"] == ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"]
+    (c,) = prov["corpora"]
+    assert c["license"] == "cc-by-sa-4.0" and c["citation"] == "toy 2026"
+    assert c["read"][0]["sha256"] == corpus.read[0]["sha256"] and len(c["read"][0]["sha256"]) == 64
+    assert c["sentences"] == {"available": 24, "train": 19, "tune": 5, "held_out": 6}
+    assert c["tag_map"]["PERSON"] == "PER" and c["tags_mapped_to_o"] == {}
+    assert 0 <= c["held_out_f1"]["f1"] <= 1 and set(c["held_out_f1"]["per_type"]) <= {
+        "PER", "LOC", "ORG"}  # fmt: skip
+    assert len(prov["training"]["history"]) == 2 and "toy" in prov["training"]["history"][0]["tune"]
+    # whether other work shared the machine, so a training time is read for what it is
+    assert prov["training"]["other_work_cores"] >= 0 and prov["training"]["cpu_count"] >= 1
+    assert isinstance(prov["training"]["other_work_beside"], bool) and prov["training"]["cpu"]
+    tb = load_base(out)
+    assert len(tb.part("toy", "held_out")) == 6 and len(tb.part("toy", "rehearsal")) == 12
+    assert up_to_date(out, [corpus], args, base)
+    assert not up_to_date(out, [corpus], TransferArgs(epochs=3), base)
+
+
+def test_a_changed_source_is_not_up_to_date_a_new_citation_is(transfer_base):
+    out, _, _, args, base, tmp = transfer_base
+    changed = tmp / "changed"
+    changed.mkdir(exist_ok=True)
+    text = (tmp / "toy.conll").read_text(encoding="utf-8")
+    (changed / "toy.conll").write_text(text.replace("मोदी", "मोदीजी", 1), encoding="utf-8")
+    assert not up_to_date(out, [read_corpus(_spec(), data=changed)], args, base)
+    # the same bytes elsewhere, and a corrected licence: nothing to retrain, the record follows
+    (changed / "toy.conll").write_text(text, encoding="utf-8")
+    assert up_to_date(out, [read_corpus(_spec(license="cc-by-4.0"), data=changed)], args, base)
+    assert json.loads((out / PROVENANCE).read_text())["corpora"][0]["license"] == "cc-by-4.0"
+    assert up_to_date(out, [read_corpus(_spec(), data=tmp)], args, base)
+
+
+def test_an_o_of_a_corpus_without_dates_may_be_a_date():
+    logits = torch.tensor([[2.0, 0.0, 0.0, 1.0, 0.5], [0.0, 3.0, 0.0, 0.0, 0.0]])
+    full = SentenceLabels([], [0, 1], [-100, -100])
+    part = SentenceLabels([], [0, 1], [-100, -100], o_also=[3, 4])  # 3, 4: B-/I-DATE
+    p = logits.softmax(-1)
+    assert entity_loss(logits, [full]).item() == pytest.approx(
+        -(math.log(p[0, 0]) + math.log(p[1, 1])) / 2, rel=1e-5)  # fmt: skip
+    assert entity_loss(logits, [part]).item() == pytest.approx(
+        -(math.log(p[0, 0] + p[0, 3] + p[0, 4]) + math.log(p[1, 1])) / 2, rel=1e-5)  # fmt: skip
+    ignored = SentenceLabels([], [-100, 1], [-100, -100], o_also=[3])
+    assert entity_loss(logits, [ignored]).item() == pytest.approx(-math.log(p[1, 1]), rel=1e-5)
+
+
+def test_a_run_starts_from_the_base_and_says_what_it_kept(transfer_base, gold_dataset, tmp_path):
+    from khabar.model.report import score_run, write_metrics, write_report
+    from khabar.model.training import TrainArgs, train_run
+    from khabar.publish.model_card import model_card
+
+    out, prov, *_ = transfer_base
+    _, dd = gold_dataset
+    args = TrainArgs(transfer=str(out), epochs=1, max_length=64, learning_rate=5e-3,
+                     rehearsal=8, baselines=False)  # fmt: skip
+    run = train_run(dd, tmp_path / "run", args, "gold")
+    t = json.loads((tmp_path / "run" / "run.json").read_text())["transfer"]
+    assert t["carried_tags"] == ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"]
+    assert t["corpora"][0]["license"] == "cc-by-sa-4.0" and t["rehearsal"] == 8
+    held = t["held_out"]["toy"]
+    assert held["base_f1"] == prov["corpora"][0]["held_out_f1"]["f1"] and 0 <= held["f1"] <= 1
+    metrics, preds = score_run(run, dd)
+    write_metrics(run, metrics)
+    report = write_report(run, metrics, preds).read_text(encoding="utf-8")
+    assert "## Transfer from public corpora" in report
+    assert "Toy toy (`toy`) | cc-by-sa-4.0" in report
+    card = str(model_card(run.path, {"license": "cc-by-4.0"}, "me/data"))
+    assert "- someone/toy" in card and "ShareAlike" in card and "Toy toy" in card
+    with pytest.raises(Exception, match="not both"):
+        train_run(dd, tmp_path / "run2", TrainArgs(transfer=str(out), base_model=str(tmp_path)))
+
+
+def test_carried_rows_are_the_bases_and_new_tags_start_fresh(transfer_base, schema):
+    from safetensors.torch import load_file
+
+    from khabar.model.run import load_pretrained
+
+    out = transfer_base[0]
+    tags = schema.bio_tags
+    tagger = load_pretrained("ner", out, num_labels=len(tags), id2label=dict(enumerate(tags)),
+                             label2id={t: i for i, t in enumerate(tags)},
+                             ignore_mismatched_sizes=True)  # fmt: skip
+    carried = carry_rows(tagger, load_base(out))
+    assert "B-DATE" not in carried and len(carried) == 7
+    state = load_file(str(out / "model.safetensors"))
+    base_labels = json.loads((out / PROVENANCE).read_text())["labels"]
+    row = tagger.classifier.weight[tags.index("B-LOC")]
+    assert torch.equal(row, state["classifier.weight"][base_labels.index("B-LOC")])
+    assert not torch.equal(tagger.classifier.weight[tags.index("B-DATE")], row)
+
+
+def test_a_folder_that_is_no_transfer_base_is_refused(tmp_path):
+    from khabar.model.run import RunError
+
+    with pytest.raises(RunError, match="not a transfer base.*make transfer-base"):
+        load_base(tmp_path)
