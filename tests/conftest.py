@@ -172,8 +172,9 @@ def tiny_base():
 def tiny_run(tmp_path_factory, gold_dataset, tiny_base):
     """A run trained in seconds on the gold dataset from a tiny self-built base."""
     from khabar.model.base import build_base_model
+    from khabar.model.fitting import TrainArgs, split_lists
     from khabar.model.report import score_run, write_metrics
-    from khabar.model.training import TrainArgs, split_lists, train_run
+    from khabar.model.training import train_run
 
     _, dd = gold_dataset
     tmp = tmp_path_factory.mktemp("tiny-run")
@@ -301,7 +302,8 @@ def trig(text: str, needle: str, label: str, k: int = 1) -> Region:
 def weak_run(tmp_path_factory, gold_dataset, tiny_run):
     """A run from the same tiny base that learnt next to nothing (one epoch, tiny steps): the
     serving run a retrained one should replace."""
-    from khabar.model.training import TrainArgs, train_run
+    from khabar.model.fitting import TrainArgs
+    from khabar.model.training import train_run
 
     _, dd = gold_dataset
     args = TrainArgs(base_model=tiny_run.info["base_model"], epochs=1, event_epochs=1,

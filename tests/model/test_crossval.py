@@ -34,7 +34,7 @@ def test_micro_f1_and_its_bootstrap_interval():
 def test_cross_validation_of_a_tiny_model_reports_every_figure(gold_dataset, tiny_run, schema,
                                                                tmp_path):  # fmt: skip
     from khabar.model.crossval import cross_validate, write_cv
-    from khabar.model.training import TrainArgs
+    from khabar.model.fitting import TrainArgs
 
     _, dd = gold_dataset
     args = TrainArgs(base_model=tiny_run.info["base_model"], epochs=2, max_length=64,

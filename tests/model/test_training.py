@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 
 from khabar.model.base import BASE_INFO
+from khabar.model.fitting import TrainArgs
+from khabar.model.pretraining import pretrain
 from khabar.model.run import load_pretrained, load_run
-from khabar.model.training import TrainArgs, event_features, ner_features, pretrain, train_run
+from khabar.model.sentence_events import event_features
+from khabar.model.tagger import ner_features
+from khabar.model.training import train_run
 
 
 def test_labels_sit_on_first_sub_tokens_only(tiny_run):
@@ -73,10 +77,10 @@ def test_pretrain_saves_a_base_that_training_treats_as_pretrained(tmp_path, tiny
 
 
 def test_new_head_gets_its_own_learning_rate_and_frozen_weights_none(tiny_run):
-    from khabar.model.training import _freeze_words, param_groups
+    from khabar.model.fitting import freeze_words, param_groups
 
     model = tiny_run.ner
-    _freeze_words(model, True)
+    freeze_words(model, True)
     body, head = param_groups(model, 1e-4, 10.0)
     assert (body["lr"], head["lr"]) == (1e-4, 1e-3)
     head_ids = {id(p) for p in head["params"]}
@@ -93,7 +97,7 @@ def test_new_head_gets_its_own_learning_rate_and_frozen_weights_none(tiny_run):
 def test_balanced_loss_weighs_rare_event_types_up():
     import torch
 
-    from khabar.model.training import balanced_bce
+    from khabar.model.sentence_events import balanced_bce
 
     # MEET in 1 of 4 sentences (weight 3), TRAVEL in none (weight 1: nothing to weigh)
     loss = balanced_bce([[1.0, 0.0], [0.0, 0.0], [0.0, 0.0], [0.0, 0.0]])

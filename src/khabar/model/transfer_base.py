@@ -16,7 +16,8 @@ from pathlib import Path
 
 from khabar.dataset.corpora import Corpus, Sentence, carve, mentions, require_mentions, sample
 from khabar.io import read_json, write_json, write_jsonl
-from khabar.model.training import Split, TrainArgs, train_ner
+from khabar.model.fitting import Split, TrainArgs
+from khabar.model.tagger import train_ner
 from khabar.model.transfer import DATA_DIR, KIND, PROVENANCE, score_tagger
 from khabar.schema import bio_inventory
 
