@@ -65,10 +65,37 @@ _DATELINE_RE = re.compile(
 )
 
 
+# A place is one or two words of letters: Devanagari (with its signs and nukta) or Latin. What a
+# dateline's shape also matches and is no place: a handle or hashtag opening a tweet-only article,
+# a numbered label (अनुच्छेद 0:), a word with a digit, a zero-width joiner or non-joiner (headings
+# pasted from a CMS keep them; the cleaned text of a place name does not).
+_PLACE_WORD_RE = re.compile(r"(?:[\u0900-\u0963\u0971-\u097F]+|[A-Za-z][A-Za-z.'-]*)")
+# A heading ('विषय: उपशीर्षक') has the shape of a bare 'place:' dateline: a short paragraph
+# without a sentence's end is taken for one.
+_SENTENCE_END = ("।", "|", ".", "…", "?", "!", "॥", '"', "”", "'", "’", ")")
+HEADING_WORDS = 15
+
+
+def plausible_place(place: str) -> bool:
+    """Whether a dateline's place can be a place name: one or two words of letters."""
+    words = place.split(" ")
+    return 0 < len(words) <= 2 and all(_PLACE_WORD_RE.fullmatch(w) for w in words)
+
+
+def _heading(paragraph: str) -> bool:
+    text = paragraph.rstrip()
+    return len(text.split()) < HEADING_WORDS and not text.endswith(_SENTENCE_END)
+
+
 def parse_dateline(paragraph: str, year_hint: int | None) -> dict | None:
-    """'मास्को, 18 नवंबर (आईएएनएस)। …' or 'मॉस्को: …' -> place, date, agency."""
+    """'मास्को, 18 नवंबर (आईएएनएस)। …' or 'मॉस्को: …' -> place, date, agency. A bare 'place:' counts
+    only before a sentence (a heading 'विषय: उपशीर्षक' is none), and only a plausible place."""
     m = _DATELINE_RE.match(paragraph)
     if not m or not (m.group("day") or m.group(0).rstrip().endswith(":")):
+        return None
+    if not plausible_place(m.group("place")):
+        return None
+    if not m.group("day") and _heading(paragraph):
         return None
     out = {"place": m.group("place"), "date": None, "agency": m.group("agency")}
     if m.group("day"):
