@@ -62,13 +62,15 @@ def test_predicted_spans_are_exact_substrings(tiny_run, seed_articles):
 
 def test_empty_article_gives_an_empty_record(tiny_run):
     (rec,) = predict_articles(tiny_run, [article("", "empty")])
-    assert rec["entities"] == [] and rec["sentences"] == [] and rec["uncertainty"] == 0.0
+    assert rec["entities"] == [] and rec["sentences"] == [] and rec["uncertainty"] == 1.0
     assert rec["triggers"] == [] and rec["arguments"] == []
+    # nothing predicted is no confident prediction: scored like a task without text
+    assert ls_prediction(rec)["score"] == 0.0
 
 
 def test_uncertainty_and_the_label_studio_prediction():
     assert uncertainty([0.6, 0.8]) == pytest.approx((0.4 + 0.2) / 2)
-    assert uncertainty([]) == 0.0
+    assert uncertainty([]) == 1.0
     rec = {"model_version": "run-x", "uncertainty": 0.25, "entities": [
         {"id": "e0_6", "start": 0, "end": 6, "label": "PER", "text": "जयशंकर", "score": 0.8}],
         "triggers": [{"id": "t14_21", "start": 14, "end": 21, "label": "MEET",

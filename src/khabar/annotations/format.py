@@ -75,6 +75,8 @@ def task_article(task: dict) -> Article:
     cleaning found when the task came from the corpus, else sentences split here (a task
     imported by hand with a text only). The id is the article's, else the task's."""
     data = task.get("data") or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"task {task.get('id')} has data that is not an object")
     text = data.get(TEXT_OBJECT)
     if not isinstance(text, str):
         raise ValueError(f"task {task.get('id')} has no '{TEXT_OBJECT}' in its data")

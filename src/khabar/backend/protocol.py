@@ -15,8 +15,11 @@ import re
 from khabar.schema import ENTITY_CONTROL, TEXT_OBJECT, TRIGGER_CONTROL
 
 # Actions that start a training: Label Studio's own, and the project webhooks' annotation events.
+# A deleted annotation counts, as in HumanSignal's reference backend: the training data changed,
+# and a model that learnt from a deleted (say, wrong) annotation should not keep serving it.
 TRAIN_ACTIONS = frozenset({"START_TRAINING", "ANNOTATION_CREATED", "ANNOTATION_UPDATED",
-                           "ANNOTATIONS_CREATED"})  # fmt: skip
+                           "ANNOTATIONS_CREATED", "ANNOTATION_DELETED",
+                           "ANNOTATIONS_DELETED"})  # fmt: skip
 
 
 def config_problem(label_config: str) -> str | None:
@@ -36,6 +39,33 @@ def config_problem(label_config: str) -> str | None:
 def empty_prediction(model_version: str) -> dict:
     """The answer for a task that cannot be predicted (no text): no regions, score 0."""
     return {"model_version": model_version, "score": 0.0, "result": []}
+
+
+def project_id(value) -> int | None:
+    """The project id in a request: `{"id": 3, …}` (webhooks), 3 or "3.1700000000" (/setup,
+    /predict: id and a timestamp); None when there is none."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    head = str(value or "").split(".", 1)[0].strip()
+    return int(head) if head.isdigit() else None
+
+
+def request_tasks(tasks) -> list[dict]:
+    """The tasks of a /predict body as a list of objects: one object is one task (the body of
+    the reference backend's own test); anything else is a ValueError saying what was sent."""
+    if isinstance(tasks, dict):
+        return [tasks]
+    if not isinstance(tasks, list):
+        raise ValueError(f"'tasks' must be a list of task objects, not {type(tasks).__name__}")
+    bad = [i for i, t in enumerate(tasks) if not isinstance(t, dict)]
+    if bad:
+        raise ValueError(f"'tasks' must be a list of task objects; item {bad[0]} is a "
+                         f"{type(tasks[bad[0]]).__name__}")  # fmt: skip
+    return tasks
 
 
 def training_reason(path: str, payload: dict) -> str | None:

@@ -35,12 +35,22 @@ def serve_backend(
     runs_dir: Annotated[Path, typer.Option(help=_help("runs_dir"))] = Path("models"),
     schema: Annotated[Path, typer.Option(help=_help("schema"))] = Path("annotation/schema.yaml"),
     splits: Annotated[Path, typer.Option(help=_help("splits"))] = Path("annotation/splits.tsv"),
+    project: Annotated[
+        int | None,
+        typer.Option(
+            "--project-id",
+            envvar="KHABAR_BACKEND_PROJECT",
+            help="The Label Studio project whose webhooks it acts on (default: the first project "
+            "that sets it up); others are ignored.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve a trained run as a Label Studio ML backend (health, setup, predict, train, webhook;
     GET /status for khabar's own state), loading the model once."""
     import uvicorn
 
-    from khabar.backend.server import create_app
+    from khabar.backend.server import basic_auth_from_env, create_app
     from khabar.backend.service import load_backend
     from khabar.backend.trainer import Trainer
     from khabar.model.run import RunError
@@ -61,7 +71,12 @@ def serve_backend(
         f"{'on, ' + str(debounce) + ' s debounce' if train else 'off'}); connect it with "
         f"`khabar connect-backend --url http://{host}:{port}`")  # fmt: skip
     try:
-        uvicorn.run(create_app(backend, trainer), host=host, port=port, log_level="warning")
+        auth = basic_auth_from_env()
+        if auth:
+            log("basic auth on (BASIC_AUTH_USER/BASIC_AUTH_PASS): give them in Label Studio's "
+                "model settings")  # fmt: skip
+        app_ = create_app(backend, trainer, auth, project)
+        uvicorn.run(app_, host=host, port=port, log_level="warning")
     finally:
         if trainer:
             trainer.close()

@@ -26,8 +26,9 @@ def uncertainty(confidences: list[float]) -> float:
     the lowest of its words' entity-tag probabilities, its words' trigger-tag probabilities and
     its (trigger, entity) pairs' role-decision probabilities): the mean over sentences of 1 −
     that, so an article with several doubtful sentences, in any layer, sorts before one with a
-    single doubtful word. 0 for an article without sentences."""
-    return sum(1 - c for c in confidences) / len(confidences) if confidences else 0.0
+    single doubtful word. 1 for an article without sentences: nothing was predicted, so its
+    prediction score (1 − uncertainty) is 0, as for a task without text."""
+    return sum(1 - c for c in confidences) / len(confidences) if confidences else 1.0
 
 
 def predict_articles(run: Run, articles: list[Article], batch_size: int = 32) -> list[dict]:
