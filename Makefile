@@ -396,8 +396,8 @@ bench-backend: $(MODEL) ## ML backend predict latency p50/p95: a seed article an
 	$(BIN)/python scripts/bench_backend.py --run $(RUN_DIR)
 
 .PHONY: bench-transfer
-bench-transfer: $(STAMP) $(E5_BASE) $(DATASET) ## Transfer from HiNER / IL-NER: bases, the sample run from them, forgetting (needs ../shared)
-	$(BIN)/python scripts/bench_transfer.py
+bench-transfer: $(STAMP) $(E5_BASE) $(DATASET) ## Transfer from HiNER / IL-NER: bases, the sample run from them, forgetting (needs ../shared; BASES="hiner" for the HiNER base only)
+	$(BIN)/python scripts/bench_transfer.py $(if $(BASES),--bases $(BASES))
 
 .PHONY: bench-ner
 bench-ner: $(STAMP) $(E5_BASE) ## Dev F1, time, memory: default transformer vs CRF on HiNER and IL-NER (needs ../shared)

@@ -15,7 +15,7 @@ own `khabar` process, timed, with the peak RSS of its process tree:
 Nothing here picks a setting: the held-out parts and IL-NER dev are only reported.
 Writes models/benchmarks/bench-transfer.json after every step.
 
-    python scripts/bench_transfer.py [--skip-combined]
+    python scripts/bench_transfer.py [--bases hiner ilner hiner-ilner]
 """
 
 from __future__ import annotations
@@ -100,7 +100,9 @@ def score_all(results: dict, parts: dict) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--skip-combined", action="store_true", help="no HiNER + IL-NER base")
+    ap.add_argument("--bases", nargs="*", default=list(BASES), choices=list(BASES),
+                    help="transfer bases to build and score (hiner is always built: the sample "
+                    "run starts from it)")  # fmt: skip
     ap.add_argument(
         "--out", type=Path, default=ROOT / "models" / "benchmarks" / "bench-transfer.json"
     )
@@ -133,9 +135,7 @@ def main() -> int:
         save()
     score_all(results, parts)
     save()
-    for key in ("ilner", "hiner-ilner"):
-        if key == "hiner-ilner" and a.skip_combined:
-            continue
+    for key in (k for k in BASES if k != "hiner" and k in a.bases):
         results["bases"][key] = base_step(key, BASES[key], env)
         save()
     score_all(results, parts)
