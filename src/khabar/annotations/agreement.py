@@ -305,10 +305,9 @@ def markdown(result: dict, png_name: str | None = None) -> str:
 
 def heatmap(result: dict, path: Path) -> Path:
     """Annotator × annotator heatmaps of entity strict F1 and entity-token kappa (PNG)."""
-    import matplotlib
+    from khabar.plots import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     import numpy as np
 
     names = result["annotators"]

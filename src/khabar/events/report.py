@@ -10,13 +10,10 @@ from itertools import combinations
 from pathlib import Path
 
 from khabar.io import write_if_changed, write_json
+from khabar.plots import pyplot
 
 # Event types whose participants meet: the edges of the who-met-whom graph.
 MEETING_TYPES = ("MEET", "SUMMIT", "AGREEMENT")
-DEVANAGARI_FONTS = (
-    "/usr/share/fonts/truetype/noto/NotoSansDevanagari-Regular.ttf",
-    "/usr/share/fonts/opentype/noto/NotoSansDevanagari-Regular.ttf",
-)
 
 
 def write_tables(mentions: list[dict], events: list[dict], dates: list[dict], out: Path) -> list:
@@ -36,23 +33,6 @@ def write_tables(mentions: list[dict], events: list[dict], dates: list[dict], ou
     return written
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib import font_manager
-
-    # Matplotlib shapes Devanagari (conjuncts, matras) when it has a font for it; Debian's
-    # fonts-noto-core has one, but matplotlib's cache may predate it, so it is added by path.
-    for path in DEVANAGARI_FONTS:
-        if Path(path).is_file():
-            font_manager.fontManager.addfont(path)
-            plt.rcParams["font.family"] = ["Noto Sans Devanagari", "DejaVu Sans"]
-            break
-    return plt
-
-
 def _n(k: int, noun: str) -> str:
     return f"{k} {noun}{'' if k == 1 else 's'}"
 
@@ -63,12 +43,19 @@ def _label(e: dict, n: int = 3) -> str:
 
 
 def timeline_png(events: list[dict], path: Path) -> Path:
-    """Dated events on a time axis (one line each, bar = the interval), marker size = sources."""
-    from datetime import date
+    """Dated events on a time axis (one row each, bar = the interval), marker size = sources.
+    Each row's label stands left of the axis as its tick label, so the dates get the plot's
+    whole width and no label runs off the picture, however long."""
+    from datetime import date, timedelta
 
-    plt = _pyplot()
+    import matplotlib.dates as mdates
+
+    plt = pyplot()
     dated = [e for e in events if e["time_start"]]
-    fig, ax = plt.subplots(figsize=(11, 1.2 + 0.32 * max(len(dated), 1)))
+    labels = [f"{e['event_id']} {_label(e)} ({_n(len(e['sources']), 'source')})" for e in dated]
+    longest = max((len(x) for x in labels), default=10)
+    # About 0.075 inch per character at 8 pt, beside 7 inches of time axis.
+    fig, ax = plt.subplots(figsize=(7 + 0.075 * longest, 1.4 + 0.32 * max(len(dated), 1)))
     types = sorted({e["event_type"] for e in dated})
     colours = {t: plt.get_cmap("tab10")(i % 10) for i, t in enumerate(types)}
     for y, e in enumerate(dated):
@@ -76,19 +63,21 @@ def timeline_png(events: list[dict], path: Path) -> Path:
         c = colours[e["event_type"]]
         ax.plot([a, b], [y, y], color=c, linewidth=4, solid_capstyle="round")
         ax.scatter([a], [y], s=30 + 40 * len(e["sources"]), color=c, zorder=3)
-        ax.annotate(
-            f"{e['event_id']} {_label(e)} ({_n(len(e['sources']), 'source')})",
-            (b, y),
-            xytext=(8, -3),
-            textcoords="offset points",
-            fontsize=8,
-        )
-    ax.set_yticks([])
+    ax.set_yticks(range(len(dated)), labels, fontsize=8)
+    ax.tick_params(axis="y", length=0)
     ax.invert_yaxis()
+    if dated:
+        first = min(date.fromisoformat(e["time_start"]) for e in dated)
+        last = max(date.fromisoformat(e["time_end"]) for e in dated)
+        pad = timedelta(days=max(1, (last - first).days // 20))
+        ax.set_xlim(first - pad, last + pad)
+        locator = mdates.AutoDateLocator(maxticks=8)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.grid(axis="x", alpha=0.3)
     ax.set_title(f"{len(dated)} dated events of {len(events)} (marker size: sources)")
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
-    ax.margins(x=0.35)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
@@ -110,7 +99,7 @@ def graph_png(events: list[dict], path: Path) -> Path:
     """Who met whom: participants on a circle, an edge per pair that met (width = events)."""
     import math
 
-    plt = _pyplot()
+    plt = pyplot()
     pairs = meetings(events)
     degree = Counter()
     for (a, b), n in pairs.items():

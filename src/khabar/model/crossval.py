@@ -261,10 +261,9 @@ def cv_table(result: dict) -> str:
 def plot_curve(points: list[dict], path: Path) -> Path:
     """F1 of each layer against the number of training articles (mean over folds, each fold a
     faint dot), model solid and baseline dashed."""
-    import matplotlib
+    from khabar.plots import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     sizes = sorted({p["train_articles"] for p in points})

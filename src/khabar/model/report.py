@@ -446,10 +446,9 @@ def word_types(tags: list[list[str]]) -> list[str]:
 def write_confusions(run: Run, p: SplitPredictions) -> list[Path]:
     """confusion_entities.png (word-level types, transformer beside CRF) and
     confusion_events.png (one 2×2 matrix per event type and model)."""
-    import matplotlib
+    from khabar.plots import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     import numpy as np
     from sklearn.metrics import confusion_matrix, multilabel_confusion_matrix
 
