@@ -16,7 +16,10 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.khabar-installed
-KHABAR := $(BIN)/khabar
+# Every stage is timed (scripts/timed.sh): it says how long it took, and `make all` lists them.
+KHABAR := scripts/timed.sh $(BIN)/khabar
+STAGE_LOG := .khabar-stages.tsv
+export KHABAR_STAGE_LOG := $(CURDIR)/$(STAGE_LOG)
 
 # Label Studio's database: sqlite (default) or postgres, a PostgreSQL cluster of its own in the
 # data dir (scripts/labelstudio.sh). Each has its own data dir, so both can exist side by side.
@@ -201,9 +204,10 @@ gold-counts: $(STAMP) ## Regenerate the counts appendix of annotation/guidelines
 
 # Export and dataset files are rewritten only when their content changes, and their stages are
 # stamps: an export with nothing new, or new tasks nobody labelled yet, retrains nothing.
+# The pull and the build are two stages, each run once: the pull only writes the snapshot.
 $(EXPORTED): $(ANNOTATED) | $(STAMP)
 	@$(LS_UP)
-	$(KHABAR) export --out $(EXPORT) --dataset datasets/dataset --conll datasets/conll --schema $(SCHEMA) --splits $(SPLITS_FILE)
+	$(KHABAR) export --no-build --out $(EXPORT)
 	@touch $@
 
 $(EXPORT): $(EXPORTED) ;
@@ -348,9 +352,17 @@ connect-backend: $(PUSHED) ## Register the running ML backend on the project and
 pretrain: $(CLEANED) ## Masked-LM pretraining of the small BERT on the corpus (+ EXTRA_TEXT files) -> models/base-mlm
 	$(KHABAR) pretrain --articles $(CLEANED) $(foreach f,$(EXTRA_TEXT),--extra-text $(f)) --out models/base-mlm
 
-.PHONY: all
-all: $(REPORT) $(PREDICTED) $(AGREEMENT) $(EVENTS) ## Whole pipeline on the sample corpus: setup -> dataset -> train -> evaluate -> predict -> events
+.PHONY: all stage-clock
+# A fresh list of stage times for this `make all` (its first prerequisite).
+stage-clock:
+	@rm -f $(STAGE_LOG)
+
+all: stage-clock $(REPORT) $(PREDICTED) $(AGREEMENT) $(EVENTS) ## Whole pipeline on the sample corpus: setup -> dataset -> train -> evaluate -> predict -> events
 	@$(LS_UP)
+	@if [[ -s $(STAGE_LOG) ]]; then echo "Stages run (seconds):"; \
+	  awk -F'\t' '{ printf "  %-22s %8.1f%s\n", $$1, $$2, ($$3 == 0 ? "" : "  (failed)"); t += $$2 } \
+	    END { printf "  %-22s %8.1f\n", "total", t }' $(STAGE_LOG); \
+	else echo "Stages run: none (everything was up to date)"; fi
 	@echo "Done. Label Studio: http://127.0.0.1:$(LABEL_STUDIO_PORT)  dataset: datasets/dataset  report: $(REPORT)  events: datasets/events/report.html"
 	@$(if $(TRANSFER),,echo "Public Hindi NER data helps the model on news it has not seen: make all TRANSFER=hiner (corpora in $(TRANSFER_FILE), read from the Hub or TRANSFER_DATA)")
 

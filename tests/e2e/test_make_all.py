@@ -48,6 +48,13 @@ def test_make_all_finishes_and_never_shows_a_secret(tmp_path):
         done = subprocess.run([*make, "all"], cwd=repo, env=env, capture_output=True, text=True,
                               timeout=1200)  # fmt: skip
         assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+        # Each stage ran once (the export used to run twice), and `make all` said how long.
+        stages = [ln.split("\t")[0] for ln in
+                  (repo / ".khabar-stages.tsv").read_text().splitlines()]  # fmt: skip
+        assert {"ingest", "export --no-build", "export --from-file", "train", "events"} <= set(
+            stages)  # fmt: skip
+        assert len(stages) == len(set(stages)), stages
+        assert "Stages run (seconds):" in done.stdout
         # A new article nobody has labelled yet: everything up to the export reruns, the dataset
         # keeps its rows and files, so nothing is trained again, and publishing is not blocked.
         (repo / "datasets" / "raw" / "900_new.txt").write_text(NEW_ARTICLE, "utf-8")

@@ -50,6 +50,13 @@ def export(
             "counted and listed) instead of dropping it as a data error.",
         ),
     ] = "",
+    build: Annotated[
+        bool,
+        typer.Option(
+            help="Build the dataset and CoNLL files; --no-build only pulls the snapshot (the "
+            "Makefile builds in its own stage, so a run of `make all` builds once)."
+        ),
+    ] = True,
 ) -> None:
     """Export annotations, validate every region and write the dataset and CoNLL files."""
     from khabar.annotations.coding import PROJECT_INFO, read_project_info
@@ -66,6 +73,8 @@ def export(
     except ValueError:
         fail(f"--split must be three numbers like 0.6,0.2,0.2, not {split!r}")
     info_file = out.parent / PROJECT_INFO
+    if from_file and not build:
+        fail("--from-file --no-build does nothing: give one of them")
     if not from_file:
         client, settings = connect()
         try:
@@ -77,6 +86,9 @@ def export(
             fail(str(exc))
         write_if_changed(out, raw.decode("utf-8"))
         write_if_changed(info_file, json.dumps(info, ensure_ascii=False, indent=1))
+        if not build:
+            typer.echo(f"{len(json.loads(raw))} tasks exported -> {out}")
+            return
     if not out.is_file():
         fail(f"{out} not found: run `khabar export` without --from-file first")
     payload = read_json(out)
