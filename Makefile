@@ -372,6 +372,11 @@ all: stage-clock $(REPORT) $(PREDICTED) $(AGREEMENT) $(EVENTS) ## Whole pipeline
 test: $(STAMP) ## Run the test suite (starts its own Label Studio on a free port)
 	$(BIN)/python -m pytest -q
 
+.PHONY: docs
+docs: $(STAMP) ## Build the documentation site (docs/, mkdocs.yml) into site/ in strict mode
+	@NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict -d site 2>&1 | { grep -v '^INFO' || true; }
+	@echo "docs -> site/index.html"
+
 .PHONY: lint
 lint: $(STAMP) ## ruff check and format check; lint-imports checks the layers (.importlinter)
 	$(BIN)/ruff check src tests scripts

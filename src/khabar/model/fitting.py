@@ -15,10 +15,10 @@ from khabar.spans import Span, word_span
 
 HINER_TAG_MAP = "PERSON=PER,LOCATION=LOC,ORGANIZATION=ORG"
 SCRATCH_LR = 5e-4  # random weights need larger steps
-# Chosen on the sample's validation split (README, "Training a pretrained base").
+# Chosen on the sample's validation split (docs/training.md, "Training a pretrained base").
 PRETRAINED_LR = 1e-4
 HEAD_LR_FACTOR = 10.0
-# From a transfer base (README, "Learning from public corpora"), chosen on the sample's
+# From a transfer base (docs/training.md, "Learning from public corpora"), chosen on the sample's
 # validation split and the transfer corpora's tuning parts: transfer sentences rehearsed per
 # epoch, a lower encoder learning rate, and the new heads kept at the 1e-3 they get otherwise.
 REHEARSAL = 64

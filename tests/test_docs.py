@@ -1,0 +1,45 @@
+"""The documentation site builds in mkdocs' strict mode (every page in the nav, every link to a
+page or heading resolves), and the README stays a newcomer's page."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+
+def test_the_docs_build_strict_and_their_links_resolve(tmp_path):
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d",
+                           str(tmp_path / "site")], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    pages = {p.stem for p in (ROOT / "docs").glob("*.md")}
+    assert {"annotating", "training", "events", "publishing", "operating", "benchmarks",
+            "architecture"} <= pages  # fmt: skip
+    for page in pages:
+        built = tmp_path / "site" / ("index.html" if page == "index" else f"{page}/index.html")
+        assert built.is_file(), page
+    assert (tmp_path / "site" / "img" / "timeline.png").is_file()
+
+
+def test_a_broken_link_fails_the_build(tmp_path):
+    """The check above can fail: strict mode refuses a link to a page that does not exist."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "index.md").write_text("# x\n\nSee [the missing page](missing.md).\n")
+    (tmp_path / "mkdocs.yml").write_text("site_name: t\nstrict: true\n")
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode != 0 and "missing.md" in done.stdout + done.stderr
+
+
+def test_the_readme_is_a_newcomers_page():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) <= 200
+    assert "make all" in readme and "make test" in readme
+    for page in ("annotating", "training", "events", "publishing", "operating", "benchmarks",
+                 "architecture"):  # fmt: skip
+        assert f"docs/{page}.md" in readme
