@@ -113,6 +113,7 @@ def test_a_run_starts_from_the_base_and_says_what_it_kept(transfer_base, gold_da
     t = json.loads((tmp_path / "run" / "run.json").read_text())["transfer"]
     assert t["carried_tags"] == ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"]
     assert t["corpora"][0]["license"] == "cc-by-sa-4.0" and t["rehearsal"] == 8
+    assert t["recipe"]["rehearsal"] == 8 and "validation" in t["recipe"]["why"]
     held = t["held_out"]["toy"]
     assert held["base_f1"] == prov["corpora"][0]["held_out_f1"]["f1"] and 0 <= held["f1"] <= 1
     metrics, preds = score_run(run, dd)
