@@ -151,3 +151,26 @@ def test_a_folder_that_is_no_transfer_base_is_refused(tmp_path):
 
     with pytest.raises(RunError, match="not a transfer base.*make transfer-base"):
         load_base(tmp_path)
+
+
+def test_the_crf_baseline_never_trains_on_transfer_sentences(transfer_base, gold_dataset,
+                                                             tmp_path, monkeypatch):  # fmt: skip
+    from khabar.model import baselines as bl
+    from khabar.model.fitting import TrainArgs
+    from khabar.model.training import train_run
+
+    out = transfer_base[0]
+    _, dd = gold_dataset
+    seen: list[int] = []
+    fit = bl.CrfTagger.fit
+
+    def spy(self, words, tags):
+        seen.append(len(words))
+        return fit(self, words, tags)
+
+    monkeypatch.setattr(bl.CrfTagger, "fit", spy)
+    args = TrainArgs(transfer=str(out), epochs=1, max_length=64, learning_rate=5e-3,
+                     rehearsal=8, baselines=True)  # fmt: skip
+    train_run(dd, tmp_path / "run", args, "gold")
+    # the project's training sentences only: the 8 rehearsed ones trained the tagger alone
+    assert seen == [len(dd["train"])]
