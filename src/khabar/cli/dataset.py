@@ -87,7 +87,8 @@ def export(
         write_if_changed(out, raw.decode("utf-8"))
         write_if_changed(info_file, json.dumps(info, ensure_ascii=False, indent=1))
         if not build:
-            typer.echo(f"{len(json.loads(raw))} tasks exported -> {out}")
+            # Not parsed here: the build stage reads it, and a large export is parsed once.
+            typer.echo(f"export snapshot ({len(raw):,} bytes) -> {out}; build with --from-file")
             return
     if not out.is_file():
         fail(f"{out} not found: run `khabar export` without --from-file first")
