@@ -118,6 +118,40 @@ def test_a_task_with_only_a_text_is_predicted_from_it(loop, label_studio, tiny_r
     assert pred["result"] == ls_prediction(predict_articles(tiny_run, [art])[0])["result"]
 
 
+def test_the_queue_and_the_backend_share_the_projects_model_version(loop, label_studio):
+    """Label Studio keeps one model_version per project: live pre-annotation needs it to be the
+    backend's title, uncertainty sampling needs it to be the stored predictions' version. Both
+    are the served run, whoever ran last (issue 40, point 4)."""
+    client, pid, env, backend, _, _ = loop
+    tasks = [{"data": {"text": f"{BARE} {i}"}, "predictions": [
+        {"model_version": "served", "score": s, "result": []},
+        {"model_version": "run-newer", "score": 1 - s, "result": []},  # newer: the old default
+    ]} for i, s in enumerate((0.6, 0.001))]  # fmt: skip
+    ids = client.import_tasks(pid, tasks)
+    out = run_khabar("queue", env=env)
+    assert "ranked by served uncertainty" in out and "ML backend serves" in out  # not run-newer
+    assert out.splitlines()[0].strip() == f"task {ids[1]}: uncertainty 0.999"
+    settings = client.project_settings(pid)
+    assert settings["model_version"] == "served" and settings["sampling"] == "Uncertainty sampling"
+    # (/next itself is checked in tests/studio/test_queue.py: here the label stream still holds
+    # the task the first test was served, as Label Studio keeps it locked to that user.)
+    # Pre-annotation is still on: a task without predictions is predicted when it is opened.
+    (tid,) = client.import_tasks(pid, [{"data": {"text": BARE + " तीसरा।"}}])
+    shown = _editor_get(label_studio, f"/api/tasks/{tid}?project={pid}")
+    assert [p["model_version"] for p in shown["predictions"]] == ["served"]
+    # Another version would turn pre-annotation off: refused in a sentence, nothing changed.
+    bad = subprocess.run([sys.executable, "-m", "khabar.cli", "queue", "--model-version",
+                          "run-newer"], env=env, cwd=ROOT, capture_output=True, text=True,
+                         timeout=300)  # fmt: skip
+    assert bad.returncode == 1 and "the connected ML backend serves served" in bad.stderr
+    assert client.project_settings(pid)["model_version"] == "served"
+    # connect-backend after queue keeps the queue.
+    assert "model_version is served" in run_khabar("connect-backend", "--url", backend, env=env)
+    settings = client.project_settings(pid)
+    assert settings["model_version"] == "served" and settings["sampling"] == "Uncertainty sampling"
+    assert [m["title"] for m in client.ml_backends(pid)] == ["served"]
+
+
 def test_a_submitted_annotation_starts_exactly_one_training(loop):
     client, pid, _, backend, _, work = loop
     (tid,) = [t["id"] for t in client.tasks(pid) if t["data"].get("article_id") == "after-predict"]

@@ -200,22 +200,23 @@ def queue(
     model_version: Annotated[
         str | None,
         typer.Option(
-            help="Prediction version whose uncertainty ranks tasks (default: newest "
-            "model run, else the rule pre-annotator)."
+            help="Prediction version whose uncertainty ranks tasks (default: the run the "
+            "connected ML backend serves, else the newest model run, else the rule "
+            "pre-annotator)."
         ),
     ] = None,
     show: Annotated[int, typer.Option(help="How many of the next tasks to list.")] = 5,
 ) -> None:
     """Order Label Studio's task list least confident first and say how many tasks remain."""
     from khabar.studio.client import LabelStudioError
-    from khabar.studio.queue import QUEUE_VIEW
+    from khabar.studio.queue import QUEUE_VIEW, QueueError
     from khabar.studio.queue import queue as run_queue
 
     client, settings = connect()
     try:
         pid = client.find_project(settings.project)
         report = run_queue(client, pid, model_version)
-    except LabelStudioError as exc:
+    except (LabelStudioError, QueueError) as exc:
         fail(str(exc))
     for tid, u in report.order[:show]:
         typer.echo(f"  task {tid}: uncertainty {'–' if u is None else f'{u:.3f}'}")

@@ -136,19 +136,24 @@ class Client:
     # ------------------------------------------------------------ ML backends
 
     def ml_backends(self, project_id: int) -> list[dict]:
-        """The project's ML backends: id, url, title, state, model_version, error."""
-        return [{"id": m.id, "url": m.url, "title": m.title, "state": m.state,
-                 "model_version": m.model_version, "error": m.error_message}
-                for m in self.call(self.sdk.ml.list, project=project_id)]  # fmt: skip
+        """The project's ML backends: id, url, title, description, state, model_version, error."""
+        return [_ml_fields(m) for m in self.call(self.sdk.ml.list, project=project_id)]
 
-    def add_ml_backend(self, project_id: int, url: str, title: str) -> int:
+    def ml_backend(self, backend_id: int) -> dict:
+        """One ML backend as it is now: Label Studio asks its /health and /setup first, so the
+        model_version is the one it serves at this moment."""
+        return _ml_fields(self.call(self.sdk.ml.get, id=backend_id))
+
+    def add_ml_backend(self, project_id: int, url: str, title: str, description: str = "") -> int:
         """Register an ML backend (Label Studio checks its /health and /setup first)."""
-        return self._ml_backend(self.sdk.ml.create, project=project_id, url=url, title=title).id
+        return self._ml_backend(self.sdk.ml.create, project=project_id, url=url, title=title,
+                                description=description).id  # fmt: skip
 
-    def update_ml_backend(self, backend_id: int, project_id: int, url: str, title: str) -> None:
+    def update_ml_backend(self, backend_id: int, project_id: int, url: str, title: str,
+                          description: str = "") -> None:  # fmt: skip
         """Point a registered ML backend at `url` under `title` (checked like a new one)."""
         self._ml_backend(self.sdk.ml.update, id=backend_id, project=project_id, url=url,
-                         title=title)  # fmt: skip
+                         title=title, description=description)  # fmt: skip
 
     def _ml_backend(self, fn: Callable, **fields):
         """Create or update an ML backend registration: not interactive, its model version
@@ -376,3 +381,10 @@ class Client:
 def _detail(exc: ApiError) -> str:
     body = exc.body if isinstance(exc.body, dict) else {}
     return str(body.get("detail") or body.get("validation_errors") or exc.body)[:300]
+
+
+def _ml_fields(m) -> dict:
+    """The fields of an ML backend registration khabar reads."""
+    return {"id": m.id, "url": m.url, "title": m.title, "state": m.state,
+            "description": m.description or "", "model_version": m.model_version,
+            "error": m.error_message}  # fmt: skip

@@ -7,9 +7,14 @@ from dataclasses import dataclass, field
 
 from khabar.annotations.coding import ADJUDICATION_VERSION
 from khabar.studio.client import Client
+from khabar.studio.mlbackend import serving_version
 from khabar.studio.prelabel import RULES_PREFIX
 
 QUEUE_VIEW = "khabar: least confident first"
+
+
+class QueueError(ValueError):
+    """A ranking the project cannot use: it would turn the connected backend off."""
 
 
 def uncertainty_version(tasks: list[dict]) -> str | None:
@@ -34,6 +39,7 @@ class QueueReport:
     total: int = 0
     order: list[tuple[int, float | None]] = field(default_factory=list)
     view_id: int | None = None
+    backend: bool = False  # ranked by the run the connected ML backend serves
 
     @property
     def unscored(self) -> int:
@@ -42,9 +48,13 @@ class QueueReport:
 
     def summary(self) -> str:
         """One line for the terminal."""
-        return (f"{len(self.order)} of {self.total} tasks still need annotations; ranked by "
+        line = (f"{len(self.order)} of {self.total} tasks still need annotations; ranked by "
                 f"{self.version or 'nothing (no predictions)'} uncertainty, most uncertain first"
                 f"{f'; {self.unscored} have no score' if self.unscored else ''}")  # fmt: skip
+        if self.backend:
+            push = ", `make push-predictions` of that run scores them all" if self.unscored else ""
+            line += f" (the run the ML backend serves; it scores a task when it is opened{push})"
+        return line
 
 
 def queue(client: Client, project_id: int, version: str | None = None) -> QueueReport:
@@ -54,11 +64,22 @@ def queue(client: Client, project_id: int, version: str | None = None) -> QueueR
     article uncertainty; for the rules, the mean region score). Label Studio then does the rest:
     uncertainty sampling on that version for "Label All Tasks", and a saved data-manager tab of
     unlabelled tasks in that order.
+
+    While khabar's ML backend is connected, its serving run is the version (see `mlbackend`):
+    ranking by another would turn its pre-annotation off, so asking for one is a QueueError.
     """
+    served = serving_version(client, project_id)
+    if served and version and version != served:
+        raise QueueError(
+            f"the connected ML backend serves {served}, and Label Studio keeps one model_version "
+            f"per project: ranking by {version} would turn its pre-annotation off. Rank by "
+            f"{served} (leave out --model-version), or serve {version} (`make ml-backend "
+            f"RUN=...`, then `make connect-backend`)"
+        )  # fmt: skip
     tasks = client.tasks(project_id)
     overlap = client.project_settings(project_id)["overlap"]
-    version = version or uncertainty_version(tasks)
-    report = QueueReport(version, total=len(tasks))
+    version = served or version or uncertainty_version(tasks)
+    report = QueueReport(version, total=len(tasks), backend=bool(served))
     if version is None:
         report.order = [
             (t["id"], None) for t in tasks if (t.get("total_annotations") or 0) < overlap
