@@ -408,6 +408,10 @@ N ?= 10000
 bench-scale: $(MODEL) ## Cost growth over N/10 and N generated articles (N=10000): every stage, both DBs, both engines
 	$(BIN)/python scripts/bench_scale.py --n $(N) --run $(RUN_DIR)
 
+.PHONY: bench-precision
+bench-precision: $(MODEL) ## khabar predict on N=1000 generated articles, encoder fp32 vs auto: articles/s and agreement by kind
+	$(BIN)/python scripts/bench_precision.py --run $(RUN_DIR) --n $(if $(filter 10000,$(N)),1000,$(N))
+
 .PHONY: bench-backend
 bench-backend: $(MODEL) ## ML backend predict latency p50/p95: a seed article and a 20,000-word article
 	$(BIN)/python scripts/bench_backend.py --run $(RUN_DIR)

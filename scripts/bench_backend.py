@@ -45,11 +45,12 @@ def long_article(seeds: list[Article], words: int) -> Article:
     return Article(id="long", origin="bench/long", text=text, sentences=text_sentences(text))
 
 
-def start(run: Path) -> tuple[subprocess.Popen, str]:
-    """serve-backend on a free port, once /health answers."""
+def start(run: Path, precision: str) -> tuple[subprocess.Popen, str]:
+    """serve-backend on a free port with the encoder in `precision`, once /health answers."""
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "khabar.cli", "serve-backend", "--run",
-                             str(run), "--port", str(port), "--no-train"], cwd=ROOT,
+                             str(run), "--port", str(port), "--no-train", "--precision",
+                             precision], cwd=ROOT,
                             env=dict(os.environ, PYTHONPATH=str(ROOT / "src")))  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     for _ in range(600):
@@ -86,6 +87,12 @@ def main() -> None:
     ap.add_argument("--words", type=int, default=20000)
     ap.add_argument("--repeat", type=int, default=20, help="requests for the seed article")
     ap.add_argument("--repeat-long", type=int, default=5, help="requests for the long article")
+    ap.add_argument(
+        "--precision",
+        nargs="+",
+        default=["fp32", "auto"],
+        help="encoder precisions to serve with, one backend each, in turn",
+    )
     args = ap.parse_args()
     seeds = ingest([ROOT / "datasets" / "raw"]).articles
     seed = max(seeds, key=lambda a: len(a.text.split()))
@@ -93,26 +100,31 @@ def main() -> None:
         ("seed article", seed, args.repeat),
         (f"{args.words:,}-word article", long_article(seeds, args.words), args.repeat_long),
     ]
-    proc, url = start(args.run)
     rows = []
-    try:
-        for name, art, k in cases:
-            secs = timed(url, art, k)
-            words = len(art.text.split())
-            rows.append({"article": name, "words": words, "sentences": len(art.sentences),
-                         "requests": k, "p50_s": round(pct(secs, 0.5), 3),
-                         "p95_s": round(pct(secs, 0.95), 3),
-                         "words_per_s": round(words / statistics.median(secs))})  # fmt: skip
-    finally:
-        proc.terminate()
-        proc.wait(30)
+    for precision in args.precision:
+        proc, url = start(args.run, precision)
+        try:
+            chosen = httpx.get(f"{url}/status", timeout=10).json().get("precision", precision)
+            for name, art, k in cases:
+                secs = timed(url, art, k)
+                words = len(art.text.split())
+                rows.append({"article": name, "precision": f"{precision} ({chosen})",
+                             "words": words, "sentences": len(art.sentences), "requests": k,
+                             "p50_s": round(pct(secs, 0.5), 3),
+                             "p95_s": round(pct(secs, 0.95), 3),
+                             "words_per_s": round(words / statistics.median(secs))})  # fmt: skip
+        finally:
+            proc.terminate()
+            proc.wait(30)
     print(f"ML backend predict latency, run {args.run.name}, {os.cpu_count()} cores, model loaded")
-    print("| article | words | sentences | requests | p50 s | p95 s | words/s |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| article | precision (chosen) | words | sentences | requests | p50 s | p95 s | words/s |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(
-            f"| {r['article']} | {r['words']:,} | {r['sentences']} | {r['requests']} | "
-            f"{r['p50_s']:.3f} | {r['p95_s']:.3f} | {r['words_per_s']:,} |"
+            f"| {r['article']} | {r['precision']} | {r['words']:,} | {r['sentences']} | "
+            f"{r['requests']} | {r['p50_s']:.3f} | {r['p95_s']:.3f} | {r['words_per_s']:,} |"
         )
     out = ROOT / "models" / args.run.name / "bench_backend.json"
     if out.parent.is_dir():

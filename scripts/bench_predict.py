@@ -25,6 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 HINER = ROOT.parent / "shared" / "benchmarks" / "hiner" / "hiner-collapsed-part1.conll"
 sys.path.insert(0, str(ROOT / "src"))
 
+from khabar.model.device import cpu_bf16_flags  # noqa: E402  (after the path above)
+
 
 def load_sentences(n: int) -> tuple[list[list[str]], str]:
     """n word lists: HiNER if present, else the sample corpus repeated."""
@@ -44,12 +46,13 @@ def load_sentences(n: int) -> tuple[list[list[str]], str]:
     return (sents * (n // max(len(sents), 1) + 1))[:n], source
 
 
-def entities_khabar(model, tok, words, batch_size):
+def entities_khabar(model, tok, words, batch_size, precision="fp32"):
     from khabar.model.run import tag_words
     from khabar.spans import Token, bio_to_spans
 
     out = []
-    for w, tagged in zip(words, tag_words(model, tok, words, 512, batch_size), strict=True):
+    tags = tag_words(model, tok, words, 512, batch_size, precision=precision)
+    for w, tagged in zip(words, tags, strict=True):
         offsets, pos = [], 0
         for word in w:  # the pipeline's coordinates: words joined by single spaces
             offsets.append(Token(word, pos, pos + len(word)))
@@ -64,8 +67,10 @@ def entities_pipeline(pipe, words, batch_size):
     return [sorted((x["start"], x["end"], x["entity_group"]) for x in r) for r in results]
 
 
-def measure(kind: str, run: str, words: list[list[str]], batch_size: int) -> dict:
-    """Time one side in this (fresh) process; return timing, entities and peak RSS."""
+def measure(kind: str, run: str, words: list[list[str]], batch_size: int,
+            precision: str = "fp32") -> dict:  # fmt: skip
+    """Time one side in this (fresh) process; return timing, entities and peak RSS (khabar:
+    with the encoder in `precision`, auto's check at load included in no timing)."""
     import warnings
 
     import torch
@@ -74,9 +79,10 @@ def measure(kind: str, run: str, words: list[list[str]], batch_size: int) -> dic
     from khabar.model.run import load_run
 
     warnings.filterwarnings("ignore")
-    r = load_run(Path(run), baselines=False)
+    r = load_run(Path(run), baselines=False, precision=precision if kind == "khabar" else "fp32")
     if kind == "khabar":
-        fn = lambda ws: entities_khabar(r.ner, r.ner_tokenizer, ws, batch_size)  # noqa: E731
+        fn = lambda ws: entities_khabar(r.ner, r.ner_tokenizer, ws, batch_size,  # noqa: E731
+                                        r.precision)  # fmt: skip
     else:
         pipe = pipeline("token-classification", model=r.ner, tokenizer=r.ner_tokenizer,
                         aggregation_strategy="first", device=-1)  # fmt: skip
@@ -88,8 +94,18 @@ def measure(kind: str, run: str, words: list[list[str]], batch_size: int) -> dic
     enc = r.ner_tokenizer(words, is_split_into_words=True, add_special_tokens=False)
     subtokens = sum(len(x) for x in enc["input_ids"])
     return {"seconds": seconds, "entities": ents, "threads": torch.get_num_threads(),
+            "precision": r.placement.precision, "choice": r.placement.reason,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "subtokens": subtokens}  # fmt: skip
+
+
+def cpu_name() -> str:
+    """The CPU's model name, as /proc/cpuinfo gives it."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return "unknown"
+    return next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("model name")), "?")
 
 
 def in_fresh_process(*args) -> dict:
@@ -112,31 +128,44 @@ def main() -> int:
     words, source = load_sentences(a.sentences)
     n_words = sum(len(w) for w in words)
     print(f"{len(words)} sentences, {n_words} words from {source}; model {a.run}")
-    sides = [("khabar", a.batch_size), ("pipeline", 1), ("pipeline", 32)]
+    sides = [
+        ("khabar", a.batch_size, "fp32"),
+        ("khabar", a.batch_size, "auto"),
+        ("pipeline", 1, "fp32"),
+        ("pipeline", 32, "fp32"),
+    ]
     res = {}
-    for kind, bs in sides:
-        r = in_fresh_process(kind, a.run, words, bs)
-        res[f"{kind} (batch {bs})"] = r
-        print(f"  {kind:8} batch {bs:>3}: {len(words) / r['seconds']:8.1f} sentences/s "
+    for kind, bs, precision in sides:
+        r = in_fresh_process(kind, a.run, words, bs, precision)
+        name = f"{kind} {precision} (batch {bs})" if kind == "khabar" else f"{kind} (batch {bs})"
+        res[name] = r
+        print(f"  {name:26}: {len(words) / r['seconds']:8.1f} sentences/s "
               f"{n_words / r['seconds']:9.0f} words/s {r['subtokens'] / r['seconds']:9.0f} "
               f"sub-tokens/s  peak RSS {r['peak_rss_mb']:.0f} MB  ({r['seconds']:.1f} s, "
               f"{r['threads']} threads)")  # fmt: skip
-    ours, default, batched = res.values()
-    same = sum(x == y for x, y in zip(ours["entities"], default["entities"], strict=True))
-    ratio = default["seconds"] / ours["seconds"]
+    fp32, auto, default, batched = res.values()
+    same = sum(x == y for x, y in zip(fp32["entities"], default["entities"], strict=True))
+    same_auto = sum(x == y for x, y in zip(fp32["entities"], auto["entities"], strict=True))
+    ratio = default["seconds"] / fp32["seconds"]
+    ratio_auto = default["seconds"] / auto["seconds"]
+    print(f"CPU: {cpu_name()}; bf16 flags: {', '.join(cpu_bf16_flags()) or 'none'}")
+    print(f"khabar fp32 / pipeline (default batch 1): {ratio:.2f}x (target >= 3x); vs pipeline "
+          f"batch 32: {batched['seconds'] / fp32['seconds']:.2f}x")  # fmt: skip
+    print(f"khabar auto = {auto['precision']} ({auto['choice']}): {ratio_auto:.2f}x the "
+          f"pipeline (target >= 5x with native bf16), {fp32['seconds'] / auto['seconds']:.2f}x "
+          f"fp32; entity spans identical to fp32 in {same_auto}/{len(words)} sentences "
+          f"({100 * same_auto / len(words):.1f} %, target >= 99.5 %)")  # fmt: skip
     print(
-        f"khabar / pipeline (default batch 1): {ratio:.1f}x  (target >= 3x); "
-        f"vs pipeline batch 32: {batched['seconds'] / ours['seconds']:.1f}x"
-    )
-    print(
-        f"same entities in {same}/{len(words)} sentences "
-        f"({sum(len(e) for e in ours['entities'])} entities from khabar)"
+        f"same entities as the pipeline in {same}/{len(words)} sentences "
+        f"({sum(len(e) for e in fp32['entities'])} entities from khabar fp32)"
     )
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps({
-        "sentences": len(words), "words": n_words, "source": source, "ratio": ratio,
-        "ratio_vs_batched_pipeline": batched["seconds"] / ours["seconds"],
-        "same_entities_sentences": same,
+        "sentences": len(words), "words": n_words, "source": source, "cpu": cpu_name(),
+        "bf16_flags": cpu_bf16_flags(), "ratio": ratio, "ratio_auto": ratio_auto,
+        "auto_precision": auto["precision"], "auto_choice": auto["choice"],
+        "ratio_vs_batched_pipeline": batched["seconds"] / fp32["seconds"],
+        "same_entities_sentences": same, "auto_same_as_fp32_sentences": same_auto,
         "sides": {k: {x: y for x, y in v.items() if x != "entities"} for k, v in res.items()},
     }, indent=1))  # fmt: skip
     return 0

@@ -28,6 +28,9 @@ SHARED = ROOT.parent / "shared"
 GOLD = ROOT / "annotation" / "gold"
 SETTINGS = ROOT / "annotation" / "dataset_card.yaml"  # the dataset card's licence and names
 TOKEN = "khabar-test-token-" + "0" * 20
+# CLI runs in tests compare records exactly with in-process ones (fp32): the encoder precision
+# `auto` would choose differs between machines. auto and bf16 have tests of their own.
+os.environ.setdefault("KHABAR_PRECISION", "fp32")
 
 
 def _free_port() -> int:

@@ -18,8 +18,10 @@ class Backend:
     """One serving run and the lock that keeps one forward pass at a time (on a small machine,
     two concurrent passes only fight for the same cores)."""
 
-    def __init__(self, run: Run, log: Callable[[str], None] = print, batch_size: int = 32):
+    def __init__(self, run: Run, log: Callable[[str], None] = print, batch_size: int = 32,
+                 device: str = "cpu", precision: str = "fp32"):  # fmt: skip
         self.run, self._log, self.batch_size = run, log, batch_size
+        self.device, self.precision = device, precision  # as asked: a new run is placed so too
         self._model_lock = threading.Lock()
         self.switches: list[dict] = []
         self.started = time.strftime("%Y-%m-%dT%H:%M:%S")
@@ -52,7 +54,8 @@ class Backend:
         from datasets import load_from_disk
         from khabar.model.selection import decide
 
-        candidate = load_run(run_dir, baselines=False)
+        candidate = load_run(run_dir, baselines=False, device=self.device,
+                             precision=self.precision)  # fmt: skip
         dd = load_from_disk(str(dataset_dir))
         with self._model_lock:  # scoring shares the cores with predictions: one at a time
             decision = decide(candidate, self.run, dd)
@@ -68,9 +71,12 @@ class Backend:
     def status(self) -> dict:
         """What the backend serves and since when, and every switch so far."""
         return {"model_version": self.model_version, "run": str(self.run.path),
+                "device": self.run.placement.device, "precision": self.run.precision,
                 "started": self.started, "switches": list(self.switches)}  # fmt: skip
 
 
-def load_backend(run_dir: Path, log: Callable[[str], None] = print) -> Backend:
+def load_backend(run_dir: Path, log: Callable[[str], None] = print, device: str = "cpu",
+                 precision: str = "fp32") -> Backend:  # fmt: skip
     """The backend for a run folder; `RunError` (one sentence) when the folder lacks files."""
-    return Backend(load_run(run_dir, baselines=False), log)
+    run = load_run(run_dir, baselines=False, device=device, precision=precision)
+    return Backend(run, log, device=device, precision=precision)

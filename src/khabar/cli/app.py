@@ -22,6 +22,13 @@ SchemaOpt = Annotated[
 
 DatasetOpt = Annotated[Path, typer.Option("--dataset", help="DatasetDict folder (khabar export).")]
 RunOpt = Annotated[Path, typer.Option("--run", help="Run folder, models/<run>.")]
+DeviceOpt = Annotated[str, typer.Option(
+    "--device", envvar="KHABAR_DEVICE",
+    help="auto (CUDA where torch sees one, else the CPU), cpu or cuda.")]  # fmt: skip
+PrecisionOpt = Annotated[str, typer.Option(
+    "--precision", envvar="KHABAR_PRECISION",
+    help="The encoder's: auto (bf16 where the CPU or GPU runs it natively and a check at load "
+         "finds it faster, else fp32), fp32 or bf16. Heads and decisions stay fp32.")]  # fmt: skip
 
 # `khabar --help` lists commands, then command groups, in pipeline order, whichever module
 # registers them (typer lists them in registration order).

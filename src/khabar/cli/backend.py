@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from khabar.backend.trainer import TrainerConfig
-from khabar.cli.app import RunOpt, app, connect, fail, field_help
+from khabar.cli.app import DeviceOpt, PrecisionOpt, RunOpt, app, connect, fail, field_help
 
 DEFAULT_PORT = 9090  # Label Studio's documented ML backend port
 
@@ -45,6 +45,8 @@ def serve_backend(
             show_default=False,
         ),
     ] = None,
+    device: DeviceOpt = "auto",
+    precision: PrecisionOpt = "auto",
 ) -> None:
     """Serve a trained run as a Label Studio ML backend (health, setup, predict, train, webhook;
     GET /status for khabar's own state), loading the model once."""
@@ -59,8 +61,8 @@ def serve_backend(
         typer.echo(f"[khabar backend] {msg}", err=True)
 
     try:
-        backend = load_backend(run_dir, log)
-    except (RunError, OSError) as exc:
+        backend = load_backend(run_dir, log, device, precision)
+    except (RunError, OSError, ValueError) as exc:
         fail(f"cannot serve {run_dir}: {exc}")
     trainer = None
     if train:
@@ -69,7 +71,8 @@ def serve_backend(
         trainer = Trainer(cfg, backend.decide_and_switch, log)
     log(f"serving run {backend.model_version} at http://{host}:{port} (training "
         f"{'on, ' + str(debounce) + ' s debounce' if train else 'off'}); connect it with "
-        f"`khabar connect-backend --url http://{host}:{port}`")  # fmt: skip
+        f"`khabar connect-backend --url http://{host}:{port}`; "
+        f"{backend.run.placement.summary()}")  # fmt: skip
     try:
         auth = basic_auth_from_env()
         if auth:

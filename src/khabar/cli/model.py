@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from tqdm import tqdm
 
-from khabar.cli.app import DatasetOpt, RunOpt, app, fail, field_help
+from khabar.cli.app import DatasetOpt, DeviceOpt, PrecisionOpt, RunOpt, app, fail, field_help
 from khabar.io import read_json
 from khabar.model.base import DEFAULT_BASE_DIR
 
@@ -103,6 +103,7 @@ def train(
         str, typer.Option(envvar="TRANSFER_BASE", help=_targ("transfer"), show_default=False)
     ] = "",
     rehearsal: Annotated[int, typer.Option(help=_targ("rehearsal"))] = -1,
+    device: DeviceOpt = "auto",
 ) -> None:
     """Fine-tune the entity + trigger + argument model, train the baselines, score them all."""
     import time
@@ -123,7 +124,8 @@ def train(
         extra_train=[str(p) for p in extra_train], tag_map=tag_map or HINER_TAG_MAP,
         baselines=baselines, trigger_weight=trigger_weight, role_weight=role_weight,
         trigger_lexicon=trigger_lexicon, sentence_classifier=sentence_classifier,
-        min_type_triggers=min_type_triggers, **_transfer_args(transfer, rehearsal),
+        min_type_triggers=min_type_triggers, device=device,
+        **_transfer_args(transfer, rehearsal),
     )  # fmt: skip
     dd = _load_dataset(dataset)
     started = time.perf_counter()
@@ -224,6 +226,8 @@ def evaluate(
         ),
     ] = "",  # fmt: skip
     rehearsal: Annotated[int, typer.Option(help="With --folds: " + _targ("rehearsal"))] = -1,
+    device: DeviceOpt = "auto",
+    precision: PrecisionOpt = "auto",
 ) -> None:
     """Score the run and its baselines (metrics.json, report.md, confusion PNGs), or with
     --folds K cross-validate by article."""
@@ -232,14 +236,15 @@ def evaluate(
 
     dd = _load_dataset(dataset)
     if folds:
-        args = {"epochs": epochs, **_transfer_args(transfer, rehearsal)}
+        args = {"epochs": epochs, "device": device, **_transfer_args(transfer, rehearsal)}
         _cross_validate(dd, folds, curve, cv_out, args)
         return
     try:
-        run = load_run(run_dir)
+        run = load_run(run_dir, device=device, precision=precision)
         metrics, preds = score_run(run, dd)
     except _model_errors() as exc:
         fail(str(exc))
+    typer.echo(f"run {run.name}: {run.placement.summary()}", err=True)
     write_metrics(run, metrics)
     path = write_report(run, metrics, preds)
     typer.echo(f"run {run.name}: {_summary(metrics)} -> {path}")
@@ -282,6 +287,8 @@ def predict(
     cpus_per_worker: Annotated[float, typer.Option(help=_eng("cpus_per_worker"))] = 1.0,
     batch_size: Annotated[int, typer.Option(help=_eng("batch_size"))] = 32,
     chunk: Annotated[int, typer.Option(help=_eng("chunk"))] = 64,
+    device: DeviceOpt = "auto",
+    precision: PrecisionOpt = "auto",
 ) -> None:
     """Run the model over every article: entities, event triggers and their arguments with
     scores, each sentence's event types and a task uncertainty, into
@@ -289,7 +296,8 @@ def predict(
     from khabar.model.engine import EngineArgs, count_articles, predict_corpus
     from khabar.model.prediction import write_records
 
-    args = EngineArgs(engine, address, workers, cpus_per_worker, batch_size, chunk)
+    args = EngineArgs(engine, address, workers, cpus_per_worker, batch_size, chunk, device,
+                      precision, log=lambda m: typer.echo(m, err=True))  # fmt: skip
     out = out or Path("datasets/predictions") / f"{run_dir.name}.jsonl"
     n = dict.fromkeys(("articles", "sentences", "entities", "triggers", "arguments"), 0)
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -51,6 +51,10 @@ class EngineArgs:
     )
     batch_size: int = field(default=32, metadata={"help": "Model inputs per forward pass."})
     chunk: int = field(default=CHUNK, metadata={"help": "Articles per prediction call."})
+    device: str = field(default="cpu", metadata={"help": "auto, cpu or cuda (`device.py`)."})
+    precision: str = field(default="fp32", metadata={"help": "The encoder's: auto, fp32, bf16."})
+    log: Callable[[str], None] | None = field(default=None, metadata={
+        "help": "Where the device and precision chosen are said (local engine)."})  # fmt: skip
 
 
 def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -83,7 +87,9 @@ def predict_corpus(run_dir: Path, articles: Path, args: EngineArgs) -> Iterator[
 
 
 def _predict_local(run_dir: Path, articles: Path, args: EngineArgs) -> Iterator[list[dict]]:
-    run = load_run(run_dir, baselines=False)
+    run = load_run(run_dir, baselines=False, device=args.device, precision=args.precision)
+    if args.log:
+        args.log(f"run {run.name}: {run.placement.summary()}")
     for part in chunked(iter_articles(articles), args.chunk):
         yield predict_articles(run, part, args.batch_size)
 
@@ -91,8 +97,9 @@ def _predict_local(run_dir: Path, articles: Path, args: EngineArgs) -> Iterator[
 class RayPredictor:
     """A Ray Data actor: loads the run once, then predicts chunks of corpus lines."""
 
-    def __init__(self, run_dir: str, batch_size: int) -> None:
-        self.run = load_run(Path(run_dir), baselines=False)
+    def __init__(self, run_dir: str, batch_size: int, device: str = "cpu",
+                 precision: str = "fp32") -> None:  # fmt: skip
+        self.run = load_run(Path(run_dir), baselines=False, device=device, precision=precision)
         self.batch_size = batch_size
 
     def __call__(self, batch: dict) -> dict:
@@ -137,6 +144,8 @@ def _predict_ray(run_dir: Path, articles: Path, args: EngineArgs) -> Iterator[li
             fn_constructor_kwargs={
                 "run_dir": str(run_dir.resolve()),
                 "batch_size": args.batch_size,
+                "device": args.device,
+                "precision": args.precision,
             },  # fmt: skip
         )
         for batch in ds.iter_batches(batch_size=args.chunk, batch_format="numpy"):

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from khabar.model.device import encoder_autocast
 from khabar.model.evaluation import Arg, bio_entities
 from khabar.model.inputs import Window, encode, length_batches, pad
 from khabar.spans import Span, bio_decode, match_phrases, tags_of
@@ -118,7 +119,7 @@ class EventHeads(nn.Module):
 
     def trigger_logits(self, words: torch.Tensor, lexicon: list[int]) -> torch.Tensor:
         """Trigger tag logits of word vectors (n, hidden) with their lexicon tag ids."""
-        lex = self.lexicon(torch.tensor(lexicon, dtype=torch.long))
+        lex = self.lexicon(torch.tensor(lexicon, dtype=torch.long, device=words.device))
         return self.trigger(self.dropout(words + lex))
 
     def role_logits(self, words: torch.Tensor, pairs: list[tuple[Span, Span]]) -> torch.Tensor:
@@ -127,9 +128,10 @@ class EventHeads(nn.Module):
         c = self.config
         trig = torch.stack([words[t.start : t.end].mean(0) for t, _ in pairs])
         ent = torch.stack([words[e.start : e.end].mean(0) for _, e in pairs])
-        etype = torch.tensor([c.entity_labels.index(e.label) for _, e in pairs])
-        vtype = torch.tensor([c.event_labels.index(t.label) for t, _ in pairs])
-        dist = torch.tensor([distance_bucket(e.start - t.start) for t, e in pairs])
+        at = {"device": words.device}
+        etype = torch.tensor([c.entity_labels.index(e.label) for _, e in pairs], **at)
+        vtype = torch.tensor([c.event_labels.index(t.label) for t, _ in pairs], **at)
+        dist = torch.tensor([distance_bucket(e.start - t.start) for t, e in pairs], **at)
         x = torch.cat([trig, ent, trig * ent, self.entity_type(etype), self.event_type(vtype),
                        self.distance(dist)], -1)  # fmt: skip
         return self.role(self.dropout(x)).masked_fill(~self.allowed[etype], -1e4)
@@ -144,21 +146,25 @@ class Joint(nn.Module):
 
 
 def word_vectors(tagger, windows: list[Window], lengths: list[int], pad_id: int,
-                 batch_size: int | None = None) -> list[torch.Tensor]:  # fmt: skip
+                 batch_size: int | None = None,
+                 precision: str = "fp32") -> list[torch.Tensor]:  # fmt: skip
     """Each word list's word vectors (first sub-token's last hidden state), stitched from its
-    windows; a word no window holds (a lone joiner) gets zeros. `batch_size` None: one batch."""
-    hidden = tagger.config.hidden_size
+    windows; a word no window holds (a lone joiner) gets zeros. `batch_size` None: one batch.
+    The encoder runs on the tagger's device in `precision`; the vectors are fp32."""
+    hidden, device = tagger.config.hidden_size, tagger.device
     rows: list[list] = [[None] * n for n in lengths]
     batches = length_batches(windows, batch_size) if batch_size else [windows]
     for batch in batches:
         if not batch:
             continue
         ids, mask = pad(batch, pad_id)
-        states = tagger.base_model(input_ids=ids, attention_mask=mask).last_hidden_state
+        with encoder_autocast(precision, device.type):
+            states = tagger.base_model(input_ids=ids.to(device), attention_mask=mask.to(device))
+        states = states.last_hidden_state.float()  # the heads and decisions stay fp32
         for b, w in enumerate(batch):
             for pos, word in zip(w.first, w.words, strict=True):
                 rows[w.row][word] = states[b, pos]
-    zero = torch.zeros(hidden)
+    zero = torch.zeros(hidden, device=device)
     return [torch.stack([v if v is not None else zero for v in r]) if r else
             torch.zeros(0, hidden) for r in rows]  # fmt: skip
 
@@ -234,14 +240,14 @@ def joint_loss(joint: Joint, batch: list[SentenceLabels], pad_id: int,
     ce = nn.CrossEntropyLoss(ignore_index=-100)
     tagger = joint.tagger
     loss = entity_loss(tagger.classifier(tagger.dropout(flat)), batch)
-    trig_gold = torch.tensor([t for s in batch for t in s.trigger_tags])
+    trig_gold = torch.tensor([t for s in batch for t in s.trigger_tags], device=flat.device)
     if (trig_gold != -100).any():
         lex = [t for s in batch for t in s.lexicon]
         loss = loss + weights[0] * ce(joint.heads.trigger_logits(flat, lex), trig_gold)
     with_pairs = [(v, s) for v, s in zip(vecs, batch, strict=True) if s.pairs]
     if with_pairs:
         logits = torch.cat([joint.heads.role_logits(v, s.pairs) for v, s in with_pairs])
-        target = torch.tensor([r for _, s in with_pairs for r in s.roles])
+        target = torch.tensor([r for _, s in with_pairs for r in s.roles], device=flat.device)
         loss = loss + weights[1] * ce(logits, target)
     return loss
 
@@ -250,7 +256,7 @@ def entity_loss(logits: torch.Tensor, batch: list[SentenceLabels]) -> torch.Tens
     """Entity tag cross-entropy over the words of a batch. An O of a sentence with `o_also` is a
     partial label, -log of the probability of O or any of those tags: the corpus only says the
     word is none of the types it annotates."""
-    gold = torch.tensor([t for s in batch for t in s.entity_tags])
+    gold = torch.tensor([t for s in batch for t in s.entity_tags], device=logits.device)
     if not any(s.o_also for s in batch):
         return nn.functional.cross_entropy(logits, gold, ignore_index=-100)
     allowed = torch.zeros_like(logits, dtype=torch.bool)
@@ -366,10 +372,11 @@ def roles_on(pairs: list[tuple[Span, Span]], probs: np.ndarray, role_labels: lis
 def extract(tagger, heads: EventHeads, tokenizer, word_lists: list[list[str]],
             max_length: int = 512, batch_size: int = 32,
             gold_pairs: list[list[tuple[Span, Span]]] | None = None,
-            chunk: int = 256) -> list[Extracted]:  # fmt: skip
+            chunk: int = 256, precision: str = "fp32") -> list[Extracted]:  # fmt: skip
     """Run the encoder once per sentence and decode entities, triggers (at the tuned threshold)
     and the roles of every predicted (trigger, entity) pair under the schema's constraints; with
-    `gold_pairs`, also the role probabilities of those pairs. Chunks of sentences bound memory."""
+    `gold_pairs`, also the role probabilities of those pairs. Chunks of sentences bound memory.
+    `precision`: the encoder's (`device.py`); heads and decisions are fp32 either way."""
     labels = [tagger.config.id2label[i] for i in range(tagger.config.num_labels)]
     tagger.eval()
     heads.eval()
@@ -383,6 +390,7 @@ def extract(tagger, heads: EventHeads, tokenizer, word_lists: list[list[str]],
                 [len(w) for w in part],
                 tokenizer.pad_token_id,
                 batch_size,
+                precision,
             )
             for k, (v, words) in enumerate(zip(vecs, part, strict=True)):
                 gold = gold_pairs[lo + k] if gold_pairs is not None else None
@@ -393,11 +401,11 @@ def extract(tagger, heads: EventHeads, tokenizer, word_lists: list[list[str]],
 def _decode(tagger, heads: EventHeads, v, words: list[str], labels, gold) -> Extracted:
     cfg = heads.config
     matches = cfg.lexicon_matches(words)
-    held = v.abs().sum(-1) > 0  # words no window holds have a zero vector: O, surely
-    ent_p = tagger.classifier(v).softmax(-1).numpy()
-    ent_p[~held.numpy()] = [float(lab == "O") for lab in labels]
-    trig_p = heads.trigger_logits(v, cfg.lexicon_tags(words, matches)).softmax(-1).numpy()
-    trig_p[~held.numpy()] = [float(t == "O") for t in cfg.trigger_tags]
+    held = (v.abs().sum(-1) > 0).cpu().numpy()  # words no window holds have a zero vector: O
+    ent_p = tagger.classifier(v).softmax(-1).cpu().numpy()
+    ent_p[~held] = [float(lab == "O") for lab in labels]
+    trig_p = heads.trigger_logits(v, cfg.lexicon_tags(words, matches)).softmax(-1).cpu().numpy()
+    trig_p[~held] = [float(t == "O") for t in cfg.trigger_tags]
     path, entities, ent_scores = decode_spans(ent_p, labels)
     tpath, model_triggers, _ = decode_spans(gate_triggers(trig_p, cfg.trigger_threshold),
                                             cfg.trigger_tags)  # fmt: skip
@@ -405,7 +413,7 @@ def _decode(tagger, heads: EventHeads, v, words: list[str], labels, gold) -> Ext
                                cfg.lexicon_veto, cfg.lexicon_decides())  # fmt: skip
     trig_scores = [float(np.mean(1.0 - trig_p[s.start : s.end, 0])) for s in triggers]
     pairs = pairs_of(triggers, entities)
-    decided = decide_roles(heads.role_logits(v, pairs).softmax(-1).numpy(), cfg.role_labels,
+    decided = decide_roles(heads.role_logits(v, pairs).softmax(-1).cpu().numpy(), cfg.role_labels,
                            cfg.role_threshold) if pairs else []  # fmt: skip
     index = {(t, e): (ti, ei) for ti, t in enumerate(triggers) for ei, e in enumerate(entities)}
     args = [(*index[pair], role, p) for pair, (role, p) in zip(pairs, decided, strict=True)
@@ -413,7 +421,7 @@ def _decode(tagger, heads: EventHeads, v, words: list[str], labels, gold) -> Ext
     sure = [ent_p[k, j] for k, j in enumerate(path)]
     sure += [trig_p[k, j] for k, j in enumerate(tpath)]
     sure += [p for _, p in decided]
-    gold_p = (heads.role_logits(v, gold).softmax(-1).numpy() if gold else
+    gold_p = (heads.role_logits(v, gold).softmax(-1).cpu().numpy() if gold else
               np.zeros((0, len(cfg.role_labels))))  # fmt: skip
     return Extracted([(labels[j], float(ent_p[k, j])) for k, j in enumerate(path)], entities,
                      ent_scores, trig_p, triggers, trig_scores, args,

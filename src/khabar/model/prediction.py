@@ -39,7 +39,8 @@ def predict_articles(run: Run, articles: list[Article], batch_size: int = 32) ->
 
     toks = [sentence_tokens(a) for a in articles]
     flat = [[t.text for t in sent] for sents in toks for sent in sents]
-    found = iter(extract(run.ner, run.heads, run.ner_tokenizer, flat, run.max_length, batch_size))
+    found = iter(extract(run.ner, run.heads, run.ner_tokenizer, flat, run.max_length, batch_size,
+                         precision=run.precision))  # fmt: skip
     records = []
     for art, sents in zip(articles, toks, strict=True):
         entities, triggers, arguments, sentences, confidences = [], [], [], [], []
@@ -71,7 +72,8 @@ def predict_articles(run: Run, articles: list[Article], batch_size: int = 32) ->
             })  # fmt: skip
         records.append({
             "article_id": art.id, "origin": art.origin, "content_hash": content_hash(art.text),
-            "model_version": run.name, "uncertainty": round(uncertainty(confidences), 4),
+            "model_version": run.name, "precision": run.precision, "device": run.placement.device,
+            "uncertainty": round(uncertainty(confidences), 4),
             "entities": entities, "triggers": triggers, "arguments": arguments,
             "sentences": sentences,
         })  # fmt: skip

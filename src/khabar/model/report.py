@@ -46,7 +46,7 @@ def predict_split(run: Run, split: Split, schema: Schema) -> SplitPredictions:
 
     gold_pairs = [pairs_of(t, e) for t, e in zip(split.triggers, split.entities, strict=True)]
     ext = extract(run.ner, run.heads, run.ner_tokenizer, split.words, run.max_length, 32,
-                  gold_pairs)  # fmt: skip
+                  gold_pairs, precision=run.precision)  # fmt: skip
     cfg = run.heads.config
     on_gold = [roles_on(pairs, x.gold_role_probs, cfg.role_labels, cfg.role_threshold)
                for x, pairs in zip(ext, gold_pairs, strict=True)]  # fmt: skip

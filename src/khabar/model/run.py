@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from khabar.io import read_json
+from khabar.model.device import FP32_CPU, Placement, place
 from khabar.model.inputs import encode, length_batches, pad
 from khabar.spans import bio_decode
 
@@ -38,11 +39,15 @@ class RunError(Exception):
 
 
 def tag_words(model, tokenizer, word_lists: list[list[str]], max_length: int = 512,
-              batch_size: int = 32, bio: bool = True) -> list[list[tuple[str, float]]]:  # fmt: skip
+              batch_size: int = 32, bio: bool = True,
+              precision: str = "fp32") -> list[list[tuple[str, float]]]:  # fmt: skip
     """(BIO tag, probability) of every word, from its first sub-token's distribution, decoded as
     valid BIO (`spans.bio_decode`; `bio=False`: each word's own argmax, as the transformers
-    pipeline does); length-sorted batches under `torch.inference_mode()`."""
+    pipeline does); length-sorted batches under `torch.inference_mode()`, the encoder on the
+    model's device in `precision` and the classifier in fp32 (`device.py`)."""
     import torch
+
+    from khabar.model.device import encoder_autocast
 
     model.eval()
     labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
@@ -51,7 +56,11 @@ def tag_words(model, tokenizer, word_lists: list[list[str]], max_length: int = 5
     with torch.inference_mode():
         for batch in length_batches(encode(tokenizer, word_lists, max_length), batch_size):
             ids, mask = pad(batch, tokenizer.pad_token_id)
-            probs = model(input_ids=ids, attention_mask=mask).logits.softmax(-1)
+            with encoder_autocast(precision, model.device.type):
+                states = model.base_model(input_ids=ids.to(model.device),
+                                          attention_mask=mask.to(model.device))  # fmt: skip
+            logits = model.classifier(states.last_hidden_state.float())
+            probs = logits.softmax(-1).cpu()
             for b, w in enumerate(batch):
                 row = dists[w.row]
                 for pos, word in zip(w.first, w.words, strict=True):
@@ -75,7 +84,8 @@ def event_probs(model, tokenizer, word_lists: list[list[str]], max_length: int =
     with torch.inference_mode():
         for batch in length_batches(encode(tokenizer, word_lists, max_length), batch_size):
             ids, mask = pad(batch, tokenizer.pad_token_id)
-            probs = model(input_ids=ids, attention_mask=mask).logits.sigmoid().tolist()
+            probs = model(input_ids=ids.to(model.device), attention_mask=mask.to(model.device)
+                          ).logits.sigmoid().tolist()  # fmt: skip
             for w, p in zip(batch, probs, strict=True):
                 row = out[w.row]
                 for lab, v in zip(labels, p, strict=True):
@@ -145,6 +155,12 @@ class Run:
     tfidf: object = None
     lexicon: object = None  # trigger words of the training split (baselines.TriggerLexicon)
     heads: EventHeads | None = None
+    placement: Placement = FP32_CPU  # where the models are and the encoder's precision
+
+    @property
+    def precision(self) -> str:
+        """The encoder's precision: fp32 or bf16."""
+        return self.placement.precision
 
     @property
     def name(self) -> str:
@@ -176,8 +192,10 @@ def check_run(path: Path) -> None:
                        "trained before event extraction existed; retrain the run")  # fmt: skip
 
 
-def load_run(path: Path, baselines: bool = True) -> Run:
-    """Load a run folder, refusing an incomplete one with the list of what is missing."""
+def load_run(path: Path, baselines: bool = True, device: str = "cpu",
+             precision: str = "fp32") -> Run:  # fmt: skip
+    """Load a run folder, refusing an incomplete one with the list of what is missing; its
+    models on `device` with the encoder in `precision` (`auto` for either: `device.py`)."""
     from khabar.model import baselines as bl
     from khabar.model.extraction import load_heads
 
@@ -201,6 +219,7 @@ def load_run(path: Path, baselines: bool = True) -> Run:
             if not f.is_file():
                 raise RunError(f"{f} is missing; retrain the run (or pass --no-baselines)")
             setattr(run, attr, bl.load(f))
+    run.placement = place([run.ner, run.heads, run.events], device, precision)
     return run
 
 

@@ -1,0 +1,105 @@
+"""Benchmark: `khabar predict` on N generated articles, the whole command (start included), with
+the encoder in fp32 and in `auto`, one after the other; articles/s of each and how often their
+decisions agree, by kind (entities, triggers, arguments: the share of the union both found).
+
+The corpus is `scripts/make_corpus.py N` (generated, under datasets/scale/N/), cleaned by
+`khabar ingest`. Targets (issue 41): on a CPU with native bf16, auto >= 1.4x fp32 in
+articles/s and >= 99 % agreement by kind; on one without, auto chooses fp32.
+
+    python scripts/bench_precision.py --run models/default [--n 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from bench_predict import cpu_name  # noqa: E402
+
+from khabar.io import read_jsonl  # noqa: E402
+from khabar.model.device import cpu_bf16_flags  # noqa: E402
+
+
+def khabar(*args: str) -> subprocess.CompletedProcess:
+    """The khabar CLI in a fresh process, as a user runs it."""
+    env = {k: v for k, v in os.environ.items() if k != "KHABAR_PRECISION"}  # the CLI's default
+    return subprocess.run([sys.executable, "-m", "khabar.cli", *args], cwd=ROOT, text=True,
+                          capture_output=True, check=True, env=env)  # fmt: skip
+
+
+def corpus(n: int) -> Path:
+    """The cleaned generated corpus of n articles (made once)."""
+    base = ROOT / "datasets" / "scale" / str(n)
+    cleaned = base / "cleaned" / "articles.jsonl"
+    if not cleaned.is_file():
+        subprocess.run([sys.executable, str(ROOT / "scripts" / "make_corpus.py"), str(n),
+                        "--out", str(base / "raw")], check=True)  # fmt: skip
+        khabar("ingest", str(base / "raw"), "--out", str(cleaned))
+    return cleaned
+
+
+def items(rec: dict, kind: str) -> set:
+    """A record's decisions of one kind, without scores."""
+    if kind == "arguments":
+        return {(a["trigger_id"], a["entity_id"], a["role"]) for a in rec["arguments"]}
+    return {(x["start"], x["end"], x["label"]) for x in rec[kind]}
+
+
+def agreement(a: list[dict], b: list[dict]) -> dict:
+    """Per kind: |both| / |either| over all articles (1.0 when neither found any)."""
+    out = {}
+    for kind in ("entities", "triggers", "arguments"):
+        both = either = 0
+        for x, y in zip(a, b, strict=True):
+            both += len(items(x, kind) & items(y, kind))
+            either += len(items(x, kind) | items(y, kind))
+        out[kind] = both / either if either else 1.0
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--run", type=Path, default=ROOT / "models" / "default")
+    ap.add_argument("--n", type=int, default=1000)
+    a = ap.parse_args()
+    if not (a.run / "run.json").is_file():
+        print(f"error: {a.run} has no trained run: `make train` first", file=sys.stderr)
+        return 1
+    articles = corpus(a.n)
+    out_dir = ROOT / "models" / "benchmarks" / "precision"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    res = {}
+    for precision in ("fp32", "auto"):
+        out = out_dir / f"{precision}.jsonl"
+        started = time.perf_counter()
+        proc = khabar("predict", "--run", str(a.run), "--articles", str(articles), "--out",
+                      str(out), "--precision", precision)  # fmt: skip
+        seconds = time.perf_counter() - started
+        chosen = next((ln for ln in proc.stderr.splitlines() if "encoder" in ln), "?")
+        res[precision] = {"seconds": seconds, "articles_per_s": a.n / seconds, "chosen": chosen,
+                          "records": read_jsonl(out)}  # fmt: skip
+        print(f"  {precision:5}: {seconds:6.1f} s, {a.n / seconds:6.2f} articles/s; {chosen}")
+    agree = agreement(res["fp32"]["records"], res["auto"]["records"])
+    speed = res["fp32"]["seconds"] / res["auto"]["seconds"]
+    print(f"CPU: {cpu_name()}; bf16 flags: {', '.join(cpu_bf16_flags()) or 'none'}")
+    print(f"auto / fp32: {speed:.2f}x articles/s (target >= 1.4x with native bf16); agreement "
+          + ", ".join(f"{k} {100 * v:.2f} %" for k, v in agree.items())
+          + " (target >= 99 %)")  # fmt: skip
+    (out_dir / "bench-precision.json").write_text(json.dumps({
+        "articles": a.n, "cpu": cpu_name(), "bf16_flags": cpu_bf16_flags(), "speedup": speed,
+        "agreement": agree,
+        "sides": {k: {x: y for x, y in v.items() if x != "records"} for k, v in res.items()},
+    }, indent=1))  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

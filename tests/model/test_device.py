@@ -1,0 +1,68 @@
+"""Device and encoder precision: clear errors, fp32 wherever bf16 is emulated, and the bf16 path
+changing only the encoder (heads and decisions stay fp32)."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from khabar.model import device as dv
+from khabar.model.prediction import predict_articles
+from tests.conftest import ROOT
+
+
+def test_unknown_or_missing_devices_and_precisions_are_one_clear_error():
+    with pytest.raises(dv.DeviceError, match="unknown device 'tpu'"):
+        dv.pick_device("tpu")
+    with pytest.raises(dv.DeviceError, match="unknown precision 'fp16'"):
+        dv.choose_precision("fp16", None, "cpu")
+    if not torch.cuda.is_available():
+        assert dv.pick_device("auto") == "cpu"
+        with pytest.raises(dv.DeviceError, match="sees no CUDA device"):
+            dv.pick_device("cuda")
+
+
+def test_native_bf16_is_read_from_the_cpu_flags(tmp_path):
+    amd = tmp_path / "avx2"
+    amd.write_text("processor\t: 0\nflags\t\t: fpu sse avx2 avx512f\n")
+    intel = tmp_path / "amx"
+    intel.write_text("processor\t: 0\nflags\t\t: avx2 avx512_bf16 amx_tile amx_bf16\n")
+    assert dv.cpu_bf16_flags(amd) == [] and dv.cpu_bf16_flags(tmp_path / "none") == []
+    assert dv.cpu_bf16_flags(intel) == ["amx_bf16", "avx512_bf16"]
+
+
+def test_auto_is_fp32_where_bf16_is_emulated_and_measured_elsewhere(tiny_run, monkeypatch):
+    encoder = tiny_run.ner.base_model
+    monkeypatch.setattr(dv, "cpu_bf16_flags", lambda: [])
+    choice = dv.choose_precision("auto", encoder, "cpu")
+    assert choice.precision == "fp32" and "emulated" in choice.reason
+    assert "expect it slower" in dv.choose_precision("bf16", encoder, "cpu").reason
+    monkeypatch.setattr(dv, "cpu_bf16_flags", lambda: ["avx512_bf16"])
+    choice = dv.choose_precision("auto", encoder, "cpu")
+    assert "measured" in choice.reason and choice.precision in ("fp32", "bf16")
+
+
+def test_bf16_changes_the_encoder_only(tiny_run, seed_articles):
+    """Under bf16 the records say so, spans stay exact, and most sentences keep their
+    entities: the heads read fp32 vectors (a bf16 head would flip many more)."""
+    fp32 = predict_articles(tiny_run, seed_articles)
+    bf16_run = dataclasses.replace(tiny_run, placement=dv.Placement("cpu", "bf16", "test"))
+    bf16 = predict_articles(bf16_run, seed_articles)
+    assert {r["precision"] for r in bf16} == {"bf16"} and {r["precision"] for r in fp32} == {"fp32"}
+    spans = lambda r: {(e["start"], e["end"], e["label"]) for e in r["entities"]}  # noqa: E731
+    kept = sum(len(spans(a) & spans(b)) for a, b in zip(fp32, bf16, strict=True))
+    total = sum(len(spans(a) | spans(b)) for a, b in zip(fp32, bf16, strict=True))
+    assert total > 20 and kept / total >= 0.9, (kept, total)
+    for rec, art in zip(bf16, seed_articles, strict=True):
+        assert all(art.text[e["start"] : e["end"]] == e["text"] for e in rec["entities"])
+
+
+def test_the_cli_refuses_a_bad_precision_in_one_sentence(tiny_run):
+    out = subprocess.run([sys.executable, "-m", "khabar.cli", "predict", "--run",
+                          str(tiny_run.path), "--precision", "fp8"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert out.returncode == 1 and "unknown precision 'fp8'" in out.stderr
