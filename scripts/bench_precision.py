@@ -83,7 +83,8 @@ def main() -> int:
         proc = khabar("predict", "--run", str(a.run), "--articles", str(articles), "--out",
                       str(out), "--precision", precision)  # fmt: skip
         seconds = time.perf_counter() - started
-        chosen = next((ln for ln in proc.stderr.splitlines() if "encoder" in ln), "?")
+        lines = proc.stderr.replace("\r", "\n").splitlines()  # progress bars redraw with \r
+        chosen = next((ln for ln in lines if ln.startswith("run ") and "encoder" in ln), "?")
         res[precision] = {"seconds": seconds, "articles_per_s": a.n / seconds, "chosen": chosen,
                           "records": read_jsonl(out)}  # fmt: skip
         print(f"  {precision:5}: {seconds:6.1f} s, {a.n / seconds:6.2f} articles/s; {chosen}")

@@ -8,6 +8,7 @@ converts such offsets back.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -138,9 +139,12 @@ def tags_of(spans: Iterable[Span], n: int) -> list[str]:
 def match_phrases(words: Sequence[str], phrases: dict[tuple[str, ...], str]) -> list[Span]:
     """Labelled spans (word positions) where a phrase (a tuple of words) occurs in `words`:
     whole words only, longest phrase first, never overlapping one already found."""
+    at: dict[str, list[int]] = {}  # where each word occurs: a phrase is tried only there
+    for i, w in enumerate(words):
+        at.setdefault(w, []).append(i)
     out, taken = [], set()
-    for p in sorted(phrases, key=lambda x: (-len(x), x)):
-        for i in range(len(words) - len(p) + 1):
+    for p in sorted((p for p in phrases if p and p[0] in at), key=lambda x: (-len(x), x)):
+        for i in at[p[0]]:
             span = set(range(i, i + len(p)))
             if tuple(words[i : i + len(p)]) == p and not taken & span:
                 taken |= span
@@ -153,6 +157,17 @@ def bio_allowed(prev: str, tag: str) -> bool:
     return not tag.startswith("I-") or prev[2:] == tag[2:] and prev != "O"
 
 
+@functools.lru_cache(maxsize=64)
+def _bio_transitions(labels: tuple[str, ...]):
+    """Viterbi's start scores and [previous, next] transition scores of a label inventory:
+    0 where BIO allows the step, -inf where not (built once per inventory, not per sentence)."""
+    import numpy as np
+
+    allowed = np.array([[bio_allowed(p, t) for t in labels] for p in labels])
+    start = np.array([0.0 if bio_allowed("O", t) else -np.inf for t in labels])
+    return start, np.where(allowed, 0.0, -np.inf)
+
+
 def bio_decode(probs: Sequence[Sequence[float]], labels: Sequence[str]) -> list[int]:
     """The most probable label sequence (label indices) that is valid BIO, from each word's
     probability over `labels`: Viterbi over log-probabilities, so a tagger's stray I-X after O,
@@ -162,9 +177,7 @@ def bio_decode(probs: Sequence[Sequence[float]], labels: Sequence[str]) -> list[
     if not len(probs):
         return []
     log = np.log(np.maximum(np.asarray(probs, dtype=np.float64), 1e-12))
-    allowed = np.array([[bio_allowed(p, t) for t in labels] for p in labels])
-    trans = np.where(allowed, 0.0, -np.inf)  # [previous, next]
-    start = np.array([0.0 if bio_allowed("O", t) else -np.inf for t in labels])
+    start, trans = _bio_transitions(tuple(labels))
     best, back = start + log[0], []
     for row in log[1:]:
         scores = best[:, None] + trans

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Collection
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -65,7 +65,10 @@ class HeadsConfig:
 
     def lexicon_matches(self, words: list[str]) -> list[Span]:
         """Where the lexicon's phrases occur in a word list (word positions, longest first)."""
-        return match_phrases(words, {tuple(p): t for p, t in self.lexicon})
+        phrases = self.__dict__.get("_phrases")  # built once: this runs for every sentence
+        if phrases is None:
+            phrases = self.__dict__["_phrases"] = {tuple(p): t for p, t in self.lexicon}
+        return match_phrases(words, phrases)
 
     def lexicon_tags(self, words: list[str], found: list[Span] | None = None) -> list[int]:
         """Trigger tag ids the lexicon gives a word list (0, i.e. O, where no phrase matches);
@@ -444,8 +447,9 @@ def save_heads(heads: EventHeads, folder: Path) -> None:
 
     folder = Path(folder)
     save_file({k: v.contiguous() for k, v in heads.state_dict().items()}, folder / HEADS_FILE)
-    (folder / HEADS_CONFIG).write_text(json.dumps(vars(heads.config), ensure_ascii=False,
-                                                  indent=2), encoding="utf-8")  # fmt: skip
+    cfg = {f.name: getattr(heads.config, f.name) for f in fields(heads.config)}  # no caches
+    (folder / HEADS_CONFIG).write_text(json.dumps(cfg, ensure_ascii=False, indent=2),
+                                       encoding="utf-8")  # fmt: skip
 
 
 def load_heads(folder: Path) -> EventHeads:
