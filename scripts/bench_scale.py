@@ -84,17 +84,20 @@ def bench_size(n: int, args: argparse.Namespace, work: Path) -> list[dict]:
     w, m, _ = measure([KHABAR, "tasks", "--articles", str(cleaned), "--out", str(tasks)], env)
     rows.append(row("tasks", n, n, "articles", w, m))
     preds = {}
-    for engine in args.engines:
-        preds[engine] = d / f"predictions-{engine}.jsonl"
-        w, m, _ = measure([KHABAR, "predict", "--run", str(args.run), "--articles", str(cleaned),
-                           "--out", str(preds[engine]), "--engine", engine], env)  # fmt: skip
-        rows.append(row(f"predict ({engine})", n, n, "articles", w, m))
-    if len(preds) == 2:
-        a, b = (p.read_text(encoding="utf-8").splitlines() for p in preds.values())
-        same = sum(x == y for x, y in zip(a, b, strict=True))
-        print(f"  engines agree on {same:,} of {len(a):,} records", flush=True)
-        rows[-1]["records_identical"] = same
-    pred = preds[args.engines[0]]
+    for precision in args.precisions:
+        for engine in args.engines:
+            preds[engine, precision] = d / f"predictions-{engine}-{precision}.jsonl"
+            w, m, _ = measure([KHABAR, "predict", "--run", str(args.run), "--articles",
+                               str(cleaned), "--out", str(preds[engine, precision]), "--engine",
+                               engine, "--precision", precision], env)  # fmt: skip
+            rows.append(row(f"predict ({engine}, {precision})", n, n, "articles", w, m))
+        if len(args.engines) == 2:
+            a, b = (preds[e, precision].read_text(encoding="utf-8").splitlines()
+                    for e in args.engines)  # fmt: skip
+            same = sum(x == y for x, y in zip(a, b, strict=True))
+            print(f"  engines agree on {same:,} of {len(a):,} records", flush=True)
+            rows[-1]["records_identical"] = same
+    pred = preds[args.engines[0], args.precisions[0]]
     for db in args.dbs:
         ls_env = fresh_label_studio(db)
         try:
@@ -122,18 +125,37 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=10000, help="Articles of the larger corpus.")
     ap.add_argument("--run", type=Path, default=ROOT / "models" / "default", help="Run folder.")
     ap.add_argument("--engines", nargs="+", default=["local", "ray"], help="Predict engines.")
-    ap.add_argument("--dbs", nargs="+", default=["sqlite", "postgres"], help="Label Studio DBs.")
+    ap.add_argument(
+        "--dbs",
+        nargs="*",
+        default=["sqlite", "postgres"],
+        help="Label Studio DBs (none: skip the Label Studio stages).",
+    )
+    ap.add_argument(
+        "--precisions",
+        nargs="+",
+        default=["fp32"],
+        help="Encoder precisions of the predict stage (fp32, auto, bf16).",
+    )
+    ap.add_argument(
+        "--sizes",
+        nargs=2,
+        type=int,
+        default=None,
+        help="The two corpus sizes [default: N/10 and N].",
+    )
     ap.add_argument("--annotate-every", type=int, default=20, help="Annotate 1 task in this many.")
     ap.add_argument("--work", type=Path, default=ROOT / "datasets" / "scale", help="Work folder.")
     ap.add_argument("--out", type=Path, default=ROOT / "models" / "benchmarks" / "bench-scale.json")
     args = ap.parse_args()
     if not (args.run / "run.json").is_file():
         sys.exit(f"error: {args.run} is not a trained run: `make train` first (or --run)")
-    sizes = [args.n // 10, args.n]
+    sizes = args.sizes or [args.n // 10, args.n]
     print(f"khabar bench-scale: N = {sizes[0]:,} and {sizes[1]:,}, run {args.run.name}, "
           f"{os.cpu_count()} CPUs", flush=True)  # fmt: skip
     rows = [r for n in sizes for r in bench_size(n, args, args.work)]
-    print(f"\nGrowth, N = {sizes[1]:,} against {sizes[0]:,} (time ratio; 10.0 is linear):")
+    linear = sizes[1] / sizes[0]
+    print(f"\nGrowth, N = {sizes[1]:,} against {sizes[0]:,} (time ratio; {linear:.1f} is linear):")
     small = {r["stage"]: r for r in rows if r["n"] == sizes[0]}
     for r in rows:
         if r["n"] == sizes[1]:
