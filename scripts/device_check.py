@@ -38,6 +38,9 @@ def main() -> int:
     ap.add_argument("--device", default="cuda", help="the device to check against the CPU")
     ap.add_argument("--out", type=Path, default=ROOT / "models" / "device-check")
     ap.add_argument("--dataset", type=Path, default=ROOT / "datasets" / "dataset")
+    ap.add_argument("--epochs", type=int, default=1,
+                    help="NER epochs (one checks the device; six give the scratch model entities "
+                    "to compare)")  # fmt: skip
     ap.add_argument("--articles", type=Path,
                     default=ROOT / "datasets" / "cleaned" / "articles.jsonl")  # fmt: skip
     a = ap.parse_args()
@@ -51,10 +54,13 @@ def main() -> int:
     print(f"torch {torch.__version__}, CUDA device: {gpu}", flush=True)
     run = a.out / "run"
     seconds = {"train": khabar("train", "--dataset", str(a.dataset), "--out", str(run),
-                               "--base-model", "scratch", "--epochs", "1", "--event-epochs", "1",
+                               "--base-model", "scratch", "--epochs", str(a.epochs),
+                               "--event-epochs", "1",
                                "--no-baselines", "--device", a.device)}  # fmt: skip
     preds = {}
-    for device, precision in ((a.device, "auto"), (a.device, "fp32"), ("cpu", "fp32")):
+    for device, precision in dict.fromkeys(
+        ((a.device, "auto"), (a.device, "fp32"), ("cpu", "fp32"))
+    ):
         name = f"{device}-{precision}"
         preds[name] = a.out / f"{name}.jsonl"
         seconds[f"predict {name}"] = khabar(
@@ -67,7 +73,9 @@ def main() -> int:
         if name != "cpu-fp32":
             recs = read_jsonl(preds[name])
             result["agreement_with_cpu_fp32"][name] = agreement(cpu, recs)
-            print(f"{name}: precision {recs[0]['precision'] if recs else '?'}; agreement with "
+            found = {k: sum(len(r[k]) for r in recs) for k in ("entities", "triggers", "arguments")}
+            print(f"{name}: precision {recs[0]['precision'] if recs else '?'}, found {found}; "
+                  "agreement with "
                   "cpu fp32: " + ", ".join(f"{k} {100 * v:.2f} %" for k, v in
                                           agreement(cpu, recs).items()))  # fmt: skip
     print("seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in seconds.items()))
