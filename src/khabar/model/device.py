@@ -56,6 +56,15 @@ def encoder_autocast(precision: str, device: str) -> AbstractContextManager:
     return torch.autocast(device.split(":")[0], dtype=torch.bfloat16)
 
 
+def check_names(device: str, precision: str) -> None:
+    """Refuse an unknown device or precision before any work is done (DeviceError)."""
+    if device.split(":")[0] not in DEVICES:
+        raise DeviceError(f"unknown device {device!r}: choose one of {', '.join(DEVICES)}")
+    if precision not in PRECISIONS:
+        raise DeviceError(f"unknown precision {precision!r}: choose one of "
+                          f"{', '.join(PRECISIONS)}")  # fmt: skip
+
+
 def pick_device(name: str) -> str:
     """`auto`: cuda when torch sees one, else cpu; `cuda` (or `cuda:N`) only when it does."""
     import torch
@@ -109,9 +118,7 @@ def choose_precision(requested: str, encoder, device: str) -> Placement:
     it is native (CUDA with bf16, or a CPU with AMX / AVX512-BF16) and measured faster."""
     import torch
 
-    if requested not in PRECISIONS:
-        raise DeviceError(f"unknown precision {requested!r}: choose one of "
-                          f"{', '.join(PRECISIONS)}")  # fmt: skip
+    check_names(device, requested)
     cuda = device.startswith("cuda")
     if cuda and requested != "fp32" and not torch.cuda.is_bf16_supported():
         if requested == "bf16":
