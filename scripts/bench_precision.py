@@ -22,10 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from bench_predict import cpu_name  # noqa: E402
-
 from khabar.io import read_jsonl  # noqa: E402
-from khabar.model.device import cpu_bf16_flags  # noqa: E402
+from khabar.model.device import cpu_bf16_flags, cpu_model  # noqa: E402
 
 
 def khabar(*args: str) -> subprocess.CompletedProcess:
@@ -90,12 +88,12 @@ def main() -> int:
         print(f"  {precision:5}: {seconds:6.1f} s, {a.n / seconds:6.2f} articles/s; {chosen}")
     agree = agreement(res["fp32"]["records"], res["auto"]["records"])
     speed = res["fp32"]["seconds"] / res["auto"]["seconds"]
-    print(f"CPU: {cpu_name()}; bf16 flags: {', '.join(cpu_bf16_flags()) or 'none'}")
+    print(f"CPU: {cpu_model()}; bf16 flags: {', '.join(cpu_bf16_flags()) or 'none'}")
     print(f"auto / fp32: {speed:.2f}x articles/s (target >= 1.4x with native bf16); agreement "
           + ", ".join(f"{k} {100 * v:.2f} %" for k, v in agree.items())
           + " (target >= 99 %)")  # fmt: skip
     (out_dir / "bench-precision.json").write_text(json.dumps({
-        "articles": a.n, "cpu": cpu_name(), "bf16_flags": cpu_bf16_flags(), "speedup": speed,
+        "articles": a.n, "cpu": cpu_model(), "bf16_flags": cpu_bf16_flags(), "speedup": speed,
         "agreement": agree,
         "sides": {k: {x: y for x, y in v.items() if x != "records"} for k, v in res.items()},
     }, indent=1))  # fmt: skip

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 HINER = ROOT.parent / "shared" / "benchmarks" / "hiner" / "hiner-collapsed-part1.conll"
 sys.path.insert(0, str(ROOT / "src"))
 
-from khabar.model.device import cpu_bf16_flags  # noqa: E402  (after the path above)
+from khabar.model.device import cpu_bf16_flags, cpu_model  # noqa: E402  (after the path above)
 
 
 def load_sentences(n: int) -> tuple[list[list[str]], str]:
@@ -99,15 +99,6 @@ def measure(kind: str, run: str, words: list[list[str]], batch_size: int,
             "subtokens": subtokens}  # fmt: skip
 
 
-def cpu_name() -> str:
-    """The CPU's model name, as /proc/cpuinfo gives it."""
-    try:
-        lines = Path("/proc/cpuinfo").read_text().splitlines()
-    except OSError:
-        return "unknown"
-    return next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("model name")), "?")
-
-
 def in_fresh_process(*args) -> dict:
     with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as ex:
         return ex.submit(measure, *args).result()
@@ -148,7 +139,7 @@ def main() -> int:
     same_auto = sum(x == y for x, y in zip(fp32["entities"], auto["entities"], strict=True))
     ratio = default["seconds"] / fp32["seconds"]
     ratio_auto = default["seconds"] / auto["seconds"]
-    print(f"CPU: {cpu_name()}; bf16 flags: {', '.join(cpu_bf16_flags()) or 'none'}")
+    print(f"CPU: {cpu_model()}; bf16 flags: {', '.join(cpu_bf16_flags()) or 'none'}")
     print(f"khabar fp32 / pipeline (default batch 1): {ratio:.2f}x (target >= 3x); vs pipeline "
           f"batch 32: {batched['seconds'] / fp32['seconds']:.2f}x")  # fmt: skip
     print(f"khabar auto = {auto['precision']} ({auto['choice']}): {ratio_auto:.2f}x the "
@@ -161,7 +152,7 @@ def main() -> int:
     )
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps({
-        "sentences": len(words), "words": n_words, "source": source, "cpu": cpu_name(),
+        "sentences": len(words), "words": n_words, "source": source, "cpu": cpu_model(),
         "bf16_flags": cpu_bf16_flags(), "ratio": ratio, "ratio_auto": ratio_auto,
         "auto_precision": auto["precision"], "auto_choice": auto["choice"],
         "ratio_vs_batched_pipeline": batched["seconds"] / fp32["seconds"],

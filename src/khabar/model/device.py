@@ -35,10 +35,6 @@ class Placement:
     precision: str = "fp32"
     reason: str = "default"
 
-    def encoder(self) -> AbstractContextManager:
-        """The context the encoder's forward pass runs in (autocast for bf16)."""
-        return encoder_autocast(self.precision, self.device)
-
     def summary(self) -> str:
         """One line for the log: device, precision and why."""
         return f"device {self.device}, encoder {self.precision} ({self.reason})"
@@ -56,21 +52,23 @@ def encoder_autocast(precision: str, device: str) -> AbstractContextManager:
     return torch.autocast(device.split(":")[0], dtype=torch.bfloat16)
 
 
-def check_names(device: str, precision: str) -> None:
-    """Refuse an unknown device or precision before any work is done (DeviceError)."""
-    if device.split(":")[0] not in DEVICES:
-        raise DeviceError(f"unknown device {device!r}: choose one of {', '.join(DEVICES)}")
-    if precision not in PRECISIONS:
-        raise DeviceError(f"unknown precision {precision!r}: choose one of "
-                          f"{', '.join(PRECISIONS)}")  # fmt: skip
+def check_device(name: str) -> None:
+    """Refuse a device name that is none of auto, cpu, cuda or cuda:N (DeviceError)."""
+    if name.split(":")[0] not in DEVICES or (":" in name and not name.startswith("cuda:")):
+        raise DeviceError(f"unknown device {name!r}: choose one of {', '.join(DEVICES)}")
+
+
+def check_precision(name: str) -> None:
+    """Refuse a precision that is none of auto, fp32 or bf16 (DeviceError)."""
+    if name not in PRECISIONS:
+        raise DeviceError(f"unknown precision {name!r}: choose one of {', '.join(PRECISIONS)}")
 
 
 def pick_device(name: str) -> str:
     """`auto`: cuda when torch sees one, else cpu; `cuda` (or `cuda:N`) only when it does."""
     import torch
 
-    if name.split(":")[0] not in DEVICES or (name.count(":") and not name.startswith("cuda:")):
-        raise DeviceError(f"unknown device {name!r}: choose one of {', '.join(DEVICES)}")
+    check_device(name)
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if name.startswith("cuda") and not torch.cuda.is_available():
@@ -79,15 +77,25 @@ def pick_device(name: str) -> str:
     return name
 
 
-def cpu_bf16_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> list[str]:
-    """The native-bf16 flags this CPU reports (none where /proc/cpuinfo is absent)."""
+def _cpuinfo_field(key: str, cpuinfo: Path) -> str | None:
+    """The first `key : value` of /proc/cpuinfo (None where the file or the key is absent)."""
     try:
         text = cpuinfo.read_text(errors="replace")
     except OSError:
-        return []
-    flags = next((ln.split(":", 1)[1].split() for ln in text.splitlines()
-                  if ln.startswith("flags")), [])  # fmt: skip
+        return None
+    return next((ln.split(":", 1)[1].strip() for ln in text.splitlines()
+                 if ln.startswith(key)), None)  # fmt: skip
+
+
+def cpu_bf16_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> list[str]:
+    """The native-bf16 flags this CPU reports (none where /proc/cpuinfo is absent)."""
+    flags = (_cpuinfo_field("flags", cpuinfo) or "").split()
     return [f for f in BF16_FLAGS if f in flags]
+
+
+def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The CPU's model name ("" where /proc/cpuinfo does not say)."""
+    return _cpuinfo_field("model name", cpuinfo) or ""
 
 
 def _time_encoder(encoder, device: str, reps: int = 5) -> dict[str, float]:
@@ -118,7 +126,7 @@ def choose_precision(requested: str, encoder, device: str) -> Placement:
     it is native (CUDA with bf16, or a CPU with AMX / AVX512-BF16) and measured faster."""
     import torch
 
-    check_names(device, requested)
+    check_precision(requested)
     cuda = device.startswith("cuda")
     if cuda and requested != "fp32" and not torch.cuda.is_bf16_supported():
         if requested == "bf16":

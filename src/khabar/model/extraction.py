@@ -169,7 +169,7 @@ def word_vectors(tagger, windows: list[Window], lengths: list[int], pad_id: int,
                 rows[w.row][word] = states[b, pos]
     zero = torch.zeros(hidden, device=device)
     return [torch.stack([v if v is not None else zero for v in r]) if r else
-            torch.zeros(0, hidden) for r in rows]  # fmt: skip
+            torch.zeros(0, hidden, device=device) for r in rows]  # fmt: skip
 
 
 # ------------------------------------------------------------------ training

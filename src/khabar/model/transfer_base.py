@@ -16,6 +16,7 @@ from pathlib import Path
 
 from khabar.dataset.corpora import Corpus, Sentence, carve, mentions, require_mentions, sample
 from khabar.io import read_json, write_json, write_jsonl
+from khabar.model.device import cpu_bf16_flags, cpu_model
 from khabar.model.fitting import Split, TrainArgs
 from khabar.model.tagger import train_ner
 from khabar.model.transfer import DATA_DIR, KIND, PROVENANCE, score_tagger
@@ -161,16 +162,9 @@ def own_cpu_seconds() -> float:
 
 def cpu_name() -> str:
     """The CPU's model name and its native bf16 flags (training speed differs by both)."""
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return ""
-    name = next((ln.split(":", 1)[1].strip() for ln in info.splitlines()
-                 if ln.startswith("model name")), "")  # fmt: skip
-    flags = next((ln.split(":", 1)[1].split() for ln in info.splitlines()
-                  if ln.startswith("flags")), [])  # fmt: skip
-    native = [f for f in ("amx_bf16", "avx512_bf16") if f in flags]
-    return f"{name} ({', '.join(native) or 'no native bf16'})"
+    name = cpu_model()
+    native = cpu_bf16_flags()
+    return f"{name} ({', '.join(native) or 'no native bf16'})" if name or native else ""
 
 
 class BesideWork:

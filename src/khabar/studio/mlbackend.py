@@ -64,20 +64,20 @@ def _registrations(client: Client, project_id: int, url: str | None = None) -> l
             or m["title"] == TITLE]  # fmt: skip
 
 
-def _title_as_served(client: Client, project_id: int, backend_id: int) -> str:
-    """Give the registration the title of the run it serves now; return that title."""
+def _title_as_served(client: Client, project_id: int, backend_id: int) -> dict:
+    """Give the registration the title of the run it serves now; return the registration."""
     now = client.ml_backend(backend_id)  # fresh: Label Studio asks the backend's /setup
     served = now["model_version"] or now["title"]
     if served != now["title"]:
         client.update_ml_backend(backend_id, project_id, now["url"], served, MARK)
-    return served
+    return now | {"title": served}
 
 
 def serving_version(client: Client, project_id: int) -> str | None:
     """The model_version the project must use while khabar's backend is connected (the run it
     serves), after renaming the registration if the backend switched runs; None without one."""
     regs = _registrations(client, project_id)
-    return _title_as_served(client, project_id, regs[0]["id"]) if regs else None
+    return _title_as_served(client, project_id, regs[0]["id"])["title"] if regs else None
 
 
 def connect_backend(client: Client, project_id: int, url: str,
@@ -94,8 +94,7 @@ def connect_backend(client: Client, project_id: int, url: str,
             client.delete_ml_backend(extra["id"])
     else:
         backend_id = client.add_ml_backend(project_id, url, TITLE, description=MARK)
-    served = _title_as_served(client, project_id, backend_id)
-    client.use_ml_backend(project_id, served, train_on_submit)
-    now = client.ml_backend(backend_id)
+    now = _title_as_served(client, project_id, backend_id)
+    client.use_ml_backend(project_id, now["title"], train_on_submit)
     return Connection(backend_id, not mine, url, now["state"] or "", now["model_version"] or "",
                       train_on_submit, max(0, len(mine) - 1))  # fmt: skip
