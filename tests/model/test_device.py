@@ -61,6 +61,27 @@ def test_bf16_changes_the_encoder_only(tiny_run, seed_articles):
         assert all(art.text[e["start"] : e["end"]] == e["text"] for e in rec["entities"])
 
 
+def test_bf16_training_runs_the_encoder_alone_in_bf16(tiny_run):
+    """Inside `encoder_in`, the encoder's layers compute in bf16, the head and the loss read
+    fp32, gradients reach the fp32 weights, and afterwards the encoder is as it was."""
+    import copy
+
+    tagger = copy.deepcopy(tiny_run.ner)
+    encoder, seen = tagger.base_model, []
+    query = encoder.encoder.layer[0].attention.self.query  # a matmul: bf16 under autocast
+    query.register_forward_hook(lambda m, i, o: seen.append(o.dtype))
+    ids = torch.tensor([[2, 10, 11, 3]])
+    with dv.encoder_in("bf16", encoder, "cpu"):
+        out = tagger(input_ids=ids, labels=torch.tensor([[-100, 1, 0, -100]]))
+        out.loss.backward()
+    assert seen == [torch.bfloat16] and out.logits.dtype == out.loss.dtype == torch.float32
+    assert tagger.classifier.weight.grad.dtype == torch.float32
+    assert query.weight.grad.dtype == torch.float32 and query.weight.grad.abs().sum() > 0
+    assert "forward" not in vars(encoder)
+    tagger(input_ids=ids)
+    assert seen[-1] == torch.float32
+
+
 def test_the_cli_refuses_a_bad_precision_in_one_sentence(tiny_run):
     out = subprocess.run([sys.executable, "-m", "khabar.cli", "predict", "--run",
                           str(tiny_run.path), "--precision", "fp8"], cwd=ROOT,

@@ -164,3 +164,33 @@ def test_same_dataset_same_seed_gives_the_same_model_and_metrics(tiny_run, gold_
     one.pop("run"), two.pop("run")
     assert one == two
     assert one["splits"]["test"]["transformer"]["entities"]["overall"]["f1"] >= 0  # scored
+
+
+def test_patience_ends_training_and_the_best_epoch_is_kept_without_frozen_copies(
+    tiny_run, gold_dataset
+):
+    """Two epochs worse than the second end a six-epoch run after the fourth; the weights are
+    the second epoch's; the frozen embeddings and lowest layer are untouched and never copied."""
+    import torch
+
+    from khabar.model.fitting import split_lists, trainable_state
+    from khabar.model.tagger import train_ner
+
+    base = tiny_run.info["base_model"]
+    scores, seen = iter([0.5, 0.9, 0.4, 0.3, 0.2, 0.1]), {}
+
+    def score(model, _tok) -> float:
+        val = next(scores)
+        seen[val] = model.classifier.weight.detach().clone()
+        return val
+
+    args = TrainArgs(epochs=6, patience=2, freeze_layers=1, max_length=64, precision="fp32")
+    model, _, log = train_ner(base, split_lists(gold_dataset[1]["train"]), None,
+                              tiny_run.info["ner_labels"], 5e-3, args, True, score)  # fmt: skip
+    assert (log["epochs_run"], log["best_epoch"]) == (4, 2)
+    assert torch.equal(model.classifier.weight, seen[0.9])
+    assert {"forward", "backward", "optimizer", "validation"} <= set(log["phases"])
+    fresh = load_pretrained("ner", base, num_labels=len(tiny_run.info["ner_labels"]))
+    lowest = "bert.encoder.layer.0.attention.self.query.weight"
+    assert torch.equal(model.state_dict()[lowest], fresh.state_dict()[lowest])
+    assert lowest not in trainable_state(model) and "classifier.weight" in trainable_state(model)

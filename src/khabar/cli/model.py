@@ -103,7 +103,9 @@ def train(
         str, typer.Option(envvar="TRANSFER_BASE", help=_targ("transfer"), show_default=False)
     ] = "",
     rehearsal: Annotated[int, typer.Option(help=_targ("rehearsal"))] = -1,
+    patience: Annotated[int, typer.Option(help=_targ("patience"))] = 5,
     device: DeviceOpt = "auto",
+    precision: PrecisionOpt = "auto",
 ) -> None:
     """Fine-tune the entity + trigger + argument model, train the baselines, score them all."""
     import time
@@ -124,8 +126,8 @@ def train(
         extra_train=[str(p) for p in extra_train], tag_map=tag_map or HINER_TAG_MAP,
         baselines=baselines, trigger_weight=trigger_weight, role_weight=role_weight,
         trigger_lexicon=trigger_lexicon, sentence_classifier=sentence_classifier,
-        min_type_triggers=min_type_triggers, device=device,
-        **_transfer_args(transfer, rehearsal),
+        min_type_triggers=min_type_triggers, patience=patience, device=device,
+        precision=precision, **_transfer_args(transfer, rehearsal),
     )  # fmt: skip
     dd = _load_dataset(dataset)
     started = time.perf_counter()
@@ -236,7 +238,8 @@ def evaluate(
 
     dd = _load_dataset(dataset)
     if folds:
-        args = {"epochs": epochs, "device": device, **_transfer_args(transfer, rehearsal)}
+        args = {"epochs": epochs, "device": device, "precision": precision,
+                **_transfer_args(transfer, rehearsal)}  # fmt: skip
         _cross_validate(dd, folds, curve, cv_out, args)
         return
     try:

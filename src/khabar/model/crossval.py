@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -189,6 +190,36 @@ def _subset(all_rows, articles: list[str]):
     return all_rows.filter(lambda r: r["article_id"] in keep)
 
 
+def _sizes(n_train: int, curve: bool) -> list[int]:
+    """Training articles of a fold's models: 1 … n for the learning curve, else n."""
+    return list(range(1, n_train + 1)) if curve else [n_train]
+
+
+class _Projection:
+    """How long the rest of a cross-validation will take, from the models trained so far: time
+    per training sentence, times the sentences still to train on."""
+
+    def __init__(self, sentences: Counter, folds: list[list[str]], plan: list[tuple[int, int]]):
+        self.work = {(i, n): sum(sentences[a] for a in fold_splits(folds, i)["train"][:n])
+                     for i, n in plan}  # fmt: skip
+        self.seconds, self.sentences, self.left = 0.0, 0, len(plan)
+
+    def done(self, fold: int, n: int, seconds: float) -> str:
+        """A log line's tail: models left and the projected time they take."""
+        self.seconds += seconds
+        self.sentences += self.work[(fold, n)]
+        self.left -= 1
+        rest = sum(self.work.values()) - self.sentences
+        if not self.left:
+            return f" ({self.seconds / 60:.1f} min for {len(self.work)} models)"
+        per = self.seconds / max(self.sentences, 1)
+        return (
+            f" ({seconds:.0f} s; {self.left} of {len(self.work)} models left: about "
+            f"{per * rest / 60:.0f} min more, {(self.seconds + per * rest) / 60:.0f} min "
+            "in all)"
+        )
+
+
 def cross_validate(dd, k: int, args: TrainArgs, schema: Schema, curve: bool = True,
                    log: Callable[[str], None] = print) -> dict:  # fmt: skip
     """Train and test K models on article folds of `dd` (all its splits pooled); with `curve`,
@@ -199,11 +230,12 @@ def cross_validate(dd, k: int, args: TrainArgs, schema: Schema, curve: bool = Tr
     all_rows = concatenate_datasets([dd[s] for s in dd if len(dd[s])])
     types = all_rows.features["entities"].feature["label"].names
     folds = article_folds(list(all_rows["article_id"]), k)
+    plan = [(i, n) for i in range(k) for n in _sizes(len(fold_splits(folds, i)["train"]), curve)]
+    eta = _Projection(Counter(all_rows["article_id"]), folds, plan)
     per_fold, curve_points, runs = [], [], []
     for i in range(k):
         parts = fold_splits(folds, i)
-        sizes = range(1, len(parts["train"]) + 1) if curve else [len(parts["train"])]
-        for n in sizes:
+        for n in _sizes(len(parts["train"]), curve):
             split = dict(parts, train=parts["train"][:n])
             fold_dd = DatasetDict({s: _subset(all_rows, ids) for s, ids in split.items()})
             started = time.perf_counter()
@@ -233,7 +265,8 @@ def cross_validate(dd, k: int, args: TrainArgs, schema: Schema, curve: bool = Tr
                                  run.info.get("transfer", {}).get("held_out", {}).items()},
                              "test_sentences": metrics["splits"]["test"]["sentences"]})  # fmt: skip
             log(f"fold {i + 1}/{k}, {n} training articles: " + ", ".join(
-                f"{f} {curve_points[-1][f]:.3f}" for f in CURVE_FIGURES))  # fmt: skip
+                f"{f} {curve_points[-1][f]:.3f}" for f in CURVE_FIGURES) +
+                eta.done(i, n, time.perf_counter() - started))  # fmt: skip
     return {"folds": k, "articles": sum(map(len, folds)), "runs": runs,
             "transfer": args.transfer or None,
             "figures": summarise(per_fold, types), "curve": curve_points}  # fmt: skip

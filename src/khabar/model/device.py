@@ -11,7 +11,8 @@ is about three times slower with it, so `auto` never picks it there.
 from __future__ import annotations
 
 import time
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +51,33 @@ def encoder_autocast(precision: str, device: str) -> AbstractContextManager:
     import torch
 
     return torch.autocast(device.split(":")[0], dtype=torch.bfloat16)
+
+
+@contextmanager
+def encoder_in(precision: str, encoder, device: str) -> Iterator[None]:
+    """For the duration, `encoder` (a model's base_model) runs its forward pass, and so its
+    backward pass, under `encoder_autocast`, and hands fp32 back: the heads, the loss and the
+    weights stay fp32 in training as in inference (autocast of the whole training loop gave a
+    model with entity F1 0.000)."""
+    if precision != "bf16":
+        yield
+        return
+    plain = encoder.forward
+
+    def forward(*args, **kwargs):
+        with encoder_autocast(precision, device):
+            out = plain(*args, **kwargs)
+        for key, value in out.items():
+            if value is not None and hasattr(value, "is_floating_point") and \
+                    value.is_floating_point():  # fmt: skip
+                out[key] = value.float()
+        return out
+
+    encoder.forward = forward  # an instance attribute: nn.Module.__call__ finds it first
+    try:
+        yield
+    finally:
+        del encoder.forward
 
 
 def check_device(name: str) -> None:

@@ -147,6 +147,11 @@ class Joint(nn.Module):
         super().__init__()
         self.tagger, self.heads = tagger, heads
 
+    @property
+    def base_model(self):
+        """The tagger's encoder (what training runs in its precision)."""
+        return self.tagger.base_model
+
 
 def word_vectors(tagger, windows: list[Window], lengths: list[int], pad_id: int,
                  batch_size: int | None = None,
@@ -155,7 +160,10 @@ def word_vectors(tagger, windows: list[Window], lengths: list[int], pad_id: int,
     windows; a word no window holds (a lone joiner) gets zeros. `batch_size` None: one batch.
     The encoder runs on the tagger's device in `precision`; the vectors are fp32."""
     hidden, device = tagger.config.hidden_size, tagger.device
-    rows: list[list] = [[None] * n for n in lengths]
+    starts = [0]  # each word list's first row in one (all words, hidden) table
+    for n in lengths:
+        starts.append(starts[-1] + n)
+    table = torch.zeros(starts[-1], hidden, device=device)
     batches = length_batches(windows, batch_size) if batch_size else [windows]
     for batch in batches:
         if not batch:
@@ -164,12 +172,13 @@ def word_vectors(tagger, windows: list[Window], lengths: list[int], pad_id: int,
         with encoder_autocast(precision, device.type):
             states = tagger.base_model(input_ids=ids.to(device), attention_mask=mask.to(device))
         states = states.last_hidden_state.float()  # the heads and decisions stay fp32
-        for b, w in enumerate(batch):
-            for pos, word in zip(w.first, w.words, strict=True):
-                rows[w.row][word] = states[b, pos]
-    zero = torch.zeros(hidden, device=device)
-    return [torch.stack([v if v is not None else zero for v in r]) if r else
-            torch.zeros(0, hidden, device=device) for r in rows]  # fmt: skip
+        # One gather per batch, not one index per word: in training each indexing is a node
+        # the backward pass walks.
+        src = [b * ids.shape[1] + pos for b, w in enumerate(batch) for pos in w.first]
+        dst = [starts[w.row] + word for w in batch for word in w.words]
+        at = torch.tensor(dst, device=device)
+        table = table.index_put((at,), states.reshape(-1, hidden)[torch.tensor(src, device=device)])
+    return list(torch.split(table, lengths))
 
 
 # ------------------------------------------------------------------ training
@@ -324,18 +333,26 @@ def decode_triggers(probs: np.ndarray, tags: list[str], threshold: float,
     word of it, and where validation shows the list is surer than the head the list decides what
     is a trigger, the head what it is not and which type it is. Matches of the `decided` types
     (`HeadsConfig.lexicon_decides`) are triggers of the lexicon's type whatever the veto."""
-    return anchor_triggers(decode_spans(gate_triggers(probs, threshold), tags)[1], probs, tags,
-                           matches, veto, decided)  # fmt: skip
+    return anchor_triggers(decode_spans(gate_triggers(probs, threshold), tags)[1],
+                           lexicon_anchors(matches, probs, tags), veto, decided)  # fmt: skip
 
 
-def anchor_triggers(spans: list[Span], probs: np.ndarray, tags: list[str], matches: list[Span],
+def lexicon_anchors(matches: list[Span], probs: np.ndarray,
+                    tags: list[str]) -> list[tuple[Span, Span, float]]:  # fmt: skip
+    """Each lexicon match, as the anchor it would become (`_retyped`), with its mean P(O): what
+    `anchor_triggers` weighs against the veto (computed once for every threshold and veto)."""
+    return [(m, _retyped(m, probs, tags), float(np.mean(probs[m.start : m.end, 0])))
+            for m in matches]  # fmt: skip
+
+
+def anchor_triggers(spans: list[Span], anchors: list[tuple[Span, Span, float]],
                     veto: float | None, decided: Collection[str] = ()) -> list[Span]:  # fmt: skip
-    """The model's decoded trigger spans with the lexicon's anchored matches put in (see
-    `decode_triggers`); unchanged when `veto` is None and no match is of a `decided` type."""
-    kept = [m for m in matches if m.label in decided]
+    """The model's decoded trigger spans with the lexicon's anchored matches (`lexicon_anchors`)
+    put in (see `decode_triggers`); unchanged when `veto` is None and no match is of a
+    `decided` type."""
+    kept = [m for m, _, _ in anchors if m.label in decided]
     if veto is not None:
-        kept += [_retyped(m, probs, tags) for m in matches if m.label not in decided
-                 and float(np.mean(probs[m.start : m.end, 0])) <= veto]  # fmt: skip
+        kept += [typed for m, typed, p_o in anchors if m.label not in decided and p_o <= veto]
     if not kept:
         return spans
     rest = [s for s in spans if not any(s.start < m.end and m.start < s.end for m in kept)]
@@ -412,7 +429,7 @@ def _decode(tagger, heads: EventHeads, v, words: list[str], labels, gold) -> Ext
     path, entities, ent_scores = decode_spans(ent_p, labels)
     tpath, model_triggers, _ = decode_spans(gate_triggers(trig_p, cfg.trigger_threshold),
                                             cfg.trigger_tags)  # fmt: skip
-    triggers = anchor_triggers(model_triggers, trig_p, cfg.trigger_tags, matches,
+    triggers = anchor_triggers(model_triggers, lexicon_anchors(matches, trig_p, cfg.trigger_tags),
                                cfg.lexicon_veto, cfg.lexicon_decides())  # fmt: skip
     trig_scores = [float(np.mean(1.0 - trig_p[s.start : s.end, 0])) for s in triggers]
     pairs = pairs_of(triggers, entities)
@@ -429,13 +446,6 @@ def _decode(tagger, heads: EventHeads, v, words: list[str], labels, gold) -> Ext
     return Extracted([(labels[j], float(ent_p[k, j])) for k, j in enumerate(path)], entities,
                      ent_scores, trig_p, triggers, trig_scores, args,
                      float(min(sure)) if sure else 1.0, gold_p, matches)  # fmt: skip
-
-
-def redecode_triggers(x: Extracted, cfg: HeadsConfig, threshold: float,
-                      veto: float | None = None) -> list[Span]:  # fmt: skip
-    """The triggers of a sentence at other settings (for tuning, without the encoder)."""
-    return decode_triggers(x.trigger_probs, cfg.trigger_tags, threshold, x.lexicon_matches, veto,
-                           cfg.lexicon_decides())  # fmt: skip
 
 
 # ------------------------------------------------------------------ saving

@@ -7,7 +7,8 @@ import math
 import os
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from khabar.model.base import DEFAULT_BASE_DIR
@@ -49,6 +50,9 @@ class TrainArgs:
     freeze_embeddings: bool = field(default=True, metadata={
         "help": "Keep a pretrained base's word-embedding matrix fixed (96 M of e5's 118 M "
                 "parameters): 2.4x faster for the same F1 on HiNER."})  # fmt: skip
+    freeze_layers: int = field(default=0, metadata={
+        "help": "Also keep a pretrained base's other embeddings and its lowest N encoder layers "
+                "fixed: the backward pass stops above them."})  # fmt: skip
     epochs: int = field(default=30, metadata={"help": "Passes over the NER training data."})
     event_epochs: int = field(default=30, metadata={"help": "Passes for the event classifier."})
     trigger_weight: float = field(
@@ -86,6 +90,16 @@ class TrainArgs:
         "help": "Where training runs: auto (CUDA where torch sees one, else the CPU), cpu or "
                 "cuda. fp32 on either: bf16 autocast of the training loop on a CPU gave a "
                 "model with entity F1 0.000 on the sample."})  # fmt: skip
+    precision: str = field(
+        default_factory=lambda: os.environ.get("KHABAR_PRECISION", "auto"),
+        metadata={"help": "The encoder's precision in training, forward and backward: auto "
+                          "(bf16 where the CPU runs it natively, AMX or AVX512-BF16, and a "
+                          "check finds it faster, or a GPU with bf16; else fp32), fp32 or bf16. "
+                          "The heads, the loss and the weights stay fp32."})  # fmt: skip
+    patience: int = field(default=5, metadata={
+        "help": "Stop after this many epochs without a better validation score (0: run every "
+                "epoch); the best epoch is kept either way. The learning rate decays to zero "
+                "over all epochs, so stopping changes no epoch before the stop."})  # fmt: skip
     extra_train: list[str] = field(
         default_factory=list,
         metadata={
@@ -207,55 +221,97 @@ def param_groups(model, lr: float, head_factor: float) -> list[dict]:
     return [g for g in groups if g["params"]]
 
 
+class _Clock:
+    """Seconds spent per phase of training (run.json's `phases`: where the time went)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, phase: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            took = time.perf_counter() - started
+            self.seconds[phase] = self.seconds.get(phase, 0.0) + took
+
+
+def trainable_state(model) -> dict:
+    """A copy of the weights training can change: a frozen matrix (e5's 96 M-parameter word
+    embeddings) cannot, and copying it at every better epoch is waste."""
+    frozen = {n for n, p in model.named_parameters() if not p.requires_grad}
+    return {k: v.detach().clone() for k, v in model.state_dict().items() if k not in frozen}
+
+
 def fit(model, features: list[dict], collator, epochs: int, lr: float, args: TrainArgs,
         score, desc: str, loss_fn=None, more: Callable[[int], list] | None = None,
         n_more: int = 0) -> dict:  # fmt: skip
     """AdamW with linear warm-up and decay; after each epoch `score(model)` on validation, and
-    the best epoch's weights are kept (ties go to the later epoch). `more(epoch)`: `n_more`
-    items added to that epoch only (rehearsal)."""
+    the best epoch's weights are kept (ties go to the later epoch); `args.patience` epochs
+    without a better score end training early. `more(epoch)`: `n_more` items added to that
+    epoch only (rehearsal). The encoder runs in `args.precision` (`device.encoder_in`)."""
     import torch
     from tqdm import tqdm
     from transformers import get_linear_schedule_with_warmup
 
-    from khabar.model.device import pick_device
+    from khabar.model.device import choose_precision, encoder_in, pick_device
 
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
     device = pick_device(args.device)
     model.to(device)
+    encoder = model.base_model
+    placement = choose_precision(args.precision, encoder, device)
+    # fused: one kernel over all parameters instead of a loop of small ones per tensor.
     opt = torch.optim.AdamW(param_groups(model, lr, args.head_lr_factor or HEAD_LR_FACTOR),
-                            weight_decay=args.weight_decay)  # fmt: skip
+                            weight_decay=args.weight_decay, fused=True)  # fmt: skip
     steps = epochs * math.ceil((len(features) + n_more) / args.batch_size)
     sched = get_linear_schedule_with_warmup(opt, int(args.warmup * steps), max(steps, 1))
-    best, best_state, best_epoch, history = -1.0, None, 0, []
-    started = time.perf_counter()
-    with tqdm(total=steps, desc=desc, unit="step") as bar:
+    best, best_state, best_epoch, history, since = -1.0, None, 0, [], 0
+    clock, started = _Clock(), time.perf_counter()
+    with tqdm(total=steps, desc=desc, unit="step") as bar, \
+            encoder_in(placement.precision, encoder, device):  # fmt: skip
+        bar.write(f"{desc}: {placement.summary()}")
         for epoch in range(1, epochs + 1):
             model.train()
             total = 0.0
             batches = _batches(features + (more(epoch) if more else []), args.batch_size, rng)
             for batch in batches:
-                inputs = _to(collator(batch), device)
-                loss = loss_fn(model, inputs) if loss_fn else model(**inputs).loss
+                with clock("forward"):
+                    inputs = _to(collator(batch), device)
+                    loss = loss_fn(model, inputs) if loss_fn else model(**inputs).loss
                 bar.update()
                 if not torch.isfinite(loss):  # an MLM batch of short lines may mask no token
                     continue
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-                opt.step()
-                sched.step()
-                opt.zero_grad()
+                with clock("backward"):
+                    loss.backward()
+                with clock("optimizer"):
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                    opt.step()
+                    sched.step()
+                    opt.zero_grad()
                 total += loss.item()
-            val = score(model)
+            with clock("validation"):
+                val = score(model)
             history.append({"epoch": epoch, "loss": total / max(len(batches), 1), "val": val})
             bar.set_postfix(loss=f"{history[-1]['loss']:.3f}", val=f"{val:.3f}")
+            since += 1
             if val >= best:
-                best, best_epoch = val, epoch
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                best, best_epoch, since = val, epoch, 0
+                with clock("snapshot"):
+                    best_state = trainable_state(model)
+            if args.patience and since >= args.patience:
+                bar.write(f"{desc}: stopped after epoch {epoch}, {since} epochs without a "
+                          f"better validation score than epoch {best_epoch}'s")  # fmt: skip
+                break
     if best_state is not None:
-        model.load_state_dict(best_state)
+        model.load_state_dict(best_state, strict=False)
     model.to("cpu")  # saving, baselines and scoring after training expect the CPU
     return {"best_epoch": best_epoch, "best_val": best, "seconds": time.perf_counter() - started,
+            "epochs_run": len(history), "precision": placement.precision,
+            "device": placement.device, "precision_reason": placement.reason,
+            "phases": {k: round(v, 2) for k, v in clock.seconds.items()},
             "history": history}  # fmt: skip
 
 
@@ -267,8 +323,14 @@ def _to(inputs, device: str):
     return inputs
 
 
-def freeze_words(model, freeze: bool) -> None:
+def freeze_words(model, freeze: bool, layers: int = 0) -> None:
     """Fix the word-embedding matrix: most of a multilingual base's weights, and the ones a small
-    labelled set can only disturb (pieces unseen in training would drift from those seen)."""
-    if freeze:
-        model.get_input_embeddings().weight.requires_grad_(False)
+    labelled set can only disturb (pieces unseen in training would drift from those seen). With
+    `layers`, also the other embeddings and the lowest `layers` encoder layers."""
+    if not freeze:
+        return
+    model.get_input_embeddings().weight.requires_grad_(False)
+    if layers > 0:
+        encoder = model.base_model
+        for module in [encoder.embeddings, *encoder.encoder.layer[:layers]]:
+            module.requires_grad_(False)

@@ -40,15 +40,30 @@ def tune_heads(ext: list, val: Split, gold_pairs: list, cfg: HeadsConfig) -> dic
     threshold on validation (ties: the model alone, thresholds nearest 0.5); return the scores
     there: entity F1, trigger classification F1, argument classification F1 on gold spans
     (`gold_pairs`: each sentence's gold (trigger, entity) pairs, as `extract` scored them)."""
-    from khabar.model.extraction import redecode_triggers, roles_on
+    from khabar.model.extraction import (
+        anchor_triggers,
+        decode_spans,
+        gate_triggers,
+        lexicon_anchors,
+        roles_on,
+    )
 
     grid = [x / 20 for x in range(1, 20)]
     vetoes = [None, 0.5, 0.8, 0.95, 1.0] if cfg.lexicon else [None]
+    decided = cfg.lexicon_decides()
+    anchors = [lexicon_anchors(x.lexicon_matches, x.trigger_probs, cfg.trigger_tags) for x in ext]
 
-    def trig_f1(t: float, veto: float | None) -> float:
-        pred = [redecode_triggers(x, cfg, t, veto) for x in ext]
+    def trig_f1(spans: list[list], t: float, veto: float | None) -> float:
+        pred = [anchor_triggers(s, a, veto, decided)
+                for s, a in zip(spans, anchors, strict=True)]  # fmt: skip
         return ace_scores(val.triggers, pred, [[]] * len(pred), [[]] * len(pred))[
             "trigger_classification"]["f1"]  # fmt: skip
+
+    def model_spans(t: float) -> list[list]:
+        """Each sentence's decoded trigger spans at threshold t (what every veto starts from:
+        decoded once per threshold, not once per threshold and veto)."""
+        return [decode_spans(gate_triggers(x.trigger_probs, t), cfg.trigger_tags)[1]
+                for x in ext]  # fmt: skip
 
     gold_args = gold_arguments(val)
 
@@ -59,8 +74,8 @@ def tune_heads(ext: list, val: Split, gold_pairs: list, cfg: HeadsConfig) -> dic
             "argument_classification"]["f1"]  # fmt: skip
 
     trig, _, _, cfg.trigger_threshold, cfg.lexicon_veto = max(
-        (trig_f1(t, v), v is None, -abs(t - 0.5), t, v) for t in grid for v in vetoes
-        )  # fmt: skip
+        (trig_f1(spans, t, v), v is None, -abs(t - 0.5), t, v)
+        for t, spans in ((t, model_spans(t)) for t in grid) for v in vetoes)  # fmt: skip
     arg, _, cfg.role_threshold = max((arg_f1(t), -abs(t - 0.5), t) for t in grid)
     ent = entity_scores(val.tags, [[t for t, _ in x.entity_tags] for x in ext])["overall"]["f1"]
     return {"entities": ent, "triggers": trig, "arguments": arg}
@@ -106,7 +121,7 @@ def train_joint(base: str, train: Split, val: Split, tag_names: list[str], lr: f
                              id2label=dict(enumerate(tag_names)), label2id=label2id,
                              **({"ignore_mismatched_sizes": True} if transfer else {}))  # fmt: skip
     carried = carry_rows(tagger, transfer) if transfer else []
-    freeze_words(tagger, freeze)
+    freeze_words(tagger, freeze, args.freeze_layers)
     cfg = heads_config(tagger, schema, event_names, role_names, args.trigger_lexicon)
     cfg.type_counts = dict(Counter(t.label for ts in train.triggers for t in ts))
     cfg.min_type_triggers = args.min_type_triggers

@@ -48,7 +48,7 @@ def train_events(base: str, train: Split, val: Split, labels: list[str], lr: flo
                             problem_type="multi_label_classification",
                             id2label=dict(enumerate(labels)),
                             label2id={t: i for i, t in enumerate(labels)})  # fmt: skip
-    freeze_words(model, freeze)
+    freeze_words(model, freeze, args.freeze_layers)
     feats = event_features(tok, train.words, train.events, labels, args.max_length)
 
     thresholds: list[float] = []  # tuned after each epoch; the kept epoch's one is the answer

@@ -35,7 +35,7 @@ def train_ner(base: str, train: Split, val: Split | None, tag_names: list[str], 
     tok = load_pretrained("tokenizer", base)
     model = load_pretrained("ner", base, num_labels=len(tag_names),
                             id2label=dict(enumerate(tag_names)), label2id=label2id)  # fmt: skip
-    freeze_words(model, freeze)
+    freeze_words(model, freeze, args.freeze_layers)
     feats = ner_features(tok, train.words, train.tags, label2id, args.max_length)
 
     def val_f1(m) -> float:
