@@ -297,14 +297,15 @@ evaluate: $(REPORT) ## Score the run beside its baselines: models/<RUN>/report.m
 $(REPORT): $(MODEL) $(DATASET) $(call SRC,model/report) $(call SRC,model/evaluation)
 	$(KHABAR) evaluate --run $(RUN_DIR) --dataset datasets/dataset
 
-# Cross-validation trains FOLDS models (and, for the learning curve, each on fewer articles too):
-# 33 min on 2 cores with the e5 base; CV_FLAGS=--no-curve roughly halves it.
+# Cross-validation trains FOLDS models (and, for the learning curve, each on fewer articles too);
+# it logs the time left after each model. CURVE=0 (CV_FLAGS=--no-curve) trains only the FOLDS.
 FOLDS ?= 5
-CV_FLAGS ?=
+CURVE ?= 1
+CV_FLAGS ?= $(if $(filter 0,$(CURVE)),--no-curve)
 CV := models/cv$(if $(TRANSFER),-$(notdir $(TRANSFER_DIR)))/cv.json
 
 .PHONY: cv
-cv: $(CV) ## Cross-validate by article (FOLDS=5): mean ± std, bootstrap CIs, learning curve -> models/cv/
+cv: $(CV) ## Cross-validate by article (FOLDS=5): mean ± std, bootstrap CIs, learning curve (CURVE=0: none) -> models/cv/
 
 $(CV): $(DATASET) $(MODEL_SRC) $(call SRC,model/crossval) $(call SRC,model/report) $(if $(BASE_MODEL)$(TRANSFER),,$(if $(E5_HERE),$(E5_BASE))) $(TRANSFER_BASE) | $(STAMP)
 	$(KHABAR) evaluate --dataset datasets/dataset --folds $(FOLDS) --cv-out $(dir $@) $(TRANSFER_ARG) $(CV_FLAGS)
@@ -421,6 +422,10 @@ bench-backend: $(MODEL) ## ML backend predict latency p50/p95: a seed article an
 .PHONY: bench-transfer
 bench-transfer: $(STAMP) $(E5_BASE) $(DATASET) ## Transfer from HiNER / IL-NER: bases, the sample run from them, forgetting (needs ../shared; BASES="hiner" for the HiNER base only)
 	$(BIN)/python scripts/bench_transfer.py $(if $(BASES),--bases $(BASES))
+
+.PHONY: bench-train
+bench-train: $(STAMP) $(E5_BASE) $(DATASET) ## Training speed, encoder fp32 vs auto: khabar train on the sample, the HiNER tagger's first 200 steps (needs ../shared)
+	$(BIN)/python scripts/bench_train.py
 
 .PHONY: bench-ner
 bench-ner: $(STAMP) $(E5_BASE) ## Dev F1, time, memory: default transformer vs CRF on HiNER and IL-NER (needs ../shared)

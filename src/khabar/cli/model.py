@@ -86,6 +86,7 @@ def train(
     warmup: Annotated[float, typer.Option(help=_targ("warmup"))] = 0.1,
     weight_decay: Annotated[float, typer.Option(help=_targ("weight_decay"))] = 0.01,
     freeze_embeddings: Annotated[bool, typer.Option(help=_targ("freeze_embeddings"))] = True,
+    freeze_layers: Annotated[int, typer.Option(help=_targ("freeze_layers"))] = 0,
     head_lr_factor: Annotated[float, typer.Option(help=_targ("head_lr_factor"))] = 0.0,
     balance_events: Annotated[bool, typer.Option(help=_targ("balance_events"))] = True,
     base_dir: Annotated[Path, typer.Option(help=_targ("base_dir"))] = Path(DEFAULT_BASE_DIR),
@@ -103,7 +104,7 @@ def train(
         str, typer.Option(envvar="TRANSFER_BASE", help=_targ("transfer"), show_default=False)
     ] = "",
     rehearsal: Annotated[int, typer.Option(help=_targ("rehearsal"))] = -1,
-    patience: Annotated[int, typer.Option(help=_targ("patience"))] = 5,
+    patience: Annotated[int, typer.Option(help=_targ("patience"))] = 0,
     device: DeviceOpt = "auto",
     precision: PrecisionOpt = "auto",
 ) -> None:
@@ -120,7 +121,8 @@ def train(
     args = TrainArgs(
         base_model=base_model, epochs=epochs, event_epochs=event_epochs,
         learning_rate=learning_rate, batch_size=batch_size, warmup=warmup,
-        weight_decay=weight_decay, freeze_embeddings=freeze_embeddings, base_dir=str(base_dir),
+        weight_decay=weight_decay, freeze_embeddings=freeze_embeddings,
+        freeze_layers=freeze_layers, base_dir=str(base_dir),
         head_lr_factor=head_lr_factor, balance_events=balance_events,
         max_length=max_length, seed=seed,
         extra_train=[str(p) for p in extra_train], tag_map=tag_map or HINER_TAG_MAP,
