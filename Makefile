@@ -118,7 +118,9 @@ $(STAMP): pyproject.toml $(LOCK)
 	@test -n "$(PYTHON)" || { echo "error: python3.11 not found"; exit 1; }
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	@echo "Installing khabar into $(VENV) with the versions in $(LOCK) (first time: a few minutes) ..."
-	@$(BIN)/pip install -q --disable-pip-version-check -c $(LOCK) -e '.[dev]' 2>&1 | $(PIP_FILTER)
+	@# --no-compile: pip would byte-compile every installed module (torch, Label Studio, Django:
+	@# tens of thousands of files); Python compiles the ones imported, on first use.
+	@$(BIN)/pip install -q --no-compile --disable-pip-version-check -c $(LOCK) -e '.[dev]' 2>&1 | $(PIP_FILTER)
 	@touch $@
 
 .PHONY: lock
