@@ -87,3 +87,7 @@ def test_the_cli_refuses_a_bad_precision_in_one_sentence(tiny_run):
                           str(tiny_run.path), "--precision", "fp8"], cwd=ROOT,
                          capture_output=True, text=True, timeout=300)  # fmt: skip
     assert out.returncode == 1 and "unknown precision 'fp8'" in out.stderr
+    train = subprocess.run([sys.executable, "-m", "khabar.cli", "train", "--out",
+                            str(tiny_run.path.parent / "never"), "--precision", "fp8"], cwd=ROOT,
+                           capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert train.returncode == 1 and "unknown precision 'fp8'" in train.stderr

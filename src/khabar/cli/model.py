@@ -48,6 +48,17 @@ def _model_errors():
     return (RunError, ValueError, FileNotFoundError)
 
 
+def _check_placement(device: str, precision: str) -> None:
+    """Refuse an unknown --device or --precision in one sentence, before any work."""
+    from khabar.model.device import DeviceError, check_device, check_precision
+
+    try:
+        check_device(device)
+        check_precision(precision)
+    except DeviceError as exc:
+        fail(str(exc))
+
+
 def _summary(metrics: dict) -> str:
     parts = []
     for split, m in metrics["splits"].items():
@@ -115,6 +126,7 @@ def train(
     from khabar.model.report import score_run, write_metrics
     from khabar.model.training import train_run
 
+    _check_placement(device, precision)
     for p in extra_train:
         if not p.is_file():
             fail(f"--extra-train {p}: no such file")
@@ -240,6 +252,7 @@ def evaluate(
 
     dd = _load_dataset(dataset)
     if folds:
+        _check_placement(device, precision)
         args = {"epochs": epochs, "device": device, "precision": precision,
                 **_transfer_args(transfer, rehearsal)}  # fmt: skip
         _cross_validate(dd, folds, curve, cv_out, args)

@@ -88,8 +88,7 @@ class TrainArgs:
     seed: int = field(default=13, metadata={"help": "Seed of initialisation and shuffling."})
     device: str = field(default="cpu", metadata={
         "help": "Where training runs: auto (CUDA where torch sees one, else the CPU), cpu or "
-                "cuda. fp32 on either: bf16 autocast of the training loop on a CPU gave a "
-                "model with entity F1 0.000 on the sample."})  # fmt: skip
+                "cuda (in what precision: --precision)."})  # fmt: skip
     precision: str = field(
         default_factory=lambda: os.environ.get("KHABAR_PRECISION", "auto"),
         metadata={"help": "The encoder's precision in training, forward and backward: auto "
