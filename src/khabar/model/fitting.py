@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import os
 import random
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -274,7 +275,7 @@ def fit(model, features: list[dict], collator, epochs: int, lr: float, args: Tra
     # machine (in fp32 it picked the same epoch on a fold of the sample, 13 % slower).
     with tqdm(total=steps, desc=desc, unit="step") as bar, \
             encoder_in(placement.precision, encoder, device):  # fmt: skip
-        bar.write(f"{desc}: {placement.summary()}")
+        bar.write(f"{desc}: {placement.summary()}", file=sys.stderr)  # stdout: results only
         for epoch in range(1, epochs + 1):
             model.train()
             total = 0.0
@@ -305,7 +306,8 @@ def fit(model, features: list[dict], collator, epochs: int, lr: float, args: Tra
                     best_state = trainable_state(model)
             if args.patience and since >= args.patience:
                 bar.write(f"{desc}: stopped after epoch {epoch}, {since} epochs without a "
-                          f"better validation score than epoch {best_epoch}'s")  # fmt: skip
+                          f"better validation score than epoch {best_epoch}'s",
+                          file=sys.stderr)  # fmt: skip
                 break
     if best_state is not None:
         model.load_state_dict(best_state, strict=False)
