@@ -53,7 +53,7 @@ def hiner_steps(precision: str, steps: int) -> dict | None:
     """steps/s of the HiNER tagger's first `steps` steps in one precision (None without HiNER)."""
     from khabar.dataset.corpora import CorpusError, load_declared, read_corpus
     from khabar.model.base import default_base
-    from khabar.model.fitting import Split, TrainArgs
+    from khabar.model.fitting import Split
     from khabar.model.tagger import train_ner
     from khabar.model.transfer_base import TransferArgs, prepare
 
@@ -66,9 +66,7 @@ def hiner_steps(precision: str, steps: int) -> dict | None:
     t = TransferArgs()
     rows = prepare(corpus, t).fit[: steps * t.batch_size]
     tags = ["O", *sorted({x for _, tags in rows for x in tags} - {"O"})]
-    args = TrainArgs(epochs=1, learning_rate=t.learning_rate, batch_size=t.batch_size,
-                     head_lr_factor=t.head_lr_factor, max_length=t.max_length, seed=t.seed,
-                     precision=precision, patience=0)  # fmt: skip
+    args = t.train_args(epochs=1, precision=precision, patience=0)
     split = Split([w for w, _ in rows], [x for _, x in rows], [], [])
     _, _, log = train_ner(str(default_base()), split, None, tags, t.learning_rate, args,
                           freeze=True, score=lambda m, tok: 0.0)  # fmt: skip

@@ -50,11 +50,10 @@ def _model_errors():
 
 def _check_placement(device: str, precision: str) -> None:
     """Refuse an unknown --device or --precision in one sentence, before any work."""
-    from khabar.model.device import DeviceError, check_device, check_precision
+    from khabar.model.device import DeviceError, check_placement
 
     try:
-        check_device(device)
-        check_precision(precision)
+        check_placement(device, precision)
     except DeviceError as exc:
         fail(str(exc))
 

@@ -92,6 +92,12 @@ def check_precision(name: str) -> None:
         raise DeviceError(f"unknown precision {name!r}: choose one of {', '.join(PRECISIONS)}")
 
 
+def check_placement(device: str, precision: str) -> None:
+    """Refuse an unknown device or precision before any work is done (DeviceError)."""
+    check_device(device)
+    check_precision(precision)
+
+
 def pick_device(name: str) -> str:
     """`auto`: cuda when torch sees one, else cpu; `cuda` (or `cuda:N`) only when it does."""
     import torch

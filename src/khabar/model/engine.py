@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from khabar.corpus.article import Article, iter_articles, require_corpus
-from khabar.model.device import check_device, check_precision
+from khabar.model.device import check_placement
 from khabar.model.prediction import predict_articles
 from khabar.model.run import check_run, load_run
 
@@ -80,8 +80,7 @@ def predict_corpus(run_dir: Path, articles: Path, args: EngineArgs) -> Iterator[
     """Prediction records of every article of `articles`, in file order, one list per chunk."""
     if args.engine not in ENGINES:
         raise ValueError(f"unknown engine {args.engine!r}: choose one of {', '.join(ENGINES)}")
-    check_device(args.device)  # a typo fails at once, not after loading the run
-    check_precision(args.precision)
+    check_placement(args.device, args.precision)  # a typo fails now, not after loading the run
     check_run(run_dir)
     require_corpus(articles)
     if args.engine == "ray":

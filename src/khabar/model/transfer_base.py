@@ -48,6 +48,13 @@ class TransferArgs:
                 "`khabar train --transfer`."})  # fmt: skip
     seed: int = field(default=13, metadata={"help": "Seed of the draws, initialisation, order."})
 
+    def train_args(self, base: str = "", **changes) -> TrainArgs:
+        """The tagger's training arguments for this recipe (`changes`: other TrainArgs fields)."""
+        recipe = {"base_model": base, "epochs": self.epochs, "learning_rate": self.learning_rate,
+                  "batch_size": self.batch_size, "head_lr_factor": self.head_lr_factor,
+                  "max_length": self.max_length, "seed": self.seed}  # fmt: skip
+        return TrainArgs(**(recipe | changes))
+
 
 def folder_name(names: list[str], cap: int | None = None) -> str:
     """transfer-<names>[-max<N>]: the corpus names sorted, so the order given does not matter,
@@ -206,9 +213,7 @@ def train_base(corpora: list[Corpus], out: Path, entity_names: list[str], base: 
     types = type_order({t for c in corpora for t in c.spec.types}, entity_names)
     tags = bio_inventory(types)
     fit = Split([w for p in parts for w, _ in p.fit], [t for p in parts for _, t in p.fit], [], [])
-    targs = TrainArgs(base_model=base, epochs=args.epochs, learning_rate=args.learning_rate,
-                      batch_size=args.batch_size, head_lr_factor=args.head_lr_factor,
-                      max_length=args.max_length, seed=args.seed)  # fmt: skip
+    targs = args.train_args(base)
     for p in parts:
         log(f"{p.name}: {len(p.fit)} training, {len(p.tune)} tuning, {len(p.corpus.held_out)} "
             f"held-out sentences ({p.corpus.held_out_from}; from {p.corpus.source})")  # fmt: skip
