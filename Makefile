@@ -312,6 +312,16 @@ cv: $(CV) ## Cross-validate by article (FOLDS=5): mean ± std, bootstrap CIs, le
 $(CV): $(DATASET) $(MODEL_SRC) $(call SRC,model/crossval) $(call SRC,model/report) $(if $(BASE_MODEL)$(TRANSFER),,$(if $(E5_HERE),$(E5_BASE))) $(TRANSFER_BASE) | $(STAMP)
 	$(KHABAR) evaluate --dataset datasets/dataset --folds $(FOLDS) --cv-out $(dir $@) $(TRANSFER_ARG) $(CV_FLAGS)
 
+# Suspect annotations: FOLDS out-of-fold models judge every sentence; cleanlab's label quality
+# and span rules rank what they contradict.
+SUSPECTS := datasets/review/suspects.jsonl
+
+.PHONY: review-errors
+review-errors: $(SUSPECTS) ## Rank suspect annotations with out-of-fold models + cleanlab -> datasets/review/suspects.jsonl
+
+$(SUSPECTS): $(DATASET) $(MODEL_SRC) $(call SRC,model/crossval) $(call PKG,review) $(if $(BASE_MODEL)$(TRANSFER),,$(if $(E5_HERE),$(E5_BASE))) $(TRANSFER_BASE) | $(STAMP)
+	$(KHABAR) review-errors --dataset datasets/dataset --out $(dir $@) --folds $(FOLDS) $(TRANSFER_ARG)
+
 $(PREDICTIONS): $(MODEL) $(CLEANED) $(call SRC,model/prediction) $(call SRC,model/run) $(call SRC,model/extraction)
 	$(KHABAR) predict --run $(RUN_DIR) --articles $(CLEANED) --out $@
 
@@ -428,6 +438,10 @@ bench-transfer: $(STAMP) $(E5_BASE) $(DATASET) ## Transfer from HiNER / IL-NER: 
 .PHONY: bench-train
 bench-train: $(STAMP) $(E5_BASE) $(DATASET) ## Training speed, encoder fp32 vs auto: khabar train on the sample, the HiNER tagger's first 200 steps (needs ../shared)
 	$(BIN)/python scripts/bench_train.py
+
+.PHONY: bench-errors
+bench-errors: $(STAMP) $(E5_BASE) $(DATASET) ## Inject 10% errors (type, boundary, deletion, insertion) into a copy of the dataset: precision@k of review-errors vs the model-disagrees baseline
+	$(BIN)/python scripts/bench_errors.py
 
 .PHONY: bench-ner
 bench-ner: $(STAMP) $(E5_BASE) ## Dev F1, time, memory: default transformer vs CRF on HiNER and IL-NER (needs ../shared)

@@ -12,6 +12,7 @@ from khabar.cli import (  # noqa: F401
     events,
     model,
     publish,
+    review,
     studio,
     transfer,
 )

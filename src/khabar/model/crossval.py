@@ -220,10 +220,17 @@ class _Projection:
         )
 
 
+# What a caller may keep of each fold's full model before it is deleted: (fold, its test rows,
+# the predictions on them, the run). `khabar review-errors` keeps out-of-fold predictions this way.
+OnTest = Callable[[int, object, SplitPredictions, object], None]
+
+
 def cross_validate(dd, k: int, args: TrainArgs, schema: Schema, curve: bool = True,
-                   log: Callable[[str], None] = print) -> dict:  # fmt: skip
+                   log: Callable[[str], None] = print,
+                   on_test: OnTest | None = None) -> dict:  # fmt: skip
     """Train and test K models on article folds of `dd` (all its splits pooled); with `curve`,
-    also train each fold on its first 1 … n−1 training articles for the learning curve."""
+    also train each fold on its first 1 … n−1 training articles for the learning curve; each
+    fold's full model hands its test predictions to `on_test`."""
     from datasets import DatasetDict, concatenate_datasets, disable_progress_bars
 
     disable_progress_bars()  # a bar per fold filter is noise between the training bars
@@ -243,6 +250,8 @@ def cross_validate(dd, k: int, args: TrainArgs, schema: Schema, curve: bool = Tr
             try:  # a fold's model is only scored: not kept (465 MB each on the e5 base)
                 run = train_run(fold_dd, tmp / f"fold{i}", replace(args), "cv", schema)
                 metrics, preds = score_run(run, fold_dd, schema)
+                if on_test is not None and n == len(parts["train"]):
+                    on_test(i, fold_dd["test"], preds["test"], run)
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
             c = fold_counts(preds["test"], types)

@@ -301,6 +301,7 @@ class Extracted:
     confidence: float = 1.0  # of the least sure decision of any layer (see `uncertainty`)
     gold_role_probs: np.ndarray | None = None  # on the gold pairs given to `extract`
     lexicon_matches: list[Span] = field(default_factory=list)  # the schema's trigger words
+    entity_probs: np.ndarray | None = None  # (words, entity tags): what review-errors weighs
 
 
 def decode_spans(probs: np.ndarray, labels: list[str]) -> tuple[list[int], list[Span], list[float]]:
@@ -445,7 +446,7 @@ def _decode(tagger, heads: EventHeads, v, words: list[str], labels, gold) -> Ext
               np.zeros((0, len(cfg.role_labels))))  # fmt: skip
     return Extracted([(labels[j], float(ent_p[k, j])) for k, j in enumerate(path)], entities,
                      ent_scores, trig_p, triggers, trig_scores, args,
-                     float(min(sure)) if sure else 1.0, gold_p, matches)  # fmt: skip
+                     float(min(sure)) if sure else 1.0, gold_p, matches, ent_p)  # fmt: skip
 
 
 # ------------------------------------------------------------------ saving

@@ -37,6 +37,7 @@ class SplitPredictions:
     nearest_gold_arguments: list[list[Arg]] = field(default_factory=list)
     classifier_events: list[list[str]] | None = None  # the separate sentence classifier's
     train_lexicon_triggers: list[list[Span]] | None = None  # words of the training split
+    extracted: list = field(default_factory=list)  # the joint model's `Extracted`, per sentence
 
 
 def predict_split(run: Run, split: Split, schema: Schema) -> SplitPredictions:
@@ -73,6 +74,7 @@ def predict_split(run: Run, split: Split, schema: Schema) -> SplitPredictions:
         [[(x.triggers[t], x.entities[e], r) for t, e, r, _ in x.arguments] for x in ext],
         on_gold, lex, near(lex, crf_ents), near(split.triggers, split.entities), classifier,
         [run.lexicon.predict(w) for w in split.words] if run.lexicon else None,
+        ext,
     )  # fmt: skip
 
 

@@ -1,0 +1,80 @@
+"""Review commands: find suspect annotations with out-of-fold models (`review-errors`)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from khabar.cli.app import DatasetOpt, DeviceOpt, PrecisionOpt, app, fail
+from khabar.cli.model import _check_placement, _load_dataset, _model_errors, _targ, _transfer_args
+from khabar.io import write_json
+
+SUSPECTS_FILE = "suspects.jsonl"
+REVIEW_FILE = "review.json"
+
+
+@app.command("review-errors")
+def review_errors(
+    dataset: DatasetOpt = Path("datasets/dataset"),
+    out: Annotated[
+        Path, typer.Option(help=f"Folder for {SUSPECTS_FILE} (ranked) and {REVIEW_FILE}.")
+    ] = Path("datasets/review"),
+    folds: Annotated[
+        int, typer.Option(help="Models to train, each judging the articles it never saw.")
+    ] = 5,
+    epochs: Annotated[int, typer.Option(help=_targ("epochs"))] = 30,
+    base_model: Annotated[
+        str, typer.Option(envvar="BASE_MODEL", help=_targ("base_model"), show_default=False)
+    ] = "",
+    transfer: Annotated[
+        str, typer.Option(envvar="TRANSFER_BASE", help=_targ("transfer"), show_default=False)
+    ] = "",
+    rehearsal: Annotated[int, typer.Option(help=_targ("rehearsal"))] = -1,
+    show: Annotated[int, typer.Option(help="Print this many of the top suspects.")] = 10,
+    device: DeviceOpt = "auto",
+    precision: PrecisionOpt = "auto",
+) -> None:
+    """Rank suspect annotations: out-of-fold predictions by article, cleanlab's label quality
+    and span rules -> <out>/suspects.jsonl."""
+    from khabar.io import write_jsonl
+    from khabar.model.fitting import TrainArgs
+    from khabar.review.oof import out_of_fold
+    from khabar.review.suspects import find_suspects, summary
+    from khabar.schema import load_schema
+
+    _check_placement(device, precision)
+    args = TrainArgs(base_model=base_model, epochs=epochs, device=device, precision=precision,
+                     **_transfer_args(transfer, rehearsal))  # fmt: skip
+    dd = _load_dataset(dataset)
+    started = time.perf_counter()
+    try:
+        judged, cv = out_of_fold(dd, folds, args, load_schema(), log=typer.echo)
+    except _model_errors() as exc:
+        fail(str(exc))
+    suspects = find_suspects(judged)
+    out.mkdir(parents=True, exist_ok=True)
+    write_jsonl(out / SUSPECTS_FILE, suspects)
+    write_json(out / REVIEW_FILE, {
+        "dataset": str(dataset), "folds": folds, "sentences": len(judged),
+        "suspects": len(suspects), "seconds": round(time.perf_counter() - started, 1),
+        "by_kind": _by_kind(suspects), "cv_runs": cv["runs"],
+    }, indent=2)  # fmt: skip
+    for s in suspects[:show]:
+        a = s["annotation"] or {}
+        text = (
+            a.get("text")
+            or (a.get("entity") or {}).get("text")
+            or (s["model"] or {}).get("text", "")
+        )
+        typer.echo(f"{s['rank']:>3}. {s['score']:.2f} {s['layer']} {s['kind']:<8} task "
+                   f"{s['task_id']}: «{text}»: {s['why']}")  # fmt: skip
+    typer.echo(f"{summary(suspects)} -> {out / SUSPECTS_FILE}")
+
+
+def _by_kind(suspects: list[dict]) -> dict[str, int]:
+    from collections import Counter
+
+    return dict(sorted(Counter(f"{s['layer']} {s['kind']}" for s in suspects).items()))
