@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from benchkit import measure  # noqa: E402
 
+from khabar.dataset.rows import rows_with_names  # noqa: E402
 from khabar.io import read_jsonl, write_json  # noqa: E402
 from khabar.review.noise import NOISE_KINDS, bench_scores, corrupt, retag  # noqa: E402
 
@@ -40,27 +41,16 @@ def noisy_copy(source: Path, out: Path, rate: float, seed: int) -> list[dict]:
 
     dd = load_from_disk(str(source))
     feats = dd["train"].features
-    tag_names = feats["ner_tags"].feature.names
     events = feats["event_types"].feature.names
     labels = {"entity": feats["entities"].feature["label"].names, "trigger": events}
-    rows = {s: [dict(r) for r in dd[s].to_list()] for s in dd}
-    for s in rows:  # ClassLabel ids -> names, as `corrupt` works in names
-        for r in rows[s]:
-            for layer, names in (("entities", labels["entity"]), ("triggers", events)):
-                for it in r[layer]:
-                    it["label"] = names[it["label"]]
+    rows = {s: rows_with_names(dd[s]) for s in dd}
     injected = corrupt([r for s in rows for r in rows[s]], labels, rate, seed)
-    out_dd = {}
-    for s, split_rows in rows.items():
+    for split_rows in rows.values():
         for r in split_rows:
-            retag(r, tag_names, events)
-            for layer, names in (("entities", labels["entity"]), ("triggers", events)):
-                for it in r[layer]:
-                    it["label"] = names.index(it["label"])
-            r["event_types"] = [events.index(e) for e in r["event_types"]]
-        out_dd[s] = Dataset.from_list(split_rows, features=dd[s].features)
+            retag(r, feats["ner_tags"].feature.names, events)
     shutil.rmtree(out, ignore_errors=True)
-    DatasetDict(out_dd).save_to_disk(str(out))
+    DatasetDict({s: Dataset.from_list(r, features=dd[s].features) for s, r in rows.items()}
+                ).save_to_disk(str(out))  # fmt: skip
     return injected
 
 

@@ -35,7 +35,7 @@ PrecisionOpt = Annotated[str, typer.Option(
 PIPELINE = (
     "secrets", "ingest", "schema", "tasks", "push", "reanchor", "load-annotations", "export",
     "validate-gold", "reanchor-gold", "gold-counts", "base-model", "transfer-base", "train",
-    "evaluate", "review-errors", "predict",
+    "evaluate", "review-errors", "push-review", "predict",
     "push-predictions", "events", "serve-backend", "connect-backend", "agreement", "adjudicate",
     "queue", "pretrain", "annotators", "publish",
 )  # fmt: skip

@@ -78,3 +78,41 @@ def _by_kind(suspects: list[dict]) -> dict[str, int]:
     from collections import Counter
 
     return dict(sorted(Counter(f"{s['layer']} {s['kind']}" for s in suspects).items()))
+
+
+@app.command("push-review")
+def push_review(
+    suspects: Annotated[Path, typer.Option(help="Ranked suspects (review-errors).")] = Path(
+        "datasets/review/suspects.jsonl"
+    ),
+    dataset: DatasetOpt = Path("datasets/dataset"),
+) -> None:
+    """Give every task with suspects a khabar-review prediction (fixes applied, each marked in
+    its region note) and save the tab "khabar: suspected errors"."""
+    from khabar.cli.app import connect
+    from khabar.dataset.rows import rows_with_names
+    from khabar.io import read_jsonl
+    from khabar.review.proposal import REVIEW_VERSION, review_predictions
+    from khabar.studio.client import LabelStudioError
+    from khabar.studio.review import push_review as push
+
+    if not suspects.is_file():
+        fail(f"{suspects}: no such file; run `make review-errors` (khabar review-errors) first")
+    dd = _load_dataset(dataset)
+    rows = [r for s in dd for r in rows_with_names(dd[s])]
+    found = read_jsonl(suspects)
+    preds = review_predictions(rows, found)
+    sentences: dict[str, list[tuple[int, str]]] = {}
+    for r in rows:
+        sentences.setdefault(r["article_id"], []).append((r["sentence_start"], r["text"]))
+    client, settings = connect()
+    try:
+        pid = client.find_project(settings.project)
+        report, view = push(client, pid, preds, REVIEW_VERSION, sentences)
+    except LabelStudioError as exc:
+        fail(str(exc))
+    for p in report.stale + report.no_task:
+        typer.echo(f"  not reviewed (text changed since the export, or no task): {p}", err=True)
+    typer.echo(f"{len(found)} suspects on {len(preds)} tasks: {report.summary()}. Review them "
+               f"in the tab 'khabar: suspected errors': {settings.url}/projects/{pid}/data?tab="
+               f"{view}")  # fmt: skip

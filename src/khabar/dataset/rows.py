@@ -149,3 +149,21 @@ def build_rows(
         by_article[data["article_id"]] = [dict(r, decided_by=rule) for r in rows]
         report.tasks_used += 1
     return by_article, report
+
+
+def rows_with_names(ds) -> list[dict]:
+    """A dataset split's rows as dicts, span labels, roles and event types as names (a
+    `Dataset.from_list` with the split's features turns them back into ids)."""
+    feats = ds.features
+    ent = feats["entities"].feature["label"].names
+    events = feats["event_types"].feature.names
+    roles = feats["arguments"].feature["role"].names
+    rows = ds.to_list()
+    for r in rows:
+        for key, names in (("entities", ent), ("triggers", events)):
+            for x in r[key]:
+                x["label"] = names[x["label"]]
+        for a in r["arguments"]:
+            a["role"] = roles[a["role"]]
+        r["event_types"] = [events[e] for e in r["event_types"]]
+    return rows
