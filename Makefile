@@ -314,10 +314,17 @@ $(CV): $(DATASET) $(MODEL_SRC) $(call SRC,model/crossval) $(call SRC,model/repor
 
 # Suspect annotations: FOLDS out-of-fold models judge every sentence; cleanlab's label quality
 # and span rules rank what they contradict.
+# push-review then marks them in Label Studio (prediction khabar-review, tab "khabar: suspected errors").
 SUSPECTS := datasets/review/suspects.jsonl
+REVIEWED := $(LS_DATA_DIR)/khabar-reviewed.stamp
 
 .PHONY: review-errors
-review-errors: $(SUSPECTS) ## Rank suspect annotations with out-of-fold models + cleanlab -> datasets/review/suspects.jsonl
+review-errors: $(REVIEWED) ## Rank suspect annotations (out-of-fold models + cleanlab) -> datasets/review/suspects.jsonl, marked in Label Studio
+
+$(REVIEWED): $(SUSPECTS) $(PUSHED) | $(STAMP)
+	@$(LS_UP)
+	$(KHABAR) push-review --suspects $(SUSPECTS) --dataset datasets/dataset
+	@touch $@
 
 $(SUSPECTS): $(DATASET) $(MODEL_SRC) $(call SRC,model/crossval) $(call PKG,review) $(if $(BASE_MODEL)$(TRANSFER),,$(if $(E5_HERE),$(E5_BASE))) $(TRANSFER_BASE) | $(STAMP)
 	$(KHABAR) review-errors --dataset datasets/dataset --out $(dir $@) --folds $(FOLDS) $(TRANSFER_ARG)
@@ -451,8 +458,8 @@ bench-ner: $(STAMP) $(E5_BASE) ## Dev F1, time, memory: default transformer vs C
 clean: ## Remove generated data (never datasets/raw), keep trained runs; stop nothing
 	rm -rf datasets/cleaned datasets/tasks datasets/export datasets/dataset datasets/conll
 	rm -f $(DATASET_BUILT)
-	rm -rf datasets/predictions datasets/agreement datasets/events
-	rm -f $(PUSHED) $(ANNOTATED) $(LS_DATA_DIR)/khabar-predicted-*.stamp
+	rm -rf datasets/predictions datasets/agreement datasets/events datasets/review
+	rm -f $(PUSHED) $(ANNOTATED) $(LS_DATA_DIR)/khabar-predicted-*.stamp $(REVIEWED)
 
 .PHONY: distclean
 distclean: label-studio-stop clean ## Also stop Label Studio, delete its data and .venv

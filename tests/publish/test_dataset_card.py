@@ -191,3 +191,26 @@ def test_unlabelled_tasks_do_not_block_publishing_and_the_card_says_how_many(
     assert "state of the work: 1 of 5 articles not labelled yet" in card
     assert "dropped by majority vote: 1" in card
     assert "annotation/splits.tsv" in card
+
+
+def test_the_card_says_how_many_suspects_were_found_and_reviewed(
+    gold_dataset, seed_articles, export_file, tmp_path
+):
+    ds_dir, _ = gold_dataset
+    card_of = lambda folder: (folder / "README.md").read_text("utf-8")  # noqa: E731
+    folder, _ = publish_dataset(ds_dir, seed_articles, export_file, SETTINGS, tmp_path / "h1",
+                                review_file=tmp_path / "none.json")  # fmt: skip
+    assert "suspected annotation errors: not searched" in card_of(folder)
+    export = json.loads(export_file.read_text("utf-8"))
+    review = {"model_version": "khabar-review", "created_at": "2026-12-01T10:00:00.000000Z"}
+    export[0]["predictions"] = [review]  # marked, then annotated again after it: reviewed
+    export[0]["annotations"][0]["updated_at"] = "2026-12-02T09:00:00.000000Z"
+    export[1]["predictions"] = [review]  # marked, its annotation older: not reviewed yet
+    export[1]["annotations"][0]["updated_at"] = "2026-11-30T09:00:00.000000Z"
+    export_file.write_text(json.dumps(export, ensure_ascii=False), "utf-8")
+    (tmp_path / "review.json").write_text(json.dumps({"suspects": 41, "sentences": 116}))
+    folder, _ = publish_dataset(ds_dir, seed_articles, export_file, SETTINGS, tmp_path / "h2",
+                                review_file=tmp_path / "review.json")  # fmt: skip
+    assert ("suspected annotation errors: 41 found by `khabar review-errors`" in card_of(folder)
+            and "in 116 sentences; 2 tasks marked for review in Label Studio, 1 of them "
+            "reviewed since" in card_of(folder))  # fmt: skip

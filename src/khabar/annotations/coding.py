@@ -17,6 +17,8 @@ from khabar.schema import Schema
 
 # The model_version of the merged proposal `khabar adjudicate` gives a reviewer.
 ADJUDICATION_VERSION = "khabar-adjudication"
+# The model_version of the fixes `khabar push-review` proposes for suspect annotations.
+REVIEW_VERSION = "khabar-review"
 # Written by `khabar export` beside the snapshot: who the user ids are, and the overlap.
 PROJECT_INFO = "project.json"
 
@@ -115,3 +117,23 @@ def code(task: dict, works: dict[str, dict], schema: Schema, report: Checks) -> 
     """Validate each annotator's annotation (problems into `report`)."""
     return {n: Coded(n, a.get("id"), *validate_regions(task, a, schema, report))
             for n, a in works.items()}  # fmt: skip
+
+
+def review_state(export: list[dict]) -> tuple[int, int]:
+    """(tasks with a khabar-review prediction, those of them with an annotation submitted or
+    updated after it: reviewed)."""
+    from datetime import datetime
+
+    def when(x: dict) -> datetime:
+        return datetime.fromisoformat(x.get("updated_at") or x.get("created_at") or "1970-01-01")
+
+    marked = reviewed = 0
+    for t in export:
+        reviews = [when(p) for p in t.get("predictions") or []
+                   if p.get("model_version") == REVIEW_VERSION]  # fmt: skip
+        if not reviews:
+            continue
+        marked += 1
+        reviewed += any(not a.get("was_cancelled") and when(a) > max(reviews)
+                        for a in t.get("annotations") or [])  # fmt: skip
+    return marked, reviewed

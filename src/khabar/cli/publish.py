@@ -49,6 +49,9 @@ def publish_dataset(
     agreement_file: Annotated[
         Path, typer.Option("--agreement", help="agreement.json of `khabar agreement` (if any).")
     ] = Path("datasets/agreement/agreement.json"),
+    review_file: Annotated[
+        Path, typer.Option("--review", help="review.json of `khabar review-errors` (if any).")
+    ] = Path("datasets/review/review.json"),
     repo: Annotated[
         str, typer.Option(envvar="HF_DATASET_REPO", help="Hub dataset repo id (user/name).")
     ] = "",
@@ -66,7 +69,8 @@ def publish_dataset(
     token = os.environ.get("HF_TOKEN", "")
     try:
         folder, url = run_publish(dataset, arts, export_file, card, hub_root, repo, token,
-                                  private=not public, agreement_file=agreement_file)  # fmt: skip
+                                  private=not public, agreement_file=agreement_file,
+                                  review_file=review_file)  # fmt: skip
     except PublishError as exc:
         fail(str(exc))
     _published(folder, url, public, {"HF_TOKEN": token, "HF_DATASET_REPO": repo})

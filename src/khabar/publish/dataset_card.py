@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from khabar.annotations.coding import review_state
 from khabar.annotations.validate import ERROR, Problem
 from khabar.corpus.article import Article
 from khabar.dataset.splits import SPLITS
@@ -165,6 +166,19 @@ def agreement_line(result: dict | None) -> str:
             f"{f('alpha_trigger')} for triggers")  # fmt: skip
 
 
+def review_line(review: dict | None, export: list[dict]) -> str:
+    """How many suspect annotations `khabar review-errors` found, and how many of the tasks it
+    marked in Label Studio were reviewed since (from the export)."""
+    if not review:
+        return ("- suspected annotation errors: not searched (`make review-errors` ranks them "
+                "with out-of-fold models and cleanlab)")  # fmt: skip
+    marked, reviewed = review_state(export)
+    return (f"- suspected annotation errors: {review['suspects']} found by `khabar review-errors` "
+            f"(each sentence judged by a model that never trained on its article; cleanlab's "
+            f"label quality and span rules) in {review['sentences']} sentences; {marked} tasks "
+            f"marked for review in Label Studio, {reviewed} of them reviewed since")  # fmt: skip
+
+
 def decided_line(dd) -> str:
     """How each task's one version was decided (the `decided_by` column), counted by article."""
     rules = Counter()
@@ -296,7 +310,7 @@ def read_build_info(dataset_dir: Path) -> dict:
 def publish_dataset(dataset_dir: Path, articles: list[Article], export_file: Path,
                     settings_file: Path, hub_root: Path, repo_id: str = "", token: str = "",
                     private: bool = True, agreement_file: Path | None = None,
-                    ) -> tuple[Path, str | None]:  # fmt: skip
+                    review_file: Path | None = None) -> tuple[Path, str | None]:  # fmt: skip
     """Build datasets/hub/<repo_name>/ and, with a repo id and a token, upload that folder.
 
     Returns (folder, url or None when nothing was uploaded).
@@ -314,9 +328,11 @@ def publish_dataset(dataset_dir: Path, articles: list[Article], export_file: Pat
     export = read_json(export_file) if Path(export_file).is_file() else []
     agreement = (read_json(agreement_file)
                  if agreement_file and Path(agreement_file).is_file() else None)  # fmt: skip
+    review = read_json(review_file) if review_file and Path(review_file).is_file() else None
+    lines = [work_state_line(export, state), review_line(review, export)]
     card = dataset_card(dd, settings, articles, read_build_info(dataset_dir),
                         count_annotators(export), agreement,
-                        work_state_line(export, state))  # fmt: skip
+                        "\n".join(filter(None, lines)))  # fmt: skip
     folder = build_folder(dd, card, Path(hub_root) / settings["repo_name"])
     if not (repo_id and token):
         return folder, None

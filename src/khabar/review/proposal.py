@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import replace
 
+from khabar.annotations.coding import REVIEW_VERSION
 from khabar.annotations.format import Region, Relation, prediction
 from khabar.schema import ENTITY_CONTROL, TRIGGER_CONTROL
 
-REVIEW_VERSION = "khabar-review"
 CONTROL = {"entity": ENTITY_CONTROL, "trigger": TRIGGER_CONTROL}
 
 
