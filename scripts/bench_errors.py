@@ -8,10 +8,13 @@
    a baseline that lists every disagreement of the model in corpus order. The real gold's own
    errors count against both: precision here is a lower bound.
 
-Writes models/benchmarks/bench-errors.json (and the noisy copy, its injected errors and the
-suspects under models/benchmarks/errors/).
+4. The same on HiNER part 1 (../shared/benchmarks; skipped without it), NER only: its first
+   2,500 training sentences as pseudo-articles of 25 consecutive sentences, 3 epochs a fold.
 
-    python scripts/bench_errors.py [--rate 0.1] [--seed 13] [--folds 5] [--epochs 30]
+Writes models/benchmarks/bench-errors.json (and per corpus the noisy copy, its injected errors
+and the suspects under models/benchmarks/errors/<corpus>/).
+
+    python scripts/bench_errors.py [--corpus sample hiner] [--rate 0.1] [--seed 13] [--folds 5]
 """
 
 from __future__ import annotations
@@ -23,12 +26,13 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT.parent / "shared" / "benchmarks"
 sys.path.insert(0, str(ROOT / "src"))
 
 from benchkit import measure  # noqa: E402
 
 from khabar.dataset.rows import rows_with_names  # noqa: E402
-from khabar.io import read_jsonl, write_json  # noqa: E402
+from khabar.io import read_json, read_jsonl, write_json  # noqa: E402
 from khabar.review.noise import NOISE_KINDS, bench_scores, corrupt, retag  # noqa: E402
 
 KHABAR = str(Path(sys.executable).parent / "khabar")
@@ -67,35 +71,85 @@ def table(scores: dict) -> str:
     return "\n".join(lines)
 
 
+def hiner_dataset(out: Path, n: int, per_article: int) -> Path | None:
+    """The first `n` sentences of HiNER part 1's training file as a khabar dataset of
+    pseudo-articles (NER only), saved to `out`; None (with a message) without ../shared."""
+    from datasets import Dataset, DatasetDict
+    from khabar.dataset.build import features, pseudo_article_rows
+    from khabar.dataset.corpora import CorpusError, load_declared, read_corpus
+    from khabar.schema import load_schema
+
+    spec = load_declared(ROOT / "annotation" / "transfer.yaml")["hiner"]
+    try:
+        corpus = read_corpus(spec, "local", BENCH)
+    except CorpusError as exc:
+        print(f"hiner skipped: {exc}")
+        return None
+    schema = load_schema()
+    rows = pseudo_article_rows(corpus.train[:n], per_article, "hiner-", schema)
+    ids = sorted({r["article_id"] for r in rows})
+    n_held = max(1, len(ids) // 10)  # crossval pools the splits; export's shape: 80/10/10
+    cut = {a: "train" for a in ids[: -2 * n_held]}
+    cut |= {a: "validation" for a in ids[-2 * n_held : -n_held]} | {
+        a: "test" for a in ids[-n_held:]
+    }
+    feats = features(schema)
+    shutil.rmtree(out, ignore_errors=True)
+    DatasetDict({s: Dataset.from_list([r for r in rows if cut[r["article_id"]] == s],
+                                      features=feats)
+                 for s in ("train", "validation", "test")}).save_to_disk(str(out))  # fmt: skip
+    print(f"hiner: {len(rows)} sentences in {len(ids)} pseudo-articles of {per_article}")
+    return out
+
+
+def bench(name: str, source: Path, a: argparse.Namespace, epochs: int) -> dict:
+    """Inject errors into a copy of the dataset at `source`, run review-errors, score it."""
+    out = OUT / name
+    injected = noisy_copy(source, out / "dataset", a.rate, a.seed)
+    write_json(out / "injected.json", injected, indent=1)
+    print(f"{name}: {len(injected)} errors injected ({a.rate:.0%} of mentions and triggers, "
+          f"seed {a.seed})")  # fmt: skip
+    wall, peak, text = measure([KHABAR, "review-errors", "--dataset", str(out / "dataset"),
+                                "--out", str(out / "review"), "--folds", str(a.folds),
+                                "--epochs", str(epochs)], dict(os.environ))  # fmt: skip
+    if not (out / "review" / "suspects.jsonl").is_file():
+        sys.exit(f"review-errors failed on {name}:\n{text}")
+    suspects = read_jsonl(out / "review" / "suspects.jsonl")
+    scores = bench_scores(suspects, injected)
+    print(text.strip().splitlines()[-1])
+    print(table(scores))
+    print(f"{name}: review-errors {wall:.0f} s, peak RSS {peak / 2**20:.0f} MB")
+    return {"dataset": str(source), "rate": a.rate, "seed": a.seed, "folds": a.folds,
+            "epochs": epochs, "injected": len(injected), "suspects": len(suspects),
+            "review_wall_s": round(wall, 1), "review_peak_rss_mb": round(peak / 2**20),
+            "scores": scores}  # fmt: skip
+
+
 def main() -> None:
-    """Inject, review, score."""
+    """Inject, review, score: the sample, then HiNER."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--corpus", nargs="+", default=["sample", "hiner"])
     ap.add_argument("--dataset", type=Path, default=ROOT / "datasets" / "dataset")
     ap.add_argument("--rate", type=float, default=0.1)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--folds", type=int, default=5)
-    ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("--epochs", type=int, default=30, help="sample")
+    ap.add_argument("--hiner-epochs", type=int, default=3)
+    ap.add_argument("--hiner-sentences", type=int, default=2500)
+    ap.add_argument("--per-article", type=int, default=25)
     a = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    injected = noisy_copy(a.dataset, OUT / "dataset", a.rate, a.seed)
-    write_json(OUT / "injected.json", injected, indent=1)
-    print(f"{len(injected)} errors injected ({a.rate:.0%} of mentions and triggers, seed {a.seed})")
-    wall, peak, text = measure([KHABAR, "review-errors", "--dataset", str(OUT / "dataset"),
-                                "--out", str(OUT / "review"), "--folds", str(a.folds),
-                                "--epochs", str(a.epochs)], dict(os.environ))  # fmt: skip
-    suspects = read_jsonl(OUT / "review" / "suspects.jsonl")
-    scores = bench_scores(suspects, injected)
-    result = {"dataset": str(a.dataset), "rate": a.rate, "seed": a.seed, "folds": a.folds,
-              "epochs": a.epochs, "injected": len(injected), "suspects": len(suspects),
-              "review_wall_s": round(wall, 1), "review_peak_rss_mb": round(peak / 2**20),
-              "scores": scores}  # fmt: skip
-    write_json(ROOT / "models" / "benchmarks" / "bench-errors.json", result, indent=1)
-    print(text.strip().splitlines()[-1])
-    print(table(scores))
-    print(
-        f"review-errors: {wall:.0f} s, peak RSS {peak / 2**20:.0f} MB -> "
-        "models/benchmarks/bench-errors.json"
-    )
+    path = ROOT / "models" / "benchmarks" / "bench-errors.json"
+    result = read_json(path) if path.is_file() else {}
+    for name in a.corpus:
+        if name == "sample":
+            result["sample"] = bench("sample", a.dataset, a, a.epochs)
+        else:
+            source = hiner_dataset(OUT / "hiner" / "source", a.hiner_sentences, a.per_article)
+            if source is not None:
+                result["hiner"] = bench("hiner", source, a, a.hiner_epochs)
+        write_json(path, result, indent=1)
+    print(f"-> {path.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

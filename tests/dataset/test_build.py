@@ -49,3 +49,21 @@ def test_an_unchanged_dataset_is_not_rewritten_and_a_change_is(schema, tmp_path)
     assert (ds / "dataset_dict.json").stat().st_mtime_ns > times[
         files.index(ds / "dataset_dict.json")
     ]
+
+
+def test_pseudo_articles_of_ner_sentences_keep_offsets_and_tags(schema):
+    from khabar.dataset.build import pseudo_article_rows
+
+    sents = [(["मोदी", "ने", "पुतिन", "से", "बात", "की"], ["B-PER", "O", "B-PER", "O", "O", "O"]),
+             (["नई", "दिल्ली", "में"], ["B-LOC", "I-LOC", "O"]),
+             (["भाजपा", "जीती"], ["B-ORG", "O"])]  # fmt: skip
+    rows = pseudo_article_rows(sents, 2, "x-", schema)
+    assert [(r["article_id"], r["sentence_index"]) for r in rows] == [
+        ("x-0000", 0),
+        ("x-0000", 1),
+        ("x-0001", 0),
+    ]
+    assert rows[1]["sentence_start"] == len(rows[0]["text"]) + 1 and rows[2]["sentence_start"] == 0
+    (loc,) = rows[1]["entities"]
+    assert rows[1]["text"][loc["start"] : loc["end"]] == "नई दिल्ली" == loc["text"]
+    assert [schema.bio_tags[t] for t in rows[0]["ner_tags"]] == sents[0][1]

@@ -92,3 +92,32 @@ def _built(out_dir: Path) -> dict | None:
         return read_json(out_dir / BUILD_FILE)
     except (OSError, ValueError):
         return None
+
+
+def pseudo_article_rows(sentences: list[tuple[list[str], list[str]]], per_article: int,
+                        prefix: str, schema: Schema) -> list[dict]:  # fmt: skip
+    """Dataset rows of NER-only sentences (words, BIO tags of the schema's types), grouped in
+    file order into pseudo-articles of `per_article` consecutive sentences (words joined by
+    spaces): what the benches use to run khabar's article-level machinery on a public corpus."""
+    from khabar.spans import Token, bio_to_spans
+
+    rows, at = [], 0
+    for i, (words, tags) in enumerate(sentences):
+        k = i % per_article
+        at = 0 if k == 0 else at
+        starts = [sum(len(w) + 1 for w in words[:j]) for j in range(len(words))]
+        ends = [s + len(w) for s, w in zip(starts, words, strict=True)]
+        spans = bio_to_spans([Token("", j, j + 1) for j in range(len(words))], tags)
+        rows.append({
+            "id": f"{prefix}{i // per_article:04d}-{k:03d}", "article_id":
+            f"{prefix}{i // per_article:04d}", "sentence_index": k, "text": " ".join(words),
+            "sentence_start": at, "tokens": words, "token_starts": starts, "token_ends": ends,
+            "ner_tags": [schema.bio_tags.index(t) for t in tags],
+            "entities": [{"id": f"e{i}_{n}", "start": starts[s.start], "end": ends[s.end - 1],
+                          "text": " ".join(words[s.start : s.end]), "label": s.label}
+                         for n, s in enumerate(spans)],
+            "triggers": [], "event_types": [], "arguments": [], "annotation_source": prefix,
+            "decided_by": "", "task_id": -1,
+        })  # fmt: skip
+        at += len(rows[-1]["text"]) + 1
+    return rows

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import regex
 
 from khabar.review.suspects import LAYERS, _overlaps
-from khabar.spans import Span, spans_to_bio, tokenize
+from khabar.spans import Span, Token, spans_to_bio
 
 NOISE_KINDS = ("type", "boundary", "deletion", "insertion")
 # the suspect kind that each injected error should show up as
@@ -98,7 +98,8 @@ def corrupt(rows: list[dict], labels: dict[str, Sequence[str]], rate: float = 0.
 
 def retag(row: dict, tag_names: list[str], event_order: list[str]) -> dict:
     """A corrupted row's BIO tags and event types from its spans again."""
-    toks = tokenize(row["text"])
+    toks = [Token(w, a, b) for w, a, b in zip(row["tokens"], row["token_starts"],
+                                               row["token_ends"], strict=True)]  # fmt: skip
     tags, _ = spans_to_bio(toks, [Span(e["start"], e["end"], e["label"]) for e in row["entities"]])
     row["ner_tags"] = [tag_names.index(t) for t in tags]
     row["event_types"] = sorted({t["label"] for t in row["triggers"]}, key=event_order.index)
@@ -128,9 +129,10 @@ def ranking_scores(ranked: list[dict], injected: list[dict]) -> dict:
 
 def bench_scores(suspects: list[dict], injected: list[dict]) -> dict:
     """Overall and per injected kind, khabar's ranking beside the baseline's: every
-    disagreement, in corpus order ("the model disagrees"). Only span suspects count: arguments
-    are not corrupted."""
-    spans = [s for s in suspects if s["layer"] in LAYERS]
+    disagreement, in corpus order ("the model disagrees"). Only suspects of the corrupted
+    layers count (arguments are never corrupted; a corpus without triggers has none)."""
+    layers = {x["layer"] for x in injected}
+    spans = [s for s in suspects if s["layer"] in layers]
     order = {r: i for i, r in enumerate(sorted({s["row_id"] for s in spans}))}
     baseline = sorted(spans, key=lambda s: (order[s["row_id"]], _first(s)))
     out = {"overall": {"khabar": ranking_scores(spans, injected),
