@@ -447,8 +447,12 @@ bench-train: $(STAMP) $(E5_BASE) $(DATASET) ## Training speed, encoder fp32 vs a
 	$(BIN)/python scripts/bench_train.py
 
 .PHONY: bench-errors
-bench-errors: $(STAMP) $(E5_BASE) $(DATASET) ## Inject 10% errors (type, boundary, deletion, insertion) into a copy of the dataset: precision@k of review-errors vs the model-disagrees baseline
+bench-errors: $(STAMP) $(E5_BASE) $(DATASET) ## Inject 10% errors into copies of the sample and of HiNER: precision@k / recall@2k of review-errors vs the model-disagrees baseline
 	$(BIN)/python scripts/bench_errors.py
+
+.PHONY: bench-al
+bench-al: $(STAMP) $(E5_BASE) ## Annotation simulation on HiNER: least confident first vs random order, F1 per annotated sentence (PNG + JSON; needs ../shared)
+	$(BIN)/python scripts/bench_al.py
 
 .PHONY: bench-ner
 bench-ner: $(STAMP) $(E5_BASE) ## Dev F1, time, memory: default transformer vs CRF on HiNER and IL-NER (needs ../shared)
