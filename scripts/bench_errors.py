@@ -26,10 +26,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCH = ROOT.parent / "shared" / "benchmarks"
 sys.path.insert(0, str(ROOT / "src"))
 
-from benchkit import measure  # noqa: E402
+from benchkit import local_corpus, measure  # noqa: E402
 
 from khabar.dataset.rows import rows_with_names  # noqa: E402
 from khabar.io import read_json, read_jsonl, write_json  # noqa: E402
@@ -76,14 +75,10 @@ def hiner_dataset(out: Path, n: int, per_article: int) -> Path | None:
     pseudo-articles (NER only), saved to `out`; None (with a message) without ../shared."""
     from datasets import Dataset, DatasetDict
     from khabar.dataset.build import features, pseudo_article_rows
-    from khabar.dataset.corpora import CorpusError, load_declared, read_corpus
     from khabar.schema import load_schema
 
-    spec = load_declared(ROOT / "annotation" / "transfer.yaml")["hiner"]
-    try:
-        corpus = read_corpus(spec, "local", BENCH)
-    except CorpusError as exc:
-        print(f"hiner skipped: {exc}")
+    corpus = local_corpus("hiner")
+    if corpus is None:
         return None
     schema = load_schema()
     rows = pseudo_article_rows(corpus.train[:n], per_article, "hiner-", schema)

@@ -24,10 +24,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCH = ROOT.parent / "shared" / "benchmarks"
 sys.path.insert(0, str(ROOT / "src"))
 
-from benchkit import measure  # noqa: E402
+from benchkit import local_corpus, measure  # noqa: E402
 
 from khabar.io import read_json  # noqa: E402
 from khabar.model.device import cpu_bf16_flags, cpu_model  # noqa: E402
@@ -51,17 +50,13 @@ def sample_run(precision: str) -> dict:
 
 def hiner_steps(precision: str, steps: int) -> dict | None:
     """steps/s of the HiNER tagger's first `steps` steps in one precision (None without HiNER)."""
-    from khabar.dataset.corpora import CorpusError, load_declared, read_corpus
     from khabar.model.base import default_base
     from khabar.model.fitting import Split
     from khabar.model.tagger import train_ner
     from khabar.model.transfer_base import TransferArgs, prepare
 
-    spec = load_declared(ROOT / "annotation" / "transfer.yaml")["hiner"]
-    try:
-        corpus = read_corpus(spec, "local", BENCH)
-    except CorpusError as exc:
-        print(f"HiNER skipped: {exc}")
+    corpus = local_corpus("hiner")
+    if corpus is None:
         return None
     t = TransferArgs()
     rows = prepare(corpus, t).fit[: steps * t.batch_size]

@@ -1,6 +1,6 @@
 """What the benchmark scripts share: a free port, a Label Studio of their own started and
-stopped by scripts/labelstudio.sh (temporary data dir, either database), and one command timed
-with the peak memory of its process tree."""
+stopped by scripts/labelstudio.sh (temporary data dir, either database), one command timed
+with the peak memory of its process tree, and a public corpus read from ../shared."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT.parent / "shared" / "benchmarks"
 
 
 def free_port() -> int:
@@ -94,3 +95,16 @@ def measure(cmd: list[str], env: dict) -> tuple[float, int, str]:
     if proc.returncode:
         sys.exit(f"error: {' '.join(cmd[:2])} failed ({proc.returncode}):\n{text[-3000:]}")
     return wall, peak, text
+
+
+def local_corpus(name: str):
+    """A corpus `annotation/transfer.yaml` declares (`corpora.Corpus`), read from
+    ../shared/benchmarks; None, saying why, where it is absent."""
+    from khabar.dataset.corpora import CorpusError, load_declared, read_corpus
+
+    spec = load_declared(ROOT / "annotation" / "transfer.yaml")[name]
+    try:
+        return read_corpus(spec, "local", BENCH)
+    except CorpusError as exc:
+        print(f"{name} skipped: {exc}")
+        return None
