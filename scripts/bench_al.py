@@ -15,7 +15,7 @@ in any order? An annotation simulation on HiNER part 1 (../shared/benchmarks; NE
 
 Writes models/benchmarks/bench-al.json and bench-al.png.
 
-    python scripts/bench_al.py [--seeds 1 2 3] [--rounds 6] [--pool 60] [--epochs 4]
+    python scripts/bench_al.py [--seeds 1 2 3] [--rounds 5] [--pool 48] [--epochs 4]
 """
 
 from __future__ import annotations
@@ -161,8 +161,8 @@ def main() -> None:
     """Simulate both strategies for every seed; write the curves, the plot and the saving."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
-    ap.add_argument("--rounds", type=int, default=6)
-    ap.add_argument("--pool", type=int, default=60, help="candidate articles")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--pool", type=int, default=48, help="candidate articles")
     ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--min-steps", type=int, default=80, help="optimizer steps a round, at least")
     ap.add_argument("--model-seed", type=int, default=13)
