@@ -54,35 +54,20 @@ def test_corruption_is_seeded_and_injects_each_kind_once_per_four():
     assert len(retagged["ner_tags"]) == len(rows[0]["tokens"])
 
 
+def suspect(row: str, layer: str, kind: str, score: float, annotation, model) -> dict:
+    return {"row_id": row, "layer": layer, "kind": kind, "score": score,
+            "annotation": annotation, "model": model}  # fmt: skip
+
+
 def test_precision_at_k_and_recall_at_2k_beside_the_corpus_order_baseline():
     injected = [
         {"row_id": "a", "layer": "entity", "kind": "type", "start": 0, "end": 4},
         {"row_id": "b", "layer": "entity", "kind": "deletion", "start": 5, "end": 9},
     ]
-    hit_a = {
-        "row_id": "a",
-        "layer": "entity",
-        "kind": "type",
-        "score": 0.9,
-        "annotation": {"start": 0, "end": 4},
-        "model": {"start": 0, "end": 4},
-    }
-    hit_b = {
-        "row_id": "b",
-        "layer": "entity",
-        "kind": "missing",
-        "score": 0.5,
-        "annotation": None,
-        "model": {"start": 6, "end": 9},
-    }
-    miss = {
-        "row_id": "a",
-        "layer": "trigger",
-        "kind": "type",
-        "score": 0.7,
-        "annotation": {"start": 0, "end": 4},
-        "model": {"start": 0, "end": 4},
-    }
+    at = lambda a, b: {"start": a, "end": b}  # noqa: E731
+    hit_a = suspect("a", "entity", "type", 0.9, at(0, 4), at(0, 4))
+    hit_b = suspect("b", "entity", "missing", 0.5, None, at(6, 9))
+    miss = suspect("a", "trigger", "type", 0.7, at(0, 4), at(0, 4))
     assert ranking_scores([hit_a, miss, hit_b], injected) == {
         "k": 2,
         "precision_at_k": 0.5,
