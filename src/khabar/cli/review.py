@@ -42,7 +42,7 @@ def review_errors(
     from khabar.io import write_jsonl
     from khabar.model.fitting import TrainArgs
     from khabar.review.oof import out_of_fold
-    from khabar.review.suspects import find_suspects, summary
+    from khabar.review.suspects import by_kind, find_suspects, summary
     from khabar.schema import load_schema
 
     _check_placement(device, precision)
@@ -60,7 +60,7 @@ def review_errors(
     write_json(out / REVIEW_FILE, {
         "dataset": str(dataset), "folds": folds, "sentences": len(judged),
         "suspects": len(suspects), "seconds": round(time.perf_counter() - started, 1),
-        "by_kind": _by_kind(suspects), "cv_runs": cv["runs"],
+        "by_kind": by_kind(suspects), "cv_runs": cv["runs"],
     }, indent=2)  # fmt: skip
     for s in suspects[:show]:
         a = s["annotation"] or {}
@@ -72,12 +72,6 @@ def review_errors(
         typer.echo(f"{s['rank']:>3}. {s['score']:.2f} {s['layer']} {s['kind']:<8} task "
                    f"{s['task_id']}: «{text}»: {s['why']}")  # fmt: skip
     typer.echo(f"{summary(suspects)} -> {out / SUSPECTS_FILE}")
-
-
-def _by_kind(suspects: list[dict]) -> dict[str, int]:
-    from collections import Counter
-
-    return dict(sorted(Counter(f"{s['layer']} {s['kind']}" for s in suspects).items()))
 
 
 @app.command("push-review")

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import regex
 
 from khabar.review.suspects import LAYERS, _overlaps
-from khabar.spans import Span, Token, spans_to_bio
+from khabar.spans import Span, Token, spans_to_bio, word_span
 
 NOISE_KINDS = ("type", "boundary", "deletion", "insertion")
 # the suspect kind that each injected error should show up as
@@ -24,9 +24,7 @@ WORDLIKE = regex.compile(r"[\p{L}\p{N}]")
 
 
 def _word_span(row: dict, item: dict) -> tuple[int, int]:
-    words = [k for k, (a, b) in enumerate(zip(row["token_starts"], row["token_ends"], strict=True))
-             if a < item["end"] and b > item["start"]]  # fmt: skip
-    return words[0], words[-1] + 1
+    return word_span(row["token_starts"], row["token_ends"], item["start"], item["end"])
 
 
 def _set_words(row: dict, item: dict, start: int, end: int) -> None:

@@ -204,8 +204,12 @@ def find_suspects(judged: list[Judged]) -> list[dict]:
     return found
 
 
+def by_kind(suspects: list[dict]) -> dict[str, int]:
+    """How many suspects of each layer and kind ("entity type": n), sorted."""
+    return dict(sorted(Counter(f"{s['layer']} {s['kind']}" for s in suspects).items()))
+
+
 def summary(suspects: list[dict]) -> str:
     """One line: how many suspects of each layer and kind."""
-    n = Counter(f"{s['layer']} {s['kind']}" for s in suspects)
-    return f"{len(suspects)} suspects: " + (", ".join(f"{k} {v}" for k, v in sorted(n.items()))
-                                             or "none")  # fmt: skip
+    n = by_kind(suspects)
+    return f"{len(suspects)} suspects: " + (", ".join(f"{k} {v}" for k, v in n.items()) or "none")
