@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from khabar.corpus.article import Article
+from khabar.events.carry import carry_dates
 from khabar.events.evaluate import date_scores, tuple_scores
-from khabar.events.mentions import Mentions, event_mentions, name_counts
-from khabar.events.merge import merge_events
+from khabar.events.mentions import Mentions, name_counts
 from khabar.events.names import Canonicaliser, read_aliases, write_aliases
 from khabar.events.report import (
     graph_png,
@@ -51,15 +51,15 @@ def build(inp: EventInputs, out: Path, gold_out: Path | None = None) -> dict:
     """Write every output into `out` (and the gold's own into `gold_out`); return the summary
     (also in summary.json). Names are merged over both, so both tables use the same ones."""
     canon = Canonicaliser(read_aliases(inp.aliases))
-    canon.fit(name_counts(inp.records + (inp.gold or [])))
-    aliases_changed = write_aliases(canon.aliases, inp.aliases)
-    found = event_mentions(inp.records, inp.articles, canon)
+    canon.fit(name_counts(inp.records + (inp.gold or [])), (a.text for a in inp.articles.values()))
+    aliases_changed = write_aliases(canon.aliases, inp.aliases, canon.suggestions)
+    found = carry_dates(inp.records, inp.articles, canon)
     if inp.gold is None:
         return _write(inp.records, found, inp, canon, aliases_changed, inp.title, out)
-    gold = event_mentions(inp.gold, inp.articles, canon)
-    tuples = {"all": tuple_scores(found.events, gold.events)}
+    gold = carry_dates(inp.gold, inp.articles, canon)
+    tuples = {"all": tuple_scores(found[0].events, gold[0].events)}
     if inp.held_out:
-        tuples["held_out"] = tuple_scores(found.events, gold.events, inp.held_out)
+        tuples["held_out"] = tuple_scores(found[0].events, gold[0].events, inp.held_out)
     summary = _write(inp.records, found, inp, canon, aliases_changed, inp.title, out, tuples)
     if gold_out is not None:
         _write(inp.gold, gold, inp, canon, False, "gold annotations", gold_out)
@@ -68,7 +68,7 @@ def build(inp: EventInputs, out: Path, gold_out: Path | None = None) -> dict:
 
 def _write(
     records: list[dict],
-    found: Mentions,
+    merged: tuple[Mentions, list[dict]],
     inp: EventInputs,
     canon: Canonicaliser,
     aliases_changed: bool,
@@ -76,7 +76,7 @@ def _write(
     out: Path,
     tuples: dict | None = None,
 ) -> dict:
-    events = merge_events(found.events)
+    found, events = merged
     summary = _summary(records, found, inp, canon, events, aliases_changed, title)
     if tuples:
         summary["tuples"] = tuples

@@ -7,8 +7,11 @@ verbatim with `status="unresolved"` and the reason.
 
 The anchor is the dateline's date (the day the report was filed), else the article's date, else
 a date the text itself pins down ("सोमवार, 17 नवंबर" has one year near today where 17 November is
-a Monday). A weekday or "कल" is read as past (the usual news report) unless the sentence speaks
-in the future tense (करेंगे, होगी, जाने वाले हैं).
+a Monday). Inside a quoted post the post's own date line is the anchor (`post_anchors`: "… today.
+— Dr. S. Jaishankar (@DrSJaishankar) August 21, 2025", and a Hindi quotation of a post in an
+article that embeds a dated one), and an article with no date at all may take one from another
+report of the same event (`carry.carry_dates`). A weekday or "कल" is read as past (the usual
+news report) unless the sentence speaks in the future tense (करेंगे, होगी, जाने वाले हैं).
 """
 
 from __future__ import annotations
@@ -221,6 +224,36 @@ def _relative_unit(text: str, day: Date, unit: str, step: int, rest: str, rel: s
     if re.search(r"शुरू|शुरुआत|आरंभ", rest):
         return _resolved(text, Date(y, 1, 1), Date(y, 3, 31), "quarter", f"{y}-Q1", rel)
     return _year(text, y, rel)
+
+
+# An embedded post's signature: "— Name (@handle) August 21, 2025" (the date as X prints it).
+_SIGNATURE = re.compile(
+    r"[—–-]\s*[^\n()—–]{1,80}\(@\w{1,30}\)\s*(?P<date>[A-Z][a-z]{2,8}\.? \d{1,2}, \d{4})"
+)
+# A post quoted in Hindi: "अपने एक्स पोस्ट में लिखा, 'आज …'" up to the closing quote mark.
+_QUOTED_POST = re.compile(
+    r"(?:पोस्ट|ट्वीट|ट्विटर|\bX\b|एक्स)[^।\n'\"‘“]{0,60}?(?P<quote>['\"‘“])[^'\"’”\n]*['\"’”]?"
+)
+
+
+def post_anchors(text: str) -> list[tuple[int, int, Anchor]]:
+    """(start, end, anchor) of the stretches of an article that a post's own date anchors: an
+    embedded post's paragraph up to its dated signature, and, where the article embeds dated
+    posts, a Hindi quotation of a post (the nearest dated post's date)."""
+    out, posts = [], []
+    for m in _SIGNATURE.finditer(text):
+        iso = parse_english_date(m.group("date"))
+        if iso:
+            anchor = Anchor(Date.fromisoformat(iso), f"post's date line ('{m.group('date')}')")
+            out.append((text.rfind("\n", 0, m.start()) + 1, m.end(), anchor))
+            posts.append((m.end(), anchor))
+    for q in _QUOTED_POST.finditer(text) if posts else ():
+        start = q.start("quote")
+        nearest = min(posts, key=lambda p: abs(p[0] - start))[1]
+        out.append(
+            (start, q.end(), Anchor(nearest.day, nearest.source.replace("post's", "quoted post's")))
+        )
+    return out
 
 
 def infer_anchor(date_texts: list[str], today: Date | None = None) -> Anchor | None:

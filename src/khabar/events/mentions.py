@@ -14,7 +14,14 @@ from khabar.annotations.format import Region, Relation
 from khabar.annotations.gold import item_regions, read_gold
 from khabar.annotations.validate import Checks
 from khabar.corpus.article import Article
-from khabar.events.dates import Anchor, TimeValue, article_anchor, is_future, normalise
+from khabar.events.dates import (
+    Anchor,
+    TimeValue,
+    article_anchor,
+    is_future,
+    normalise,
+    post_anchors,
+)
 from khabar.events.names import Canonicaliser
 from khabar.io import iter_jsonl
 from khabar.schema import Schema
@@ -107,18 +114,27 @@ def outlet(article: Article) -> str:
 
 
 def event_mentions(
-    records: Iterable[dict], articles: dict[str, Article], canon: Canonicaliser
+    records: Iterable[dict],
+    articles: dict[str, Article],
+    canon: Canonicaliser,
+    anchors: dict[str, Anchor] | None = None,
 ) -> Mentions:
-    """One row per trigger (and one per DATE span) of records whose article is in the corpus."""
-    out = Mentions()
+    """One row per trigger (and one per DATE span) of records whose article is in the corpus;
+    `anchors`: dates carried from other reports to articles that have none of their own."""
+    out, anchors = Mentions(), anchors or {}
     for rec in records:
         art = articles.get(rec["article_id"])
         if art is None:
             out.no_article.append(rec["article_id"])
             continue
         dates = [e["text"] for e in rec["entities"] if e["label"] == "DATE"]
-        anchor = out.anchors[art.id] = article_anchor(art, dates)
-        times = {e["id"]: _time(e, art, anchor) for e in rec["entities"] if e["label"] == "DATE"}
+        anchor = out.anchors[art.id] = anchors.get(art.id) or article_anchor(art, dates)
+        local = post_anchors(art.text)
+        times = {
+            e["id"]: _time(e, art, _local(local, e) or anchor)
+            for e in rec["entities"]
+            if e["label"] == "DATE"
+        }
         out.dates += [
             {
                 "article_id": art.id,
@@ -134,6 +150,11 @@ def event_mentions(
             for row in _rows(rec, art, canon, times)
         ]
     return out
+
+
+def _local(local: list[tuple[int, int, Anchor]], entity: dict) -> Anchor | None:
+    """The anchor of the quoted post a span lies in, if any."""
+    return next((a for s, e, a in local if s <= entity["start"] and entity["end"] <= e), None)
 
 
 def _time(entity: dict, art: Article, anchor: Anchor | None) -> TimeValue:

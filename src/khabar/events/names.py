@@ -4,6 +4,10 @@ Two spellings are merged when they reduce to the same key (honorifics, initials,
 remnants and nukta dropped; ॉ read as ा, ँ as ं), when one is a single name that is the first or
 last name of exactly one longer name of a person (जयशंकर -> एस जयशंकर), or when their keys
 differ by one letter and are long enough for that to be a spelling slip (कजाखिस्तान / कजाकिस्तान).
+Across scripts (`crossscript`): a Latin name or handle that sounds like a Devanagari name of the
+same type (Putin -> पुतिन, @narendramodi -> नरेंद्र मोदी), or an acronym the text defines
+(एससीओ -> शंघाई सहयोग संगठन), is merged when its score reaches `crossscript.AUTO`; a weaker
+match is written into the file as a commented suggestion that a person accepts by uncommenting.
 
 The merge is written to a reviewable alias file (annotation/aliases.yaml): per entity type, each
 canonical name with its spellings. A person corrects it by moving a spelling to another entry or
@@ -17,11 +21,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
+from khabar.events import crossscript as xs
 from khabar.io import write_if_changed
 
 HONORIFICS = frozenset(
@@ -35,10 +42,12 @@ ALIAS_HEADER = """\
 # `khabar events`; review it: move a spelling to another entry (or give it an entry of its own)
 # to undo a wrong merge, or add a spelling to merge what khabar missed (other scripts, acronyms).
 # Later runs keep every spelling where this file puts it and add only spellings they have not seen
-# (rewriting the file, so comments other than this header are not kept).
+# (rewriting the file, so comments other than this header are not kept). Lines "# - spelling"
+# are khabar's suggestions (other scripts, acronyms): uncomment one to accept the merge.
 """
 
 
+@lru_cache(maxsize=65536)
 def key(name: str) -> str:
     """The spelling-independent key of a name."""
     s = unicodedata.normalize("NFC", name).replace("\u093c", "")  # nukta
@@ -67,7 +76,8 @@ def _rank(text: str, count: int) -> tuple:
     """Which spelling comes first: more of a name, then the fuller form without honorifics
     (एस जयशंकर before डॉ. एस. जयशंकर and जयशंकर), then the more frequent, then without dots."""
     words = [w for w in text.split() if w.rstrip(".") not in HONORIFICS]
-    return (-len(key(text).split()), -len(words), -count, "." in text, text)
+    return (-len(key(text).split()), xs.is_latin(text) or text.startswith("@"), -len(words),
+            -count, "." in text, text)  # fmt: skip
 
 
 @dataclass
@@ -76,14 +86,19 @@ class Aliases:
 
     entries: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # type -> canon -> [..]
     # (type, spelling) -> canonical name: every mention is looked up, so not by a scan of the
-    # file. The first entry listing a spelling wins, as in the file's order; `add` keeps it.
+    # file. A spelling listed under a name wins over an entry of its own (an accepted suggestion
+    # leaves both); otherwise the first entry wins, as in the file's order; `add` keeps it.
     _where: dict[tuple[str, str], str] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        for label, canons in self.entries.items():
-            for canon, spellings in canons.items():
-                for text in (canon, *spellings):
-                    self._where.setdefault((label, text), canon)
+        for listed in (True, False):
+            for label, canons in self.entries.items():
+                for canon, spellings in canons.items():
+                    for text in spellings if listed else (canon,):
+                        self._where.setdefault((label, text), canon)
+        for label, canons in self.entries.items():  # an own entry now listed elsewhere goes
+            for canon in [c for c, s in canons.items() if not s and self._where[(label, c)] != c]:
+                del canons[canon]
 
     def lookup(self, label: str, text: str) -> str | None:
         """The canonical name the file gives this spelling, if it lists it."""
@@ -118,14 +133,37 @@ def read_aliases(path: Path) -> Aliases:
     )
 
 
-def write_aliases(aliases: Aliases, path: Path) -> bool:
-    """Write the alias file, sorted (a rerun that adds nothing leaves it as it is)."""
-    body = {
-        label: {c: sorted(aliases.entries[label][c]) for c in sorted(aliases.entries[label])}
-        for label in sorted(aliases.entries)
-    }
-    text = ALIAS_HEADER + yaml.safe_dump(body, allow_unicode=True, sort_keys=False, width=100)
-    return write_if_changed(Path(path), text)
+def write_aliases(aliases: Aliases, path: Path, suggestions: list[Suggestion] = ()) -> bool:
+    """Write the alias file, sorted, each suggestion a commented spelling under its name (a
+    rerun that adds nothing leaves it as it is)."""
+    hints: dict[tuple[str, str], list[Suggestion]] = {}
+    for sg in suggestions:
+        hints.setdefault((sg.label, sg.canon), []).append(sg)
+    lines = [ALIAS_HEADER.rstrip("\n")]
+    for label in sorted(aliases.entries):
+        lines.append(f"{label}:")
+        for c in sorted(aliases.entries[label]):
+            spellings, mine = sorted(aliases.entries[label][c]), hints.get((label, c), [])
+            # An entry with suggestions and no spellings is left empty (null, read as none), so
+            # an uncommented "- spelling" under it is valid YAML.
+            body = {c: spellings} if spellings or not mine else {c: None}
+            entry = yaml.safe_dump(body, allow_unicode=True, sort_keys=False, width=100)
+            lines += ["  " + x for x in entry.rstrip("\n").replace(": null", ":").splitlines()]
+            for sg in sorted(mine, key=lambda x: (-x.score, x.text)):
+                item = yaml.safe_dump([sg.text], allow_unicode=True, width=100).strip()
+                lines.append(f"  # {item}  # suggested: {sg.why} ({sg.score:.2f})")
+    return write_if_changed(Path(path), "\n".join(lines) + "\n")
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A merge khabar proposes but does not make: `text` may be a spelling of `canon`."""
+
+    label: str
+    canon: str
+    text: str
+    score: float
+    why: str
 
 
 @dataclass
@@ -134,24 +172,86 @@ class Canonicaliser:
 
     aliases: Aliases
     added: list[tuple[str, str, str]] = field(default_factory=list)  # (type, canon, spelling) new
+    suggestions: list[Suggestion] = field(default_factory=list)  # merges left to a person
     # type -> canonical name -> the keys of its spellings, kept in step with `fit`: recomputed
     # for every new spelling, they took 7 of the 12 s of fitting 2,000 new names.
     _keys: dict[str, dict[str, set[str]]] = field(default_factory=dict, init=False, repr=False)
+    _defined: dict[str, str] = field(default_factory=dict, init=False, repr=False)
 
-    def fit(self, mentions: Counter) -> None:
-        """Place every spelling of `mentions` ((type, text) -> count) not yet in the alias file."""
+    def fit(self, mentions: Counter, texts: Iterable[str] = ()) -> None:
+        """Place every spelling of `mentions` ((type, text) -> count) not yet in the alias file;
+        `texts` (the articles') are searched for acronyms defined in brackets."""
+        acronyms = {t for lab, t in mentions if xs.is_acronym(t)}
+        if acronyms:
+            self._defined = xs.defined_acronyms(texts, acronyms, {t for _, t in mentions})
         for label in sorted({lab for lab, _ in mentions}):
             if label not in MERGEABLE:
                 continue
-            texts = Counter({t: n for (lab, t), n in mentions.items() if lab == label})
-            new = [t for t in texts if self.aliases.lookup(label, t) is None]
+            texts_ = Counter({t: n for (lab, t), n in mentions.items() if lab == label})
+            new = [t for t in texts_ if self.aliases.lookup(label, t) is None]
             # Longer names first, so a lone surname finds the full name it belongs to; the first
-            # spelling of a name becomes its canonical one.
-            for text in sorted(new, key=lambda t: _rank(t, texts[t])):
-                canon = self._match(label, text) or text
+            # spelling of a name becomes its canonical one (Devanagari before Latin).
+            for text in sorted(new, key=lambda t: _rank(t, texts_[t])):
+                canon = self._match(label, text)
+                if canon is None:
+                    canon, score, _ = self._across(label, text)
+                    canon = canon if score >= xs.AUTO else None
+                canon = canon or text
                 self.aliases.add(label, canon, text)
                 self.added.append((label, canon, text))
                 self._keys_of(label).setdefault(canon, {key(canon)}).add(key(text))
+        self.suggestions = self._suggest()
+
+    def _suggest(self) -> list[Suggestion]:
+        """A merge for every name standing alone whose best match in the other script (or the
+        name its acronym stands for) scores between `SUGGEST` and where a new spelling merges."""
+        out = []
+        for label in MERGEABLE:
+            for c, spellings in self.aliases.entries.get(label, {}).items():
+                if spellings:
+                    continue
+                target, score, why = self._across(label, c)
+                foreign = xs.is_latin(c) or xs.is_acronym(c)
+                if not foreign and target and not self.aliases.entries[label][target]:
+                    continue  # two names alone: the Latin one is suggested under the other
+                if target and score >= xs.SUGGEST:
+                    out.append(Suggestion(label, target, c, round(score, 2), why))
+        return out
+
+    def _across(self, label: str, text: str) -> tuple[str | None, float, str]:
+        """The canonical name `text` most likely stands for in the other script, its score, and
+        why; (None, 0, "") when nothing comes close or two names tie."""
+        if xs.is_acronym(text):
+            defined = self._defined.get(text)
+            if defined and self.aliases.lookup(label, defined):
+                return (
+                    self.aliases.lookup(label, defined),
+                    xs.DEFINED,
+                    "the text puts it in brackets after this name",
+                )
+            letters = xs.acronym_letters(text) or text.replace("-", "")
+            hits = [c for c, spellings in self.aliases.entries.get(label, {}).items()
+                    if c != text and any(len(key(x).split()) > 1 and
+                                         xs.initials(key(x).split()) == letters
+                                         for x in (c, *spellings))]  # fmt: skip
+            if len(hits) == 1:
+                return hits[0], xs.INITIALS, f"the initials of «{hits[0]}»"
+            return None, 0.0, ""
+        latin = xs.is_latin(text)
+        handle = text.startswith("@")
+        words = key(" ".join(xs.handle_words(text))).split() if handle else key(text).split()
+        scored = []
+        for c, spellings in self.aliases.entries.get(label, {}).items():
+            other = [x for x in (c, *spellings) if x != text and xs.is_latin(x) != latin
+                     and not x.startswith("@") and not xs.is_acronym(x)]  # fmt: skip
+            if other:
+                best = max(xs.name_score(words, key(x).split(), handle) for x in other)
+                scored.append((best, c))
+        scored.sort(reverse=True)
+        if not scored or (len(scored) > 1 and scored[1][0] >= scored[0][0] - 0.02):
+            return None, 0.0, ""
+        score, c = scored[0]
+        return c, score, f"sounds like «{c}»"
 
     def _keys_of(self, label: str) -> dict[str, set[str]]:
         """A type's canonical names and the keys of their spellings, in the file's order."""
