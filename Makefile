@@ -454,6 +454,10 @@ bench-errors: $(STAMP) $(E5_BASE) $(DATASET) ## Inject 10% errors into copies of
 bench-al: $(STAMP) $(E5_BASE) ## Annotation simulation on HiNER: least confident first vs random order, F1 per annotated sentence (PNG + JSON; needs ../shared)
 	$(BIN)/python scripts/bench_al.py
 
+.PHONY: bench-names
+bench-names: $(PREDICTIONS) $(CLEANED) ## Names across scripts and dates from the gold, without a person: merges back, false merges, DATE values, event tuples per alias file
+	$(BIN)/python scripts/bench_names.py --predictions $(PREDICTIONS)
+
 .PHONY: bench-ner
 bench-ner: $(STAMP) $(E5_BASE) ## Dev F1, time, memory: default transformer vs CRF on HiNER and IL-NER (needs ../shared)
 	$(BIN)/python scripts/bench_ner.py
