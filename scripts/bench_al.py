@@ -4,18 +4,27 @@ in any order? An annotation simulation on HiNER part 1 (../shared/benchmarks; NE
 - The pool: the first POOL pseudo-articles of 25 consecutive training sentences (HiNER's gold
   stands in for the annotator). The score: entity micro-F1 (seqeval) on HiNER's held-out last
   10 % (800 sentences), never used to pick anything.
-- Each run starts from 4 articles drawn with its seed, then ROUNDS rounds of +4 articles, chosen
-  either by khabar's queue uncertainty under the current model (`prediction.uncertainty`: the
-  mean over an article's sentences of 1 − its least sure word's tag probability) or at random.
+- Each run starts from 4 articles drawn with its seed (the same 4, and so the same first model,
+  for every strategy), then ROUNDS rounds of +4 articles, chosen under the current model by
+  - `uncertainty`: khabar's queue (`prediction.uncertainty`): the mean over an article's
+    sentences of 1 − its least sure word's tag probability (least confidence);
+  - `margin`: the mean over sentences of 1 − the smallest gap between a word's two likeliest
+    tags (Scheffer et al. 2001);
+  - `entropy`: the total token entropy of the article, summed over its words (Settles & Craven
+    2008: the best of their sequence measures), so long sentences full of doubt come first;
+  - `random`.
   Each round retrains the tagger from the default base (e5-small, `tagger.train_ner`, the
   transfer recipe, EPOCHS epochs but at least MIN_STEPS steps, the last epoch kept: nothing is
   held out to pick by).
 - Reported per strategy (mean over seeds): F1 against annotated sentences, as PNG and JSON, and
-  the sentences uncertainty needs to reach random's final F1 (interpolated): the saving.
+  the sentences each strategy needs to reach random's final F1 (interpolated): the saving.
 
 Writes models/benchmarks/bench-al.json and bench-al.png.
 
     python scripts/bench_al.py [--seeds 1 2 3] [--rounds 5] [--pool 48] [--epochs 4]
+        [--strategies uncertainty margin entropy random]
+
+The JSON is rewritten after every seed, so a run cut short keeps the seeds it finished.
 """
 
 from __future__ import annotations
@@ -71,42 +80,67 @@ def f1_on(model, tok, held: list) -> float:
     return entity_scores([t for _, t in held], [[t for t, _ in r] for r in pred])["overall"]["f1"]
 
 
-def ranked_by_uncertainty(model, tok, pool: list[list], left: list[int]) -> list[int]:
-    """The unlabelled articles, least confident first (khabar's queue uncertainty)."""
+def article_score(dists: list[list[list[float]]], labels: list[str], strategy: str) -> float:
+    """How much an article's annotation should teach the model: higher first. `dists`: each
+    sentence's words' tag distributions under the current model."""
     from khabar.model.prediction import uncertainty
-    from khabar.model.run import tag_words
+    from khabar.spans import bio_decode
 
+    if strategy == "uncertainty":  # the decoded tag's probability, as `khabar queue` has it
+        return uncertainty([min((row[k][j] for k, j in enumerate(bio_decode(row, labels))),
+                                default=1.0) for row in dists])  # fmt: skip
+    if strategy == "margin":
+        gaps = [min((np.diff(np.sort(p)[-2:])[0] for p in row), default=1.0) for row in dists]
+        return float(np.mean([1 - g for g in gaps])) if gaps else 1.0
+    if strategy == "entropy":
+        p = np.clip(np.array([w for row in dists for w in row]), 1e-12, 1.0)
+        return float(-(p * np.log(p)).sum()) if p.size else 0.0
+    raise ValueError(f"unknown strategy {strategy!r}")
+
+
+def ranked(model, tok, pool: list[list], left: list[int], strategy: str) -> list[int]:
+    """The unlabelled articles, the most informative by `strategy` first (ties: pool order)."""
+    from khabar.model.run import word_dists
+
+    labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
     words = [w for i in left for w, _ in pool[i]]
-    pred = iter(tag_words(model, tok, words, 128, 64, precision=PRECISION))
-    unsure = {}
-    for i in left:
-        conf = [min((p for _, p in next(pred)), default=1.0) for _ in pool[i]]
-        unsure[i] = uncertainty(conf)
-    return sorted(left, key=lambda i: -unsure[i])
+    dists = iter(word_dists(model, tok, words, 128, 64, precision=PRECISION))
+    score = {i: article_score([next(dists) for _ in pool[i]], labels, strategy) for i in left}
+    return sorted(left, key=lambda i: -score[i])
 
 
-def simulate(strategy: str, seed: int, pool: list[list], held: list, tags: list[str], base: str,
-             a: argparse.Namespace) -> list[dict]:  # fmt: skip
-    """One annotation run: F1 after each round against the sentences annotated so far."""
-    rng = random.Random(seed)
-    labelled = rng.sample(range(len(pool)), STEP)
-    curve = []
-    for r in range(a.rounds + 1):
-        t0 = time.perf_counter()
-        sents = [s for i in labelled for s in pool[i]]
-        model, tok = train(sents, tags, base, a)
-        set_precision(model)
-        f1 = f1_on(model, tok, held)
-        curve.append({"round": r, "articles": len(labelled), "sentences": len(sents), "f1": f1})
-        left = [i for i in range(len(pool)) if i not in labelled]
-        if r < a.rounds:
-            if strategy == "uncertainty":
-                labelled += ranked_by_uncertainty(model, tok, pool, left)[:STEP]
+def simulate(seed: int, pool: list[list], held: list, tags: list[str], base: str,
+             a: argparse.Namespace) -> dict[str, list[dict]]:  # fmt: skip
+    """One seed's annotation runs, one per strategy: F1 after each round against the sentences
+    annotated so far. Round 0 (the seed's articles) is trained once and shared."""
+    first = random.Random(seed).sample(range(len(pool)), STEP)
+    model0 = None
+    runs = {}
+    for strategy in a.strategies:
+        rng = random.Random(seed)
+        rng.sample(range(len(pool)), STEP)  # the same draw as `first`: random's stream goes on
+        labelled, curve = list(first), []
+        for r in range(a.rounds + 1):
+            t0 = time.perf_counter()
+            sents = [s for i in labelled for s in pool[i]]
+            if r == 0 and model0 is not None:
+                (model, tok), f1 = model0
             else:
-                labelled += rng.sample(left, STEP)
-        print(f"{strategy} seed {seed} round {r}: {len(sents)} sentences, F1 {f1:.3f} "
-              f"({time.perf_counter() - t0:.0f} s)", flush=True)  # fmt: skip
-    return curve
+                model, tok = train(sents, tags, base, a)
+                set_precision(model)
+                f1 = f1_on(model, tok, held)
+                if r == 0:
+                    model0 = (model, tok), f1
+            curve.append({"round": r, "articles": len(labelled), "sentences": len(sents),
+                          "f1": f1})  # fmt: skip
+            left = [i for i in range(len(pool)) if i not in labelled]
+            if r < a.rounds:
+                labelled += (rng.sample(left, STEP) if strategy == "random"
+                             else ranked(model, tok, pool, left, strategy)[:STEP])  # fmt: skip
+            print(f"{strategy} seed {seed} round {r}: {len(sents)} sentences, F1 {f1:.3f} "
+                  f"({time.perf_counter() - t0:.0f} s)", flush=True)  # fmt: skip
+        runs[strategy] = curve
+    return runs
 
 
 def sentences_to_reach(curve: list[tuple[float, float]], target: float) -> float | None:
@@ -131,14 +165,17 @@ def plot(result: dict, path: Path) -> None:
 
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    for name, colour in (("uncertainty", "#e76f51"), ("random", "#457b9d")):
+    colours = {"uncertainty": "#e76f51", "margin": "#2a9d8f", "entropy": "#8e44ad",
+               "random": "#457b9d"}  # fmt: skip
+    for name in result["runs"]:
+        colour = colours[name]
         for run in result["runs"][name]:
             ax.plot([p["sentences"] for p in run], [p["f1"] for p in run], color=colour,
                     alpha=0.25, lw=1)  # fmt: skip
         xs, ys = zip(*result["mean"][name], strict=True)
         ax.plot(xs, ys, color=colour, marker="o", label=f"{name} (mean of {len(result['seeds'])})")
     ax.set(xlabel="annotated sentences", ylabel="entity F1 on HiNER held-out (800 sentences)",
-           title="Least confident first vs random order (HiNER part 1)")  # fmt: skip
+           title="Choosing what to annotate next (HiNER part 1)")  # fmt: skip
     ax.legend(loc="lower right")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -158,7 +195,7 @@ def set_precision(model) -> None:
 
 
 def main() -> None:
-    """Simulate both strategies for every seed; write the curves, the plot and the saving."""
+    """Simulate every strategy for every seed; write the curves, the plot and the saving."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     ap.add_argument("--rounds", type=int, default=5)
@@ -166,7 +203,10 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--min-steps", type=int, default=80, help="optimizer steps a round, at least")
     ap.add_argument("--model-seed", type=int, default=13)
+    ap.add_argument("--strategies", nargs="+", default=list(STRATEGIES), choices=STRATEGIES)
     a = ap.parse_args()
+    if "random" not in a.strategies:
+        ap.error("--strategies needs random: the savings are measured against it")
     from khabar.model.base import DEFAULT_BASE_DIR, default_base
     from khabar.schema import load_schema
 
@@ -180,30 +220,44 @@ def main() -> None:
     pool = articles_of(corpus.train, a.pool)
     result = {"pool_articles": a.pool, "per_article": PER_ARTICLE, "step": STEP,
               "rounds": a.rounds, "epochs": a.epochs, "min_steps": a.min_steps,
-              "seeds": a.seeds, "base": str(base), "held_out": len(corpus.held_out),
-              "runs": {"uncertainty": [], "random": []}}  # fmt: skip
+              "seeds": [], "base": str(base), "held_out": len(corpus.held_out),
+              "runs": {s: [] for s in a.strategies}}  # fmt: skip
+    out = ROOT / "models" / "benchmarks"
     t0 = time.perf_counter()
     for seed in a.seeds:
-        for strategy in ("uncertainty", "random"):
-            result["runs"][strategy].append(
-                simulate(strategy, seed, pool, corpus.held_out, tags, str(base), a)
-            )
+        for strategy, curve in simulate(seed, pool, corpus.held_out, tags, str(base), a).items():
+            result["runs"][strategy].append(curve)
+        result["seeds"].append(seed)
+        summarise(result, time.perf_counter() - t0)
+        write_json(out / "bench-al.json", result, indent=1)
+        plot(result, out / "bench-al.png")
+    for s, curve in result["mean"].items():
+        print(f"{s}: " + ", ".join(f"{n:.0f}: {f:.3f}" for n, f in curve))
+    final_n, final_f1 = result["mean"]["random"][-1]
+    print(
+        f"random's final F1 {final_f1:.3f} at {final_n:.0f} sentences; sentences to reach it "
+        f"and saving: {result['reach']} -> models/benchmarks/bench-al.json, bench-al.png"
+    )
+
+
+STRATEGIES = ("uncertainty", "margin", "entropy", "random")
+
+
+def summarise(result: dict, seconds: float) -> None:
+    """Mean curves, random's final F1, and for each strategy the sentences it needs to reach
+    that F1 and the saving against random's."""
     result["mean"] = {s: mean_curve(r) for s, r in result["runs"].items()}
     final_n, final_f1 = result["mean"]["random"][-1]
-    reach = sentences_to_reach(result["mean"]["uncertainty"], final_f1)
     result["random_final"] = {"sentences": final_n, "f1": final_f1}
-    result["uncertainty_reaches_it_at"] = reach
-    result["saving"] = None if reach is None else round(1 - reach / final_n, 3)
-    result["seconds"] = round(time.perf_counter() - t0)
+    result["reach"] = {}
+    for s, curve in result["mean"].items():
+        n = sentences_to_reach(curve, final_f1)
+        result["reach"][s] = {
+            "sentences": n,
+            "saving": None if n is None else round(1 - n / final_n, 3),
+        }
+    result["seconds"] = round(seconds)
     result["precision"] = PRECISION
-    out = ROOT / "models" / "benchmarks"
-    write_json(out / "bench-al.json", result, indent=1)
-    plot(result, out / "bench-al.png")
-    for s in ("uncertainty", "random"):
-        print(f"{s}: " + ", ".join(f"{n:.0f}: {f:.3f}" for n, f in result["mean"][s]))
-    print(f"random's final F1 {final_f1:.3f} at {final_n:.0f} sentences; uncertainty reaches it "
-          f"at {reach if reach is None else round(reach)} sentences: saving "
-          f"{result['saving']} -> models/benchmarks/bench-al.json, bench-al.png")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -38,13 +38,17 @@ class RunError(Exception):
     """A run folder or base model that cannot be used, with what to do about it."""
 
 
-def tag_words(model, tokenizer, word_lists: list[list[str]], max_length: int = 512,
-              batch_size: int = 32, bio: bool = True,
-              precision: str = "fp32") -> list[list[tuple[str, float]]]:  # fmt: skip
-    """(BIO tag, probability) of every word, from its first sub-token's distribution, decoded as
-    valid BIO (`spans.bio_decode`; `bio=False`: each word's own argmax, as the transformers
-    pipeline does); length-sorted batches under `torch.inference_mode()`, the encoder on the
-    model's device in `precision` and the classifier in fp32 (`device.py`)."""
+def word_dists(
+    model,
+    tokenizer,
+    word_lists: list[list[str]],
+    max_length: int = 512,
+    batch_size: int = 32,
+    precision: str = "fp32",
+) -> list[list[list[float]]]:
+    """Every word's tag distribution (in the model's label order), from its first sub-token;
+    length-sorted batches under `torch.inference_mode()`, the encoder on the model's device in
+    `precision` and the classifier in fp32 (`device.py`)."""
     import torch
 
     from khabar.model.device import encoder_autocast
@@ -65,8 +69,17 @@ def tag_words(model, tokenizer, word_lists: list[list[str]], max_length: int = 5
                 row = dists[w.row]
                 for pos, word in zip(w.first, w.words, strict=True):
                     row[word] = probs[b, pos].tolist()
+    return dists
+
+
+def tag_words(model, tokenizer, word_lists: list[list[str]], max_length: int = 512,
+              batch_size: int = 32, bio: bool = True,
+              precision: str = "fp32") -> list[list[tuple[str, float]]]:  # fmt: skip
+    """(BIO tag, probability) of every word (`word_dists`), decoded as valid BIO
+    (`spans.bio_decode`; `bio=False`: each word's own argmax, as the transformers pipeline does)."""
+    labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
     out = []
-    for row in dists:
+    for row in word_dists(model, tokenizer, word_lists, max_length, batch_size, precision):
         path = bio_decode(row, labels) if bio else [max(range(len(p)), key=p.__getitem__)
                                                     for p in row]  # fmt: skip
         out.append([(labels[j], row[k][j]) for k, j in enumerate(path)])
