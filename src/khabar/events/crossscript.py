@@ -12,14 +12,17 @@ Devanagari names of the same entity type.
   text defines it by ("शंघाई सहयोग संगठन (एससीओ)"), else, as a weaker hint, to an ORG name whose
   romanised initials spell it.
 
-`best_match` scores a spelling against the canonical names (rapidfuzz's normalised similarity,
-0-1); `names.Canonicaliser` merges above `AUTO` and suggests above `SUGGEST`.
+`Matcher` scores a spelling against the names of the other script (rapidfuzz's normalised Indel
+similarity, 0-1); `names.Canonicaliser` merges above `AUTO` and suggests above `SUGGEST`.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from functools import lru_cache
+
+import numpy as np
 
 # Set on the sample's gold names (`make bench-names`): the 8 Latin names and handles scored
 # 0.92-1.0 against their Devanagari names, the best wrong candidate 0.63 (@narendramodi ~
@@ -129,6 +132,11 @@ def fold(text: str) -> str:
 
 def phonetic(words: list[str]) -> str:
     """A name's words (already keyed: no honorifics or initials) in one script-free spelling."""
+    return _phonetic(tuple(words))
+
+
+@lru_cache(maxsize=65536)
+def _phonetic(words: tuple[str, ...]) -> str:
     return " ".join(romanise(w) if _DEVANAGARI.search(w) else fold(w) for w in words)
 
 
@@ -138,25 +146,50 @@ def handle_words(handle: str) -> list[str]:
     return re.findall(r"[A-Z][a-z]+|[A-Z](?![a-z])|[a-z]+|\d+", s) or [s]
 
 
-def similarity(a: str, b: str) -> float:
-    """rapidfuzz's normalised Indel similarity, 0-1."""
-    from rapidfuzz.distance import Indel
+@dataclass
+class Matcher:
+    """The names of one type in one script, in their phonetic spelling, for many queries from
+    the other script: each query is scored against all of them at once (rapidfuzz's cdist, in
+    C), as the whole name, a lone word against a longer name's first or last word, and a handle
+    without spaces."""
 
-    return Indel.normalized_similarity(a, b)
+    canons: list[str] = field(default_factory=list)
+    whole: list[str] = field(default_factory=list)
+    first: list[str] = field(default_factory=list)
+    last: list[str] = field(default_factory=list)
 
+    def add(self, canon: str, words: list[str]) -> None:
+        """One spelling (keyed words) of a canonical name."""
+        p = phonetic(words)
+        if p:
+            self.canons.append(canon)
+            self.whole.append(p)
+            self.first.append(p.split()[0])
+            self.last.append(p.split()[-1])
 
-def name_score(text_words: list[str], canon_words: list[str], handle: bool = False) -> float:
-    """How alike two keyed names sound across scripts: the whole names, or a lone word against
-    the first or last name of a longer one; a handle also without its spaces."""
-    a, b = phonetic(text_words), phonetic(canon_words)
-    if not a or not b:
-        return 0.0
-    scores = [similarity(a, b)]
-    if len(text_words) == 1 and len(canon_words) > 1:
-        scores += [similarity(a, b.split()[0]), similarity(a, b.split()[-1])]
-    if handle:
-        scores.append(similarity(a.replace(" ", ""), b.replace(" ", "")))
-    return max(scores)
+    def best(self, words: list[str], handle: bool = False) -> list[tuple[float, str]]:
+        """(score, canonical name) of the two best names, best first, each name once."""
+        from rapidfuzz.distance import Indel
+        from rapidfuzz.process import cdist
+
+        q = phonetic(words)
+        if not q or not self.canons:
+            return []
+        sim = Indel.normalized_similarity
+        scores = cdist([q], self.whole, scorer=sim)[0]
+        if len(words) == 1:
+            for part in (self.first, self.last):
+                scores = np.maximum(scores, cdist([q], part, scorer=sim)[0])
+        if handle:
+            flat = [w.replace(" ", "") for w in self.whole]
+            scores = np.maximum(scores, cdist([q.replace(" ", "")], flat, scorer=sim)[0])
+        out: list[tuple[float, str]] = []
+        for i in np.argsort(-scores, kind="stable"):
+            if all(c != self.canons[i] for _, c in out):
+                out.append((float(scores[i]), self.canons[i]))
+                if len(out) == 2:
+                    break
+        return out
 
 
 def defined_acronyms(texts, acronyms: set[str], names: set[str]) -> dict[str, str]:

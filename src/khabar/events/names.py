@@ -166,6 +166,11 @@ class Suggestion:
     why: str
 
 
+def _matchable(text: str) -> bool:
+    """A name another script's spelling may be matched to (not a handle, not an acronym)."""
+    return not text.startswith("@") and not xs.is_acronym(text)
+
+
 @dataclass
 class Canonicaliser:
     """Maps (entity type, spelling) to a canonical name, respecting and growing an alias file."""
@@ -177,6 +182,11 @@ class Canonicaliser:
     # for every new spelling, they took 7 of the 12 s of fitting 2,000 new names.
     _keys: dict[str, dict[str, set[str]]] = field(default_factory=dict, init=False, repr=False)
     _defined: dict[str, str] = field(default_factory=dict, init=False, repr=False)
+    # (type, Latin?) -> the spellings in that script a name in the other may match (no handles,
+    # no acronyms), kept in step with `fit` like `_keys`.
+    _script: dict[tuple[str, bool], xs.Matcher] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     def fit(self, mentions: Counter, texts: Iterable[str] = ()) -> None:
         """Place every spelling of `mentions` ((type, text) -> count) not yet in the alias file;
@@ -200,7 +210,19 @@ class Canonicaliser:
                 self.aliases.add(label, canon, text)
                 self.added.append((label, canon, text))
                 self._keys_of(label).setdefault(canon, {key(canon)}).add(key(text))
+                if _matchable(text):
+                    self._targets(label, xs.is_latin(text)).add(canon, key(text).split())
         self.suggestions = self._suggest()
+
+    def _targets(self, label: str, latin: bool) -> xs.Matcher:
+        """A type's names in one script that a name in the other may match."""
+        if (label, latin) not in self._script:
+            m = self._script[(label, latin)] = xs.Matcher()
+            for c, spellings in self.aliases.entries.get(label, {}).items():
+                for x in (c, *spellings):
+                    if _matchable(x) and xs.is_latin(x) == latin:
+                        m.add(c, key(x).split())
+        return self._script[(label, latin)]
 
     def _suggest(self) -> list[Suggestion]:
         """A merge for every name standing alone whose best match in the other script (or the
@@ -240,14 +262,7 @@ class Canonicaliser:
         latin = xs.is_latin(text)
         handle = text.startswith("@")
         words = key(" ".join(xs.handle_words(text))).split() if handle else key(text).split()
-        scored = []
-        for c, spellings in self.aliases.entries.get(label, {}).items():
-            other = [x for x in (c, *spellings) if x != text and xs.is_latin(x) != latin
-                     and not x.startswith("@") and not xs.is_acronym(x)]  # fmt: skip
-            if other:
-                best = max(xs.name_score(words, key(x).split(), handle) for x in other)
-                scored.append((best, c))
-        scored.sort(reverse=True)
+        scored = self._targets(label, not latin).best(words, handle)
         if not scored or (len(scored) > 1 and scored[1][0] >= scored[0][0] - 0.02):
             return None, 0.0, ""
         score, c = scored[0]
