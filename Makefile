@@ -39,7 +39,7 @@ CLEANED := datasets/cleaned/articles.jsonl
 SCHEMA := annotation/schema.yaml
 LS_CONFIG := annotation/label_config.xml
 GAZETTEER := annotation/gazetteer.yaml
-TASKS := datasets/tasks/tasks.json
+TASKS := datasets/tasks/tasks.jsonl
 GOLD := $(wildcard annotation/gold/*.json)
 # Stamps of server-side stages live in the server's data dir: wiping it reruns them.
 PUSHED := $(LS_DATA_DIR)/khabar-pushed.stamp

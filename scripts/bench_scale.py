@@ -72,7 +72,7 @@ def row(stage: str, n: int, items: int, unit: str, wall: float, rss: int, **kw) 
 def bench_size(n: int, args: argparse.Namespace, work: Path) -> list[dict]:
     """Every stage on n generated articles."""
     d = work / str(n)
-    raw, cleaned, tasks = d / "raw", d / "articles.jsonl", d / "tasks.json"
+    raw, cleaned, tasks = d / "raw", d / "articles.jsonl", d / "tasks.jsonl"
     subprocess.run([sys.executable, str(ROOT / "scripts" / "make_corpus.py"), str(n),
                     "--out", str(raw)], check=True)  # fmt: skip
     words = sum(len(p.read_text(encoding="utf-8").split()) for p in raw.glob("*.txt"))

@@ -86,3 +86,43 @@ def iter_jsonl(path: Path) -> Iterator[dict]:
         for line in fh:
             if line.strip():
                 yield json.loads(line)
+
+
+def iter_items(path: Path) -> Iterator[dict]:
+    """The objects of a JSONL file, or of a file holding one JSON array (an older tasks.json),
+    one at a time either way: the array is parsed incrementally (ijson), never whole."""
+    if Path(path).suffix == ".jsonl":
+        yield from iter_jsonl(path)
+        return
+    import ijson
+
+    with Path(path).open("rb") as fh:
+        yield from ijson.items(fh, "item", use_float=True)
+
+
+def count_items(path: Path) -> int | None:
+    """How many objects `iter_items` will yield, where that is cheap to know (JSONL: its
+    non-blank lines); None for a JSON array."""
+    if Path(path).suffix != ".jsonl":
+        return None
+    with Path(path).open(encoding="utf-8") as fh:
+        return sum(1 for line in fh if line.strip())
+
+
+def write_items(path: Path, rows: Iterable[dict]) -> int:
+    """Write objects as they come, as JSONL or, for a .json path, one JSON array; return how
+    many. Neither holds the rows."""
+    if Path(path).suffix == ".jsonl":
+        return write_jsonl(path, rows)
+    count = 0
+
+    def chunks():
+        nonlocal count
+        yield "["
+        for row in rows:
+            yield ("," if count else "") + "\n" + json.dumps(row, ensure_ascii=False)
+            count += 1
+        yield "\n]\n"
+
+    write_atomic(path, chunks())
+    return count

@@ -10,7 +10,7 @@ import typer
 from tqdm import tqdm
 
 from khabar.cli.app import app, connect, fail, load_schema_or_fail
-from khabar.io import read_json, write_json
+from khabar.io import count_items, iter_items, read_json, write_items, write_json
 
 
 @app.command()
@@ -36,35 +36,43 @@ def tasks(
     articles: Annotated[Path, typer.Option(help="Cleaned corpus (JSONL).")] = Path(
         "datasets/cleaned/articles.jsonl"
     ),
-    out: Annotated[Path, typer.Option(help="Label Studio tasks (JSON).")] = Path(
-        "datasets/tasks/tasks.json"
-    ),
+    out: Annotated[
+        Path, typer.Option(help="Label Studio tasks: JSONL (or one JSON array, for a .json path).")
+    ] = Path("datasets/tasks/tasks.jsonl"),
     schema_path: Annotated[Path, typer.Option("--schema")] = Path("annotation/schema.yaml"),
     gazetteer: Annotated[Path, typer.Option(help="Names for the rule pre-annotator.")] = Path(
         "annotation/gazetteer.yaml"
     ),
 ) -> None:
     """Make one Label Studio task per article, with rule + gazetteer pre-annotations."""
-    from khabar.corpus.article import read_articles
+    from khabar.corpus.article import iter_articles, require_corpus
     from khabar.studio.prelabel import build_task, load_gazetteer
 
     s = load_schema_or_fail(schema_path)
     gaz = load_gazetteer(gazetteer)
     try:
-        arts = read_articles(articles)
+        require_corpus(articles)
     except FileNotFoundError as exc:
         fail(str(exc))
-    built = [build_task(a, s, gaz) for a in tqdm(arts, desc="pre-annotating", unit="article")]
-    write_json(out, built)
-    n = sum(len(t["predictions"][0]["result"]) for t in built)
-    typer.echo(f"{len(built)} tasks, {n} pre-annotated regions -> {out}")
+    regions = 0
+
+    def built():  # one article at a time: a corpus of any size streams through
+        nonlocal regions
+        total = count_items(articles)
+        for a in tqdm(iter_articles(articles), total=total, desc="pre-annotating", unit="article"):
+            task = build_task(a, s, gaz)
+            regions += len(task["predictions"][0]["result"])
+            yield task
+
+    n = write_items(out, built())
+    typer.echo(f"{n} tasks, {regions} pre-annotated regions -> {out}")
 
 
 @app.command()
 def push(
     tasks_file: Annotated[
-        Path, typer.Option("--tasks", help="Tasks JSON from `khabar tasks`.")
-    ] = Path("datasets/tasks/tasks.json"),
+        Path, typer.Option("--tasks", help="Tasks (JSONL or JSON) from `khabar tasks`.")
+    ] = Path("datasets/tasks/tasks.jsonl"),
     schema_path: Annotated[Path, typer.Option("--schema")] = Path("annotation/schema.yaml"),
     chunk_size: Annotated[int, typer.Option(help="Tasks per import request.")] = 500,
     overlap: Annotated[
@@ -80,12 +88,12 @@ def push(
     s = load_schema_or_fail(schema_path)
     if not tasks_file.is_file():
         fail(f"{tasks_file} not found: run `khabar tasks` (or `make tasks`) first")
-    payload = read_json(tasks_file)
     client, settings = connect()
     try:
         pid = client.ensure_project(settings.project, label_config(s), instructions_html(s))
-        with tqdm(total=len(payload), desc="importing", unit="task") as bar:
-            report = run_push(client, pid, payload, chunk_size, on_chunk=bar.update)
+        with tqdm(total=count_items(tasks_file), desc="importing", unit="task") as bar:
+            report = run_push(client, pid, iter_items(tasks_file), chunk_size,
+                              on_chunk=bar.update)  # fmt: skip
         if overlap:
             client.set_overlap(pid, overlap)
         current = client.project_settings(pid)["overlap"]
@@ -100,8 +108,8 @@ def push(
 @app.command()
 def reanchor(
     tasks_file: Annotated[
-        Path, typer.Option("--tasks", help="Tasks JSON from `khabar tasks` (the new text).")
-    ] = Path("datasets/tasks/tasks.json"),
+        Path, typer.Option("--tasks", help="Tasks from `khabar tasks` (the new text).")
+    ] = Path("datasets/tasks/tasks.jsonl"),
 ) -> None:
     """After a cleaning change: move the annotations and predictions of every task whose text
     changed onto the new text, by content and context, and update the task (then `push` has no
@@ -114,7 +122,7 @@ def reanchor(
     client, settings = connect()
     try:
         report = reanchor_tasks(client, client.find_project(settings.project),
-                                read_json(tasks_file))  # fmt: skip
+                                list(iter_items(tasks_file)))  # fmt: skip
     except LabelStudioError as exc:
         fail(str(exc))
     for u in report.unplaced:
@@ -134,7 +142,7 @@ def load_annotations(
     gold: Annotated[Path, typer.Option(help="Folder of gold annotations (*.json).")] = Path(
         "annotation/gold"
     ),
-    tasks_file: Annotated[Path, typer.Option("--tasks")] = Path("datasets/tasks/tasks.json"),
+    tasks_file: Annotated[Path, typer.Option("--tasks")] = Path("datasets/tasks/tasks.jsonl"),
 ) -> None:
     """Load gold annotations into Label Studio; without gold, the rule predictions stand in."""
     from khabar.annotations.gold import read_gold
@@ -149,7 +157,7 @@ def load_annotations(
             report = load_gold(client, pid, items)
             kind = f"gold from {gold}"
         else:
-            version = read_json(tasks_file)[0]["predictions"][0]["model_version"]
+            version = next(iter_items(tasks_file))["predictions"][0]["model_version"]
             typer.secho(
                 f"No gold annotations in {gold}: loading the {version} pre-annotations as "
                 "STAND-IN annotations (marked prediction-standin in the dataset).",

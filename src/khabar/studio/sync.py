@@ -7,6 +7,7 @@ import hashlib
 import json
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from khabar.annotations.adjudication import proposal
@@ -58,49 +59,60 @@ def _versions(task: dict) -> set[str]:
     return {p.get("model_version") for p in task.get("predictions") or [] if isinstance(p, dict)}
 
 
-def push(client: Client, project_id: int, tasks: list[dict], chunk_size: int = 500,
+def push(client: Client, project_id: int, tasks: Iterable[dict], chunk_size: int = 500,
          on_chunk=None) -> PushReport:  # fmt: skip
     """Bring the project's tasks in line with `tasks`; nothing is ever imported twice.
 
-    New articles are imported in chunks. An article already there keeps its task: it gets the
-    prediction if it lacks that model_version, and its data is replaced when the cleaned text
-    changed and nobody has annotated it yet (otherwise a conflict is reported, never overwritten).
+    New articles are imported in chunks as `tasks` streams in (a file of any size is never held
+    whole; a push cut off midway imports the rest on the next run, since every article already
+    there is skipped). An article already there keeps its task: it gets the prediction if it
+    lacks that model_version, and its data is replaced when the cleaned text changed and nobody
+    has annotated it yet (otherwise a conflict is reported, never overwritten).
     """
     report = PushReport(project_id)
     existing, dupes = _by_article(client.tasks(project_id))
     report.conflicts += dupes
-    wanted = {t["data"]["article_id"] for t in tasks}
-    report.stale = sorted(
-        f"task {t['id']}: article {a}" for a, t in existing.items() if a not in wanted
-    )
-    new = []
+    wanted: set[str] = set()
+    new: list[dict] = []
     for task in tasks:
+        wanted.add(task["data"]["article_id"])
         current = existing.get(task["data"]["article_id"])
         if current is None:
             new.append(task)
+            if len(new) == chunk_size:
+                report.created += len(client.import_tasks(project_id, new, chunk_size, on_chunk))
+                new = []
             continue
         report.skipped_existing += 1
-        if current["data"].get("content_hash") != task["data"]["content_hash"]:
-            if current.get("total_annotations") or current.get("annotations"):
-                report.conflicts.append(
-                    f"task {current['id']}: article {task['data']['article_id']} text changed "
-                    "but the task has annotations; run `khabar reanchor`, then push again"
-                )
-                continue
-            client.update_task_data(current["id"], task["data"])
-            for p in current.get("predictions") or []:
-                client.delete_prediction(p["id"])  # offsets refer to the old text
-            current = {**current, "predictions": []}
-            report.updated += 1
-        have = _versions(current)
-        for pred in task.get("predictions", []):
-            if pred["model_version"] not in have:
-                client.add_prediction(current["id"], pred)
-                report.predictions_added += 1
-    if on_chunk and report.skipped_existing:
-        on_chunk(report.skipped_existing)  # progress counts every task, imported or already there
-    report.created = len(client.import_tasks(project_id, new, chunk_size, on_chunk))
+        if on_chunk:
+            on_chunk(1)  # progress counts every task, imported or already there
+        _refresh(client, current, task, report)
+    report.created += len(client.import_tasks(project_id, new, chunk_size, on_chunk))
+    report.stale = sorted(
+        f"task {t['id']}: article {a}" for a, t in existing.items() if a not in wanted
+    )
     return report
+
+
+def _refresh(client: Client, current: dict, task: dict, report: PushReport) -> None:
+    """An article already in the project: new text (unless annotated) and missing predictions."""
+    if current["data"].get("content_hash") != task["data"]["content_hash"]:
+        if current.get("total_annotations") or current.get("annotations"):
+            report.conflicts.append(
+                f"task {current['id']}: article {task['data']['article_id']} text changed "
+                "but the task has annotations; run `khabar reanchor`, then push again"
+            )
+            return
+        client.update_task_data(current["id"], task["data"])
+        for p in current.get("predictions") or []:
+            client.delete_prediction(p["id"])  # offsets refer to the old text
+        current = {**current, "predictions": []}
+        report.updated += 1
+    have = _versions(current)
+    for pred in task.get("predictions", []):
+        if pred["model_version"] not in have:
+            client.add_prediction(current["id"], pred)
+            report.predictions_added += 1
 
 
 @dataclass
