@@ -53,7 +53,7 @@ def test_items_stream_as_jsonl_or_as_one_json_array(tmp_path):
     for name in ("tasks.jsonl", "tasks.json"):
         path = tmp_path / name
 
-        def gen():
+        def gen(path=path):
             yield from rows
             assert not path.exists()  # written through a temporary file, not held in memory
 
