@@ -12,6 +12,27 @@ import typer
 from khabar.cli.app import app, connect, fail, load_schema_or_fail
 
 
+def download_export(client, project_id: int, out: Path) -> int:
+    """Stream the project's export into `out` (through a temporary file); an export identical
+    to the snapshot there leaves it untouched, so make rebuilds nothing. Its size in bytes."""
+    import filecmp
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(out.suffix + ".download")
+    try:
+        with tmp.open("wb") as sink:
+            client.export_to(project_id, sink)
+    except BaseException:  # nothing half-downloaded is left beside the snapshot
+        tmp.unlink(missing_ok=True)
+        raise
+    size = tmp.stat().st_size
+    if out.is_file() and filecmp.cmp(tmp, out, shallow=False):
+        tmp.unlink()
+    else:
+        tmp.replace(out)
+    return size
+
+
 @app.command()
 def export(
     out: Annotated[Path, typer.Option(help="Raw Label Studio export snapshot (JSON).")] = Path(
@@ -62,7 +83,7 @@ def export(
     from khabar.annotations.coding import PROJECT_INFO, read_project_info
     from khabar.dataset.build import build_dataset
     from khabar.dataset.splits import read_manifest, write_manifest
-    from khabar.io import jsonl_lines, read_json, write_if_changed
+    from khabar.io import iter_items, jsonl_lines, write_if_changed
     from khabar.studio.client import LabelStudioError
 
     s = load_schema_or_fail(schema_path)
@@ -79,20 +100,19 @@ def export(
         client, settings = connect()
         try:
             pid = client.find_project(settings.project)
-            raw = client.export(pid)
+            size = download_export(client, pid, out)
             info = {"project_id": pid, "overlap": client.project_settings(pid)["overlap"],
                     "members": client.users()}  # fmt: skip
         except LabelStudioError as exc:
             fail(str(exc))
-        write_if_changed(out, raw.decode("utf-8"))
         write_if_changed(info_file, json.dumps(info, ensure_ascii=False, indent=1))
         if not build:
             # Not parsed here: the build stage reads it, and a large export is parsed once.
-            typer.echo(f"export snapshot ({len(raw):,} bytes) -> {out}; build with --from-file")
+            typer.echo(f"export snapshot ({size:,} bytes) -> {out}; build with --from-file")
             return
     if not out.is_file():
         fail(f"{out} not found: run `khabar export` without --from-file first")
-    payload = read_json(out)
+    payload = iter_items(out)  # parsed task by task (ijson), never whole
     members, overlap = read_project_info(info_file)
     try:
         manifest = read_manifest(splits_file)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 from khabar.dataset.conll import to_conll
@@ -43,7 +44,7 @@ def features(schema: Schema):
     })  # fmt: skip
 
 
-def build_dataset(export: list[dict], schema: Schema, out_dir: Path, conll_dir: Path,
+def build_dataset(export: Iterable[dict], schema: Schema, out_dir: Path, conll_dir: Path,
                   fractions=(0.6, 0.2, 0.2), seed: int = 13,
                   members: dict[int, str] | None = None, overlap: int | None = None,
                   manifest: dict[str, str] | None = None, snap_words: bool = False):  # fmt: skip

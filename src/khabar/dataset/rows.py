@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from khabar.annotations.coding import live_annotations
@@ -109,7 +110,7 @@ def _span_dict(r: Region, base: int) -> dict:
 
 
 def build_rows(
-    export: list[dict],
+    export: Iterable[dict],
     schema: Schema,
     members: dict[int, str] | None = None,
     overlap: int | None = None,
@@ -118,9 +119,10 @@ def build_rows(
     """Validate an export and turn it into sentence rows grouped by article id (one decided
     version per task; see `decide`); with `snap_words`, regions that cut words are moved onto
     them instead of dropped."""
-    report = BuildReport(tasks=len(export), snap_words=snap_words)
+    report = BuildReport(tasks=0, snap_words=snap_words)
     by_article: dict[str, list[dict]] = {}
-    for task in export:
+    for task in export:  # one task at a time: the export may be streamed from its file
+        report.tasks += 1
         tid = task.get("id")
         data = task.get("data") or {}
         if not data.get("article_id") or "text" not in data:

@@ -6,8 +6,10 @@ wrong token) become `LabelStudioError` with one sentence saying what to run or s
 
 from __future__ import annotations
 
+import io
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from typing import BinaryIO
 
 import httpx
 import requests
@@ -352,6 +354,14 @@ class Client:
 
     def export(self, project_id: int, poll: float = 0.5, timeout: float = 1800.0) -> bytes:
         """Full JSON export through the create -> poll -> download path (large projects too)."""
+        sink = io.BytesIO()
+        self.export_to(project_id, sink, poll, timeout)
+        return sink.getvalue()
+
+    def export_to(self, project_id: int, sink: BinaryIO, poll: float = 0.5,
+                  timeout: float = 1800.0) -> None:  # fmt: skip
+        """The full JSON export, written into the binary file `sink` chunk by chunk as it
+        downloads, so a large project's export is never held whole."""
         exports = self.sdk.projects.exports
         # Full predictions, not only their ids: an annotation's parent tells a stand-in or a
         # reviewer's adjudication from an annotator's own work.
@@ -371,11 +381,15 @@ class Client:
                     f"Label Studio export {snap.id} not ready after {timeout:.0f}s"
                 )
             time.sleep(poll)
-        chunks: Iterable[bytes] = self.call(
-            lambda: list(exports.download(id=project_id, export_pk=snap.id, export_type="JSON"))
-        )
+
+        def download() -> None:
+            sink.seek(0)  # a retried download starts the file again
+            sink.truncate()
+            for chunk in exports.download(id=project_id, export_pk=snap.id, export_type="JSON"):
+                sink.write(chunk)
+
+        self.call(download)
         self.call(exports.delete, id=project_id, export_pk=snap.id)
-        return b"".join(chunks)
 
 
 def _detail(exc: ApiError) -> str:
