@@ -67,3 +67,30 @@ def test_pseudo_articles_of_ner_sentences_keep_offsets_and_tags(schema):
     (loc,) = rows[1]["entities"]
     assert rows[1]["text"][loc["start"] : loc["end"]] == "नई दिल्ली" == loc["text"]
     assert [schema.bio_tags[t] for t in rows[0]["ner_tags"]] == sents[0][1]
+
+
+def test_the_streamed_build_keeps_the_rows_and_the_fingerprint_of_the_whole_one(schema, tmp_path):
+    """Rows go through a spool file, one article at a time: the dataset, the CoNLL text and the
+    fingerprint are what holding every row gave (so no earlier dataset is taken for changed)."""
+    import hashlib
+    import json
+
+    from khabar.dataset.build import features
+    from khabar.dataset.rows import build_rows
+    from khabar.io import read_json
+
+    modi = TEXT.index("मोदी")
+    export = [task(i, [span("m", modi, modi + 4, "PER")], article=f"a{i}") for i in range(7)]
+    dd, report = build_dataset(iter(export), schema, tmp_path / "ds", tmp_path / "conll")
+    build = read_json(tmp_path / "ds" / "khabar_build.json")
+    by_article, _ = build_rows(export, schema)
+    rows = {name: [r for a in ids for r in by_article[a]] for name, ids in build["splits"].items()}
+    whole = json.dumps([rows, features(schema).to_dict(), schema.bio_tags], ensure_ascii=False,
+                       sort_keys=True, default=str)  # fmt: skip
+    assert build["fingerprint"] == hashlib.sha256(whole.encode("utf-8")).hexdigest()
+    assert (
+        build["rows"] == {k: len(v) for k, v in rows.items()} == {k: len(v) for k, v in dd.items()}
+    )
+    assert dd["train"]["id"] == [r["id"] for r in rows["train"]]
+    assert (tmp_path / "conll" / "test.conll").read_text(encoding="utf-8") == to_conll(rows["test"])
+    assert report.tasks == report.tasks_used == 7

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from khabar.dataset.conll import to_conll
-from khabar.dataset.rows import build_rows
+from khabar.dataset.rows import BuildReport, article_rows
 from khabar.dataset.splits import assign_splits, split_members
 from khabar.io import read_json, write_atomic, write_json
 from khabar.schema import Schema
@@ -49,43 +50,102 @@ def build_dataset(export: Iterable[dict], schema: Schema, out_dir: Path, conll_d
                   members: dict[int, str] | None = None, overlap: int | None = None,
                   manifest: dict[str, str] | None = None, snap_words: bool = False):  # fmt: skip
     """Write the DatasetDict (save_to_disk) and CoNLL files; return (DatasetDict, report).
-    Articles keep their split in `manifest`; new ones are added to it (`report.manifest`)."""
+    Articles keep their split in `manifest`; new ones are added to it (`report.manifest`).
+
+    Bounded memory: each task's rows go to a spool file as the export streams in, and each
+    split is written from there article by article (Arrow, CoNLL, the fingerprint), so no more
+    than one article's rows are held, whatever the corpus."""
+    from datasets.arrow_writer import ArrowWriter
+
     from datasets import Dataset, DatasetDict
 
-    by_article, report = build_rows(export, schema, members, overlap, snap_words)
-    report.manifest = assign_splits(manifest or {}, by_article, fractions, seed)
-    splits = split_members(report.manifest, by_article)
+    report = BuildReport(tasks=0, snap_words=snap_words)
     feats = features(schema)
-    rows = {name: [r for a in ids for r in by_article[a]] for name, ids in splits.items()}
-    # from_list cannot infer an empty table's columns; from_dict takes them from feats.
-    dd = DatasetDict({
-        name: Dataset.from_list(rs, features=feats) if rs
-        else Dataset.from_dict({k: [] for k in feats}, features=feats)
-        for name, rs in rows.items()
-    })  # fmt: skip
-    for name, split in dd.items():
-        if not len(split):
-            report.add(None, "empty split", f"{name} has no rows: {len(by_article)} articles "
-                       "are too few for the split fractions")  # fmt: skip
     out_dir, conll_dir = Path(out_dir), Path(conll_dir)
-    build = {"splits": splits, "seed": seed, "fractions": list(fractions),
-             "rows": {k: len(v) for k, v in dd.items()},
-             "fingerprint": fingerprint(rows, feats, schema)}  # fmt: skip
-    # An unchanged dataset is not rewritten: its files keep their times, so make retrains nothing.
-    report.unchanged = _built(out_dir) == build and (out_dir / "dataset_dict.json").is_file()
-    if not report.unchanged:
+    with tempfile.TemporaryDirectory(prefix="khabar-build-") as tmp, \
+            Spool(Path(tmp) / "rows.jsonl") as spool:  # fmt: skip
+        for aid, rows in article_rows(export, schema, report, members, overlap):
+            spool.add(aid, rows)
+        report.manifest = assign_splits(manifest or {}, spool.offsets, fractions, seed)
+        splits = split_members(report.manifest, spool.offsets)
+        counts, digest = _fingerprint(spool, splits, feats, schema)
+        for name, n in counts.items():
+            if not n:
+                report.add(None, "empty split", f"{name} has no rows: {len(spool.offsets)} "
+                           "articles are too few for the split fractions")  # fmt: skip
+        build = {"splits": splits, "seed": seed, "fractions": list(fractions), "rows": counts,
+                 "fingerprint": digest}  # fmt: skip
+        # An unchanged dataset is not rewritten: its files keep their times, so make retrains
+        # nothing.
+        report.unchanged = _built(out_dir) == build and (out_dir / "dataset_dict.json").is_file()
+        if report.unchanged:
+            return DatasetDict.load_from_disk(str(out_dir)), report
+        dd = DatasetDict()
+        for name, ids in splits.items():
+            arrow = Path(tmp) / f"{name}.arrow"
+            with ArrowWriter(features=feats, path=str(arrow)) as writer:
+                for row in spool.rows(ids):
+                    writer.write(feats.encode_example(row))
+                writer.finalize()
+            dd[name] = (Dataset.from_file(str(arrow)) if counts[name] else
+                        Dataset.from_dict({k: [] for k in feats}, features=feats))  # fmt: skip
+            write_atomic(conll_dir / f"{name}.conll",
+                         (to_conll([row]) for row in spool.rows(ids)))  # fmt: skip
         dd.save_to_disk(str(out_dir))
-        for name, rs in rows.items():
-            write_atomic(conll_dir / f"{name}.conll", [to_conll(rs)])
         write_json(out_dir / BUILD_FILE, build, indent=2)
-    return dd, report
+    return DatasetDict.load_from_disk(str(out_dir)), report
 
 
-def fingerprint(rows: dict[str, list[dict]], feats, schema: Schema) -> str:
-    """sha256 of a dataset's content: its rows per split, features and label inventory."""
-    payload = json.dumps([rows, feats.to_dict(), schema.bio_tags], ensure_ascii=False,
-                         sort_keys=True, default=str)  # fmt: skip
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+class Spool:
+    """Each article's rows as one JSON line of a temporary file, found again by offset."""
+
+    def __init__(self, path: Path) -> None:
+        self.fh = Path(path).open("w+b")
+        self.offsets: dict[str, int] = {}  # article -> where its rows start (the last wins)
+
+    def __enter__(self) -> Spool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.fh.close()
+
+    def add(self, article_id: str, rows: list[dict]) -> None:
+        """Append an article's rows."""
+        self.fh.seek(0, 2)
+        self.offsets[article_id] = self.fh.tell()
+        self.fh.write(json.dumps(rows, ensure_ascii=False, default=str).encode("utf-8") + b"\n")
+
+    def rows(self, article_ids: Iterable[str]) -> Iterator[dict]:
+        """The rows of these articles, in this order, one article read at a time."""
+        for aid in article_ids:
+            self.fh.seek(self.offsets[aid])
+            yield from json.loads(self.fh.readline())
+
+
+def _fingerprint(spool: Spool, splits: dict[str, list[str]], feats, schema: Schema):
+    """Rows per split, and `fingerprint` of the rows as `spool` holds them, streamed."""
+    h, counts = hashlib.sha256(), {}
+
+    def put(text: str) -> None:
+        h.update(text.encode("utf-8"))
+
+    # The pieces of json.dumps([rows per split, features, tags], sort_keys=True) in its order and
+    # separators: the value the build gave when it held every row, so no dataset built then is
+    # taken for changed (and retrained) now.
+    put("[{")
+    for i, name in enumerate(sorted(splits)):
+        put((", " if i else "") + json.dumps(name) + ": [")
+        counts[name] = 0
+        for row in spool.rows(splits[name]):
+            put((", " if counts[name] else "") + _dumps(row))
+            counts[name] += 1
+        put("]")
+    put("}, " + _dumps(feats.to_dict()) + ", " + _dumps(schema.bio_tags) + "]")
+    return {name: counts[name] for name in splits}, h.hexdigest()
+
+
+def _dumps(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, default=str)
 
 
 def _built(out_dir: Path) -> dict | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from khabar.annotations.coding import live_annotations
@@ -120,7 +120,19 @@ def build_rows(
     version per task; see `decide`); with `snap_words`, regions that cut words are moved onto
     them instead of dropped."""
     report = BuildReport(tasks=0, snap_words=snap_words)
-    by_article: dict[str, list[dict]] = {}
+    by_article = dict(article_rows(export, schema, report, members, overlap))
+    return by_article, report
+
+
+def article_rows(
+    export: Iterable[dict],
+    schema: Schema,
+    report: BuildReport,
+    members: dict[int, str] | None = None,
+    overlap: int | None = None,
+) -> Iterator[tuple[str, list[dict]]]:
+    """(article id, sentence rows) of each usable task, one task at a time as the export
+    streams in; what is wrong goes into `report` (`build_rows`, which holds them all)."""
     for task in export:  # one task at a time: the export may be streamed from its file
         report.tasks += 1
         tid = task.get("id")
@@ -148,9 +160,8 @@ def build_rows(
                                  "decided_by": rule, "source": source,
                                  "annotations": [a.get("id") for a in live]})  # fmt: skip
         rows = sentence_rows(task, regions, relations, schema, source, report)
-        by_article[data["article_id"]] = [dict(r, decided_by=rule) for r in rows]
         report.tasks_used += 1
-    return by_article, report
+        yield data["article_id"], [dict(r, decided_by=rule) for r in rows]
 
 
 def rows_with_names(ds) -> list[dict]:
