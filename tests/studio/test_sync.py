@@ -120,3 +120,15 @@ def test_gold_loads_once_as_ground_truth(client, project, schema):
     rows, report = build_rows(export, schema)
     assert report.decided_by["ground_truth"] == 1
     assert rows[art.id][0]["annotation_source"] == "ground_truth"
+
+
+def test_a_listed_task_is_kept_without_its_text():
+    """push and push-predictions list every task; each is kept as a few ids, not its text."""
+    from khabar.studio.sync import slim
+
+    task = {"id": 3, "data": {"article_id": "a", "content_hash": "h", "text": "मोदी " * 500},
+            "annotations": [{"id": 1}], "predictions": [{"id": 9, "model_version": "v",
+                                                         "result": [{"id": "r"}]}]}  # fmt: skip
+    assert slim(task) == {"id": 3, "data": {"article_id": "a", "content_hash": "h"},
+                          "total_annotations": 1,
+                          "predictions": [{"id": 9, "model_version": "v"}]}  # fmt: skip

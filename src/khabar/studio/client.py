@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 import httpx
@@ -235,8 +235,14 @@ class Client:
 
     def tasks(self, project_id: int) -> list[dict]:
         """Every task of a project as plain dicts (data, predictions, annotations)."""
+        return list(self.iter_tasks(project_id))
+
+    def iter_tasks(self, project_id: int) -> Iterator[dict]:
+        """The tasks of a project one page at a time, as plain dicts: a caller that keeps only
+        what it needs of each never holds every task's text."""
         pager = self.call(self.sdk.tasks.list, project=project_id, fields="all", page_size=500)
-        return [t.dict() if hasattr(t, "dict") else dict(t) for t in pager]
+        for t in pager:
+            yield t.dict() if hasattr(t, "dict") else dict(t)
 
     def import_tasks(
         self,

@@ -43,7 +43,20 @@ class PushReport:
         )
 
 
-def _by_article(tasks: list[dict]) -> tuple[dict[str, dict], list[str]]:
+def slim(task: dict) -> dict:
+    """What push and push-predictions need of a listed task: its id, article and text hash,
+    whether it is annotated, and its predictions' ids and versions (not its text)."""
+    data = task.get("data") or {}
+    return {
+        "id": task["id"],
+        "data": {k: data[k] for k in ("article_id", "content_hash") if k in data},
+        "total_annotations": task.get("total_annotations") or len(task.get("annotations") or []),
+        "predictions": [{"id": p.get("id"), "model_version": p.get("model_version")}
+                        for p in task.get("predictions") or [] if isinstance(p, dict)],
+    }  # fmt: skip
+
+
+def _by_article(tasks: Iterable[dict]) -> tuple[dict[str, dict], list[str]]:
     out: dict[str, dict] = {}
     dupes = []
     for t in tasks:
@@ -70,7 +83,7 @@ def push(client: Client, project_id: int, tasks: Iterable[dict], chunk_size: int
     has annotated it yet (otherwise a conflict is reported, never overwritten).
     """
     report = PushReport(project_id)
-    existing, dupes = _by_article(client.tasks(project_id))
+    existing, dupes = _by_article(map(slim, client.iter_tasks(project_id)))
     report.conflicts += dupes
     wanted: set[str] = set()
     new: list[dict] = []
@@ -285,7 +298,7 @@ def replace_predictions(client: Client, project_id: int, preds: dict[str, dict],
     tasks a second); `on_chunk(n)` is told about each chunk, for a progress bar.
     """
     report = PredictionReport()
-    every_task = client.tasks(project_id)
+    every_task = [slim(t) for t in client.iter_tasks(project_id)]
     tasks, _ = _by_article(every_task)
     new: list[dict] = []
     old: dict[str, list[int]] = defaultdict(list)  # model_version -> ids to delete
