@@ -174,31 +174,51 @@ def load_annotations(
         raise typer.Exit(1)
 
 
+class PredictionFile:
+    """`khabar predict`'s records as a `sync.PredictionSource`: the file is read twice and never
+    held (100,000 records are gigabytes)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def versions(self):
+        """(article_id, model_version) of every record."""
+        from khabar.io import iter_jsonl
+
+        return ((r["article_id"], r["model_version"]) for r in iter_jsonl(self.path))
+
+    def items(self):
+        """(article_id, Label Studio prediction) of every record."""
+        from khabar.io import iter_jsonl
+        from khabar.model.prediction import ls_prediction
+
+        return ((r["article_id"], ls_prediction(r)) for r in iter_jsonl(self.path))
+
+
 @app.command("push-predictions")
 def push_predictions(
     predictions: Annotated[Path, typer.Option(help="Predictions JSONL from `khabar predict`.")],
 ) -> None:
     """Put a run's predictions into Label Studio (model_version = run; a rerun replaces them)."""
-    from khabar.model.prediction import ls_prediction, read_records
     from khabar.studio.client import LabelStudioError
     from khabar.studio.sync import replace_predictions
 
     if not predictions.is_file():
         fail(f"{predictions} not found: run `khabar predict` (or `make predict`) first")
-    records = read_records(predictions)
+
+    hashes, version = {}, "?"
+    for r in iter_items(predictions):
+        hashes[r["article_id"]], version = r["content_hash"], r["model_version"]
     client, settings = connect()
     try:
         pid = client.find_project(settings.project)
-        with tqdm(total=len(records), desc="predictions", unit="task") as bar:
-            report = replace_predictions(
-                client, pid, {r["article_id"]: ls_prediction(r) for r in records},
-                {r["article_id"]: r["content_hash"] for r in records}, on_chunk=bar.update,
-            )  # fmt: skip
+        with tqdm(total=len(hashes), desc="predictions", unit="task") as bar:
+            report = replace_predictions(client, pid, PredictionFile(predictions), hashes,
+                                         on_chunk=bar.update)  # fmt: skip
     except LabelStudioError as exc:
         fail(str(exc))
     for line in report.stale:
         typer.echo(f"  skipped (text changed since prediction): {line}", err=True)
-    version = records[0]["model_version"] if records else "?"
     typer.echo(f"model_version {version}: {report.summary()}; sort by prediction score "
                f"(ascending) for least confident first: {settings.url}/projects/{pid}")  # fmt: skip
 

@@ -7,8 +7,9 @@ import hashlib
 import json
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from khabar.annotations.adjudication import proposal
 from khabar.annotations.decision import DEPARTED, SEVERAL, UNDER, choose
@@ -286,23 +287,37 @@ class PredictionReport:
         )
 
 
-def replace_predictions(client: Client, project_id: int, preds: dict[str, dict],
+class PredictionSource(Protocol):
+    """Predictions too many to hold: read twice, cheaply for their versions, then in full."""
+
+    def versions(self) -> Iterable[tuple[str, str]]:
+        """(article_id, model_version) of every prediction."""
+
+    def items(self) -> Iterable[tuple[str, dict]]:
+        """(article_id, Label Studio prediction), one at a time."""
+
+
+def replace_predictions(client: Client, project_id: int,
+                        preds: Mapping[str, dict] | PredictionSource,
                         content_hashes: dict[str, str], chunk_size: int = PREDICTION_CHUNK,
                         on_chunk=None) -> PredictionReport:  # fmt: skip
     """Give each article's task exactly one prediction of each pushed model_version: any older
     prediction of that version is deleted first, so rerunning replaces and never stacks.
 
-    `preds` maps article_id to a Label Studio prediction; a task whose text differs from the one
-    predicted on (`content_hashes`) is skipped and reported, since the offsets would not fit.
+    `preds` maps article_id to a Label Studio prediction (or streams them from a file, see
+    `PredictionSource`: then none is held beyond a chunk); a task whose text differs from the
+    one predicted on (`content_hashes`) is skipped and reported, since the offsets would not fit.
     New predictions go in chunks of `chunk_size` per request (one request per task ran at ten
     tasks a second); `on_chunk(n)` is told about each chunk, for a progress bar.
     """
     report = PredictionReport()
     every_task = [slim(t) for t in client.iter_tasks(project_id)]
     tasks, _ = _by_article(every_task)
-    new: list[dict] = []
+    target: dict[str, int] = {}  # article -> the task its prediction goes to
     old: dict[str, list[int]] = defaultdict(list)  # model_version -> ids to delete
-    for aid, pred in preds.items():
+    versions = (((a, p["model_version"]) for a, p in preds.items())
+                if isinstance(preds, Mapping) else preds.versions())  # fmt: skip
+    for aid, version in versions:
         task = tasks.get(aid)
         if task is None:
             report.no_task.append(aid)
@@ -310,14 +325,12 @@ def replace_predictions(client: Client, project_id: int, preds: dict[str, dict],
         if task["data"].get("content_hash") != content_hashes.get(aid):
             report.stale.append(f"task {task['id']}: article {aid}")
             continue
-        ids = [p["id"] for p in task.get("predictions") or []
-               if p.get("model_version") == pred["model_version"]]  # fmt: skip
-        old[pred["model_version"]] += ids
-        new.append({**pred, "task": task["id"]})
+        ids = [p["id"] for p in task["predictions"] if p.get("model_version") == version]
+        old[version] += ids
+        target[aid] = task["id"]
         report.added += 1
         report.replaced += bool(ids)
-    everywhere = Counter(p.get("model_version") for t in every_task
-                         for p in t.get("predictions") or [])  # fmt: skip
+    everywhere = Counter(p.get("model_version") for t in every_task for p in t["predictions"])
     whole = [v for v, ids in old.items() if ids and len(ids) == everywhere[v]]
     # A whole-version delete clears the project's own version (uncertainty sampling, `queue`).
     kept = client.project_model_version(project_id) if whole else None
@@ -327,7 +340,14 @@ def replace_predictions(client: Client, project_id: int, preds: dict[str, dict],
         else:
             for pid in ids:
                 client.delete_prediction(pid)
-    client.import_predictions(project_id, new, chunk_size, on_chunk)
+    chunk: list[dict] = []
+    for aid, pred in preds.items():
+        if aid in target:  # an article listed twice in a file goes once
+            chunk.append({**pred, "task": target.pop(aid)})
+        if len(chunk) == chunk_size:
+            client.import_predictions(project_id, chunk, chunk_size, on_chunk)
+            chunk = []
+    client.import_predictions(project_id, chunk, chunk_size, on_chunk)
     if kept and client.project_model_version(project_id) != kept:
         # It can only be set back once predictions of that version exist again.
         client.set_project_model_version(project_id, kept)
