@@ -16,8 +16,10 @@ in any order? An annotation simulation on HiNER part 1 (../shared/benchmarks; NE
   Each round retrains the tagger from the default base (e5-small, `tagger.train_ner`, the
   transfer recipe, EPOCHS epochs but at least MIN_STEPS steps, the last epoch kept: nothing is
   held out to pick by).
-- Reported per strategy (mean over seeds): F1 against annotated sentences, as PNG and JSON, and
-  the sentences each strategy needs to reach random's final F1 (interpolated): the saving.
+- Reported per strategy (mean over seeds): F1 against annotated sentences, as PNG and JSON; the
+  mean F1 over the rounds after the first (area under the learning curve); and the sentences
+  it needs to reach random's best F1, on each mean curve's running best (interpolated), against
+  the sentences random needed: the saving.
 
 Writes models/benchmarks/bench-al.json and bench-al.png.
 
@@ -44,7 +46,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from benchkit import local_corpus  # noqa: E402
 
-from khabar.io import write_json  # noqa: E402
+from khabar.io import read_json, write_json  # noqa: E402
 
 PER_ARTICLE = 25
 STEP = 4  # articles: the seed set and each round
@@ -204,7 +206,20 @@ def main() -> None:
     ap.add_argument("--min-steps", type=int, default=80, help="optimizer steps a round, at least")
     ap.add_argument("--model-seed", type=int, default=13)
     ap.add_argument("--strategies", nargs="+", default=list(STRATEGIES), choices=STRATEGIES)
+    ap.add_argument(
+        "--summarise",
+        action="store_true",
+        help="only recompute the summary and plot of the JSON a run wrote",
+    )
     a = ap.parse_args()
+    out = ROOT / "models" / "benchmarks"
+    if a.summarise:
+        result = read_json(out / "bench-al.json")
+        summarise(result, result["seconds"])
+        write_json(out / "bench-al.json", result, indent=1)
+        plot(result, out / "bench-al.png")
+        report(result)
+        return
     if "random" not in a.strategies:
         ap.error("--strategies needs random: the savings are measured against it")
     from khabar.model.base import DEFAULT_BASE_DIR, default_base
@@ -222,7 +237,6 @@ def main() -> None:
               "rounds": a.rounds, "epochs": a.epochs, "min_steps": a.min_steps,
               "seeds": [], "base": str(base), "held_out": len(corpus.held_out),
               "runs": {s: [] for s in a.strategies}}  # fmt: skip
-    out = ROOT / "models" / "benchmarks"
     t0 = time.perf_counter()
     for seed in a.seeds:
         for strategy, curve in simulate(seed, pool, corpus.held_out, tags, str(base), a).items():
@@ -231,31 +245,42 @@ def main() -> None:
         summarise(result, time.perf_counter() - t0)
         write_json(out / "bench-al.json", result, indent=1)
         plot(result, out / "bench-al.png")
+    report(result)
+
+
+def report(result: dict) -> None:
+    """The curves and savings, for the terminal."""
     for s, curve in result["mean"].items():
-        print(f"{s}: " + ", ".join(f"{n:.0f}: {f:.3f}" for n, f in curve))
-    final_n, final_f1 = result["mean"]["random"][-1]
-    print(
-        f"random's final F1 {final_f1:.3f} at {final_n:.0f} sentences; sentences to reach it "
-        f"and saving: {result['reach']} -> models/benchmarks/bench-al.json, bench-al.png"
-    )
+        print(
+            f"{s}: " + ", ".join(f"{n:.0f}: {f:.3f}" for n, f in curve) + f"; {result['reach'][s]}"
+        )
+    final = result["random_final"]
+    print(f"random's best F1 {final['f1']:.3f} (at {final['sentences']:.0f} sentences) "
+          "-> models/benchmarks/bench-al.json, bench-al.png")  # fmt: skip
 
 
 STRATEGIES = ("uncertainty", "margin", "entropy", "random")
 
 
 def summarise(result: dict, seconds: float) -> None:
-    """Mean curves, random's final F1, and for each strategy the sentences it needs to reach
-    that F1 and the saving against random's."""
+    """Mean curves; per strategy the mean F1 over the rounds after the first (the area under
+    the learning curve, the usual active-learning summary) and the F1 at the last round; and
+    the sentences each needs to reach random's best F1, on the running best of each mean curve
+    (the best model so far: one noisy round neither gives nor takes the target), and the saving
+    against the sentences random itself needed."""
     result["mean"] = {s: mean_curve(r) for s, r in result["runs"].items()}
-    final_n, final_f1 = result["mean"]["random"][-1]
-    result["random_final"] = {"sentences": final_n, "f1": final_f1}
+    best = {s: [(n, max(f for _, f in c[: k + 1])) for k, (n, _) in enumerate(c)]
+            for s, c in result["mean"].items()}  # fmt: skip
+    target = best["random"][-1][1]
+    needs = sentences_to_reach(best["random"], target)  # where random itself first got there
+    result["random_final"] = {"sentences": needs, "f1": target}
     result["reach"] = {}
     for s, curve in result["mean"].items():
-        n = sentences_to_reach(curve, final_f1)
-        result["reach"][s] = {
-            "sentences": n,
-            "saving": None if n is None else round(1 - n / final_n, 3),
-        }
+        n = sentences_to_reach(best[s], target)
+        result["reach"][s] = {"sentences": n,
+                              "saving": None if n is None else round(1 - n / needs, 3),
+                              "area": round(float(np.mean([f for _, f in curve[1:]])), 4),
+                              "final": round(curve[-1][1], 4)}  # fmt: skip
     result["seconds"] = round(seconds)
     result["precision"] = PRECISION
 
