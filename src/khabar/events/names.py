@@ -62,16 +62,6 @@ def key(name: str) -> str:
     return " ".join(words).lower()
 
 
-def _one_letter_apart(a: str, b: str) -> bool:
-    """Edit distance at most 1 (one letter substituted, added or dropped)."""
-    if abs(len(a) - len(b)) > 1 or a == b:
-        return a == b
-    if len(a) == len(b):
-        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
-    short, long_ = sorted((a, b), key=len)
-    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
-
-
 def _rank(text: str, count: int) -> tuple:
     """Which spelling comes first: more of a name, then the fuller form without honorifics
     (एस जयशंकर before डॉ. एस. जयशंकर and जयशंकर), then the more frequent, then without dots."""
@@ -166,6 +156,45 @@ class Suggestion:
     why: str
 
 
+@dataclass
+class KeyIndex:
+    """The keys of a type's spellings, each looked up without a scan of every name: equal keys,
+    lone first or last names, and keys one letter apart (rapidfuzz, all at once)."""
+
+    order: dict[str, int] = field(default_factory=dict)  # canonical name -> place in the file
+    by_key: dict[str, set[str]] = field(default_factory=dict)
+    by_part: dict[str, set[str]] = field(default_factory=dict)  # first/last word of longer keys
+    long_keys: list[str] = field(default_factory=list)  # keys of 5 letters or more, and
+    long_canons: list[str] = field(default_factory=list)  # their canonical names
+
+    def add(self, canon: str, k: str) -> None:
+        """One key of a canonical name's spellings."""
+        self.order.setdefault(canon, len(self.order))
+        if canon in self.by_key.setdefault(k, set()):
+            return
+        self.by_key[k].add(canon)
+        if " " in k:
+            for part in {k.split()[0], k.split()[-1]}:
+                self.by_part.setdefault(part, set()).add(canon)
+        if len(k) >= 5:
+            self.long_keys.append(k)
+            self.long_canons.append(canon)
+
+    def same(self, k: str) -> str | None:
+        """The first canonical name (in the file's order) with a spelling of this key."""
+        return min(self.by_key.get(k, ()), key=self.order.__getitem__, default=None)
+
+    def near(self, k: str) -> set[str]:
+        """The canonical names with a key at most one letter from `k` (both 5 letters or more)."""
+        from rapidfuzz.distance import Levenshtein
+        from rapidfuzz.process import cdist
+
+        if not self.long_keys:
+            return set()
+        dist = cdist([k], self.long_keys, scorer=Levenshtein.distance, score_cutoff=1)[0]
+        return {self.long_canons[i] for i in (dist <= 1).nonzero()[0]}
+
+
 def _matchable(text: str) -> bool:
     """A name another script's spelling may be matched to (not a handle, not an acronym)."""
     return not text.startswith("@") and not xs.is_acronym(text)
@@ -178,9 +207,10 @@ class Canonicaliser:
     aliases: Aliases
     added: list[tuple[str, str, str]] = field(default_factory=list)  # (type, canon, spelling) new
     suggestions: list[Suggestion] = field(default_factory=list)  # merges left to a person
-    # type -> canonical name -> the keys of its spellings, kept in step with `fit`: recomputed
-    # for every new spelling, they took 7 of the 12 s of fitting 2,000 new names.
-    _keys: dict[str, dict[str, set[str]]] = field(default_factory=dict, init=False, repr=False)
+    # type -> the keys of every spelling, kept in step with `fit`: recomputed for every new
+    # spelling, they took 7 of the 12 s of fitting 2,000 new names; scanned for every new
+    # spelling, 20 of 21 s of fitting 5,000.
+    _keys: dict[str, KeyIndex] = field(default_factory=dict, init=False, repr=False)
     _defined: dict[str, str] = field(default_factory=dict, init=False, repr=False)
     # (type, Latin?) -> the spellings in that script a name in the other may match (no handles,
     # no acronyms), kept in step with `fit` like `_keys`.
@@ -209,7 +239,8 @@ class Canonicaliser:
                 canon = canon or text
                 self.aliases.add(label, canon, text)
                 self.added.append((label, canon, text))
-                self._keys_of(label).setdefault(canon, {key(canon)}).add(key(text))
+                self._index(label).add(canon, key(canon))
+                self._index(label).add(canon, key(text))
                 if _matchable(text):
                     self._targets(label, xs.is_latin(text)).add(canon, key(text).split())
         self.suggestions = self._suggest()
@@ -268,35 +299,28 @@ class Canonicaliser:
         score, c = scored[0]
         return c, score, f"sounds like «{c}»"
 
-    def _keys_of(self, label: str) -> dict[str, set[str]]:
-        """A type's canonical names and the keys of their spellings, in the file's order."""
+    def _index(self, label: str) -> KeyIndex:
+        """A type's canonical names by the keys of their spellings, in the file's order."""
         if label not in self._keys:
-            canons = self.aliases.entries.get(label, {})
-            self._keys[label] = {c: {key(c), *map(key, s)} for c, s in canons.items()}
+            index = self._keys[label] = KeyIndex()
+            for c, spellings in self.aliases.entries.get(label, {}).items():
+                for x in (c, *spellings):
+                    index.add(c, key(x))
         return self._keys[label]
 
     def _match(self, label: str, text: str) -> str | None:
         k = key(text)
-        keys = self._keys_of(label)
-        same = [c for c, ks in keys.items() if k in ks]
-        if same:
-            return same[0]
+        index = self._index(label)
+        if same := index.same(k):
+            return same
         if label == "PER" and " " not in k:  # a lone name: first or last name of one person
-            part = [
-                c
-                for c, ks in keys.items()
-                if any(" " in x and k in (x.split()[0], x.split()[-1]) for x in ks)
-            ]
+            part = index.by_part.get(k, set())
             if len(part) == 1:
-                return part[0]
+                return next(iter(part))
         if len(k) >= 5:
-            near = [
-                c
-                for c, ks in keys.items()
-                if any(len(x) >= 5 and _one_letter_apart(k, x) for x in ks)
-            ]
+            near = index.near(k)
             if len(near) == 1:
-                return near[0]
+                return near.pop()
         return None
 
     def canonical(self, label: str, text: str) -> str:
