@@ -451,7 +451,7 @@ bench-errors: $(STAMP) $(E5_BASE) $(DATASET) ## Inject 10% errors into copies of
 	$(BIN)/python scripts/bench_errors.py
 
 .PHONY: bench-al
-bench-al: $(STAMP) $(E5_BASE) ## Annotation simulation on HiNER: least confident first vs random order, F1 per annotated sentence (PNG + JSON; needs ../shared)
+bench-al: $(STAMP) $(E5_BASE) ## Annotation simulation on HiNER: what to label next (least confidence, total entropy; margin on request) vs random order, F1 per annotated sentence (PNG + JSON; needs ../shared)
 	$(BIN)/python scripts/bench_al.py
 
 .PHONY: bench-names
