@@ -166,7 +166,7 @@ def plot(result: dict, path: Path) -> None:
     from khabar.plots import pyplot
 
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig, ax = plt.subplots(figsize=(6.4, 4.6))
     colours = {"uncertainty": "#e76f51", "margin": "#2a9d8f", "entropy": "#8e44ad",
                "random": "#457b9d"}  # fmt: skip
     for name in result["runs"]:
@@ -178,7 +178,7 @@ def plot(result: dict, path: Path) -> None:
         ax.plot(xs, ys, color=colour, marker="o", label=f"{name} (mean of {len(result['seeds'])})")
     ax.set(xlabel="annotated sentences", ylabel="entity F1 on HiNER held-out (800 sentences)",
            title="Choosing what to annotate next (HiNER part 1)")  # fmt: skip
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -289,7 +289,7 @@ def summarise(result: dict, seconds: float) -> None:
                               "area": round(float(np.mean([f for _, f in curve[1:]])), 4),
                               "final": round(curve[-1][1], 4)}  # fmt: skip
     result["seconds"] = round(seconds)
-    result["precision"] = PRECISION
+    result["precision"] = PRECISION or result.get("precision", "")
 
 
 if __name__ == "__main__":
