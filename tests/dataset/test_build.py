@@ -94,3 +94,13 @@ def test_the_streamed_build_keeps_the_rows_and_the_fingerprint_of_the_whole_one(
     assert dd["train"]["id"] == [r["id"] for r in rows["train"]]
     assert (tmp_path / "conll" / "test.conll").read_text(encoding="utf-8") == to_conll(rows["test"])
     assert report.tasks == report.tasks_used == 7
+
+
+def test_a_split_left_empty_is_built_and_built_again(schema, tmp_path):
+    """One article: validation and test have no rows (datasets saves them as no shard at all)."""
+    modi = TEXT.index("मोदी")
+    export = [task(1, [span("m", modi, modi + 4, "PER")], article="only")]
+    for _ in range(2):  # the second build finds it unchanged
+        dd, report = build_dataset(export, schema, tmp_path / "ds", tmp_path / "conll")
+        assert len(dd["train"]) > 0 and len(dd["validation"]) == len(dd["test"]) == 0
+    assert report.unchanged and sum(p.reason == "empty split" for p in report.problems) == 2

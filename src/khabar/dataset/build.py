@@ -79,7 +79,7 @@ def build_dataset(export: Iterable[dict], schema: Schema, out_dir: Path, conll_d
         # nothing.
         report.unchanged = _built(out_dir) == build and (out_dir / "dataset_dict.json").is_file()
         if report.unchanged:
-            return DatasetDict.load_from_disk(str(out_dir)), report
+            return _load(out_dir, counts, feats), report
         dd = DatasetDict()
         for name, ids in splits.items():
             arrow = Path(tmp) / f"{name}.arrow"
@@ -93,7 +93,19 @@ def build_dataset(export: Iterable[dict], schema: Schema, out_dir: Path, conll_d
                          (to_conll([row]) for row in spool.rows(ids)))  # fmt: skip
         dd.save_to_disk(str(out_dir))
         write_json(out_dir / BUILD_FILE, build, indent=2)
-    return DatasetDict.load_from_disk(str(out_dir)), report
+    return _load(out_dir, counts, feats), report
+
+
+def _load(out_dir: Path, counts: dict[str, int], feats):
+    """The DatasetDict written to `out_dir`, memory-mapped; an empty split (which datasets saves
+    as no shard at all, and cannot load back) is made empty here."""
+    from datasets import Dataset, DatasetDict
+
+    return DatasetDict({
+        name: Dataset.load_from_disk(str(out_dir / name)) if n
+        else Dataset.from_dict({k: [] for k in feats}, features=feats)
+        for name, n in counts.items()
+    })  # fmt: skip
 
 
 class Spool:
