@@ -84,13 +84,16 @@ def build_dataset(export: Iterable[dict], schema: Schema, out_dir: Path, conll_d
         for name, ids in splits.items():
             arrow = Path(tmp) / f"{name}.arrow"
             with ArrowWriter(features=feats, path=str(arrow)) as writer:
-                for row in spool.rows(ids):
-                    writer.write(feats.encode_example(row))
+
+                def conll(writer=writer, ids=ids):  # one read of the spool feeds both files
+                    for row in spool.rows(ids):
+                        writer.write(feats.encode_example(row))
+                        yield to_conll([row])
+
+                write_atomic(conll_dir / f"{name}.conll", conll())
                 writer.finalize()
             dd[name] = (Dataset.from_file(str(arrow)) if counts[name] else
                         Dataset.from_dict({k: [] for k in feats}, features=feats))  # fmt: skip
-            write_atomic(conll_dir / f"{name}.conll",
-                         (to_conll([row]) for row in spool.rows(ids)))  # fmt: skip
         dd.save_to_disk(str(out_dir))
         write_json(out_dir / BUILD_FILE, build, indent=2)
     return _load(out_dir, counts, feats), report

@@ -39,7 +39,7 @@ def carry_dates(
         if not new:
             break
         carried |= new
-    _mark(found, events, carried)
+    _mark(found, carried)
     return found, events
 
 
@@ -70,7 +70,7 @@ def _carried(found: Mentions, events: list[dict]) -> dict[str, tuple[Anchor, tup
     }
 
 
-def _mark(found: Mentions, events: list[dict], carried: dict) -> None:
+def _mark(found: Mentions, carried: dict) -> None:
     """Name the event each carried anchor came from (`anchored_by`), by its final id."""
     eid = {(r["article_id"], r["trigger_start"]): r["event_id"] for r in found.events}
     for r in (*found.events, *found.dates):
