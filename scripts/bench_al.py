@@ -12,6 +12,10 @@ in any order? An annotation simulation on HiNER part 1 (../shared/benchmarks; NE
     tags (Scheffer et al. 2001);
   - `entropy`: the total token entropy of the article, summed over its words (Settles & Craven
     2008: the best of their sequence measures), so long sentences full of doubt come first;
+  - `diversity`: total entropy, but one article from each of STEP clusters (k-means, weighted
+    by that entropy, over the articles' mean encoder states under the current model): the
+    most uncertain article of each region, so a round does not spend its four on one kind of
+    text (Zhdanov 2019, "diverse mini-batch active learning");
   - `random`.
   Each round retrains the tagger from the default base (e5-small, `tagger.train_ner`, the
   transfer recipe, EPOCHS epochs but at least MIN_STEPS steps, the last epoch kept: nothing is
@@ -24,9 +28,11 @@ in any order? An annotation simulation on HiNER part 1 (../shared/benchmarks; NE
 Writes models/benchmarks/bench-al.json and bench-al.png.
 
     python scripts/bench_al.py [--seeds 1 2 3] [--rounds 5] [--pool 48] [--epochs 1]
-        [--min-steps 160] [--strategies uncertainty entropy random] [--summarise]
+        [--min-steps 160] [--strategies uncertainty entropy random] [--summarise] [--add]
 
-The JSON is rewritten after every seed, so a run cut short keeps the seeds it finished.
+The JSON is rewritten after every seed, so a run cut short keeps the seeds it finished. `--add`
+runs more strategies into the existing JSON (same seeds and settings; round 0 is retrained, the
+same model by the same seed).
 """
 
 from __future__ import annotations
@@ -111,6 +117,55 @@ def ranked(model, tok, pool: list[list], left: list[int], strategy: str) -> list
     return sorted(left, key=lambda i: -score[i])
 
 
+def article_vectors(model, tok, pool: list[list], left: list[int]) -> np.ndarray:
+    """Each article's mean encoder state (over its sentences' tokens), unit length."""
+    import torch
+
+    from khabar.model.inputs import encode, length_batches, pad
+
+    sums = np.zeros((len(left), model.config.hidden_size))
+    rows = [k for k, i in enumerate(left) for _ in pool[i]]  # sentence -> article
+    words = [w for i in left for w, _ in pool[i]]
+    model.eval()
+    with torch.inference_mode():
+        for batch in length_batches(encode(tok, words, 128), 64):
+            ids, mask = pad(batch, tok.pad_token_id)
+            states = model.base_model(input_ids=ids, attention_mask=mask).last_hidden_state
+            means = (states * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
+            for b, w in enumerate(batch):
+                sums[rows[w.row]] += means[b].float().numpy()
+    return sums / np.linalg.norm(sums, axis=1, keepdims=True)
+
+
+def diverse(model, tok, pool: list[list], left: list[int], seed: int) -> list[int]:
+    """STEP articles: the highest total entropy in each of STEP entropy-weighted k-means
+    clusters of the unlabelled articles, the most uncertain cluster's first."""
+    from sklearn.cluster import KMeans
+
+    order = ranked(model, tok, pool, left, "entropy")
+    weight = {i: len(order) - k for k, i in enumerate(order)}  # rank weights: scale-free
+    vectors = article_vectors(model, tok, pool, left)
+    clusters = KMeans(STEP, n_init=10, random_state=seed).fit(
+        vectors, sample_weight=[weight[i] for i in left]).labels_  # fmt: skip
+    cluster = dict(zip(left, clusters, strict=True))
+    picks, seen = [], set()
+    for i in order:  # the most uncertain article of each cluster not yet drawn from
+        if cluster[i] not in seen:
+            seen.add(cluster[i])
+            picks.append(i)
+    return picks[:STEP]
+
+
+def choose(model, tok, pool: list[list], left: list[int], strategy: str,
+           rng: random.Random, seed: int) -> list[int]:  # fmt: skip
+    """The next STEP articles to annotate under `strategy`."""
+    if strategy == "random":
+        return rng.sample(left, STEP)
+    if strategy == "diversity":
+        return diverse(model, tok, pool, left, seed)
+    return ranked(model, tok, pool, left, strategy)[:STEP]
+
+
 def simulate(seed: int, pool: list[list], held: list, tags: list[str], base: str,
              a: argparse.Namespace) -> dict[str, list[dict]]:  # fmt: skip
     """One seed's annotation runs, one per strategy: F1 after each round against the sentences
@@ -137,8 +192,7 @@ def simulate(seed: int, pool: list[list], held: list, tags: list[str], base: str
                           "f1": f1})  # fmt: skip
             left = [i for i in range(len(pool)) if i not in labelled]
             if r < a.rounds:
-                labelled += (rng.sample(left, STEP) if strategy == "random"
-                             else ranked(model, tok, pool, left, strategy)[:STEP])  # fmt: skip
+                labelled += choose(model, tok, pool, left, strategy, rng, seed)
             print(f"{strategy} seed {seed} round {r}: {len(sents)} sentences, F1 {f1:.3f} "
                   f"({time.perf_counter() - t0:.0f} s)", flush=True)  # fmt: skip
         runs[strategy] = curve
@@ -168,7 +222,7 @@ def plot(result: dict, path: Path) -> None:
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.6))
     colours = {"uncertainty": "#e76f51", "margin": "#2a9d8f", "entropy": "#8e44ad",
-               "random": "#457b9d"}  # fmt: skip
+               "diversity": "#e9c46a", "random": "#457b9d"}  # fmt: skip
     for name in result["runs"]:
         colour = colours[name]
         for run in result["runs"][name]:
@@ -218,6 +272,11 @@ def main() -> None:
         action="store_true",
         help="only recompute the summary and plot of the JSON a run wrote",
     )
+    ap.add_argument(
+        "--add",
+        action="store_true",
+        help="run --strategies into the JSON a run wrote, for its seeds and settings",
+    )
     a = ap.parse_args()
     out = ROOT / "models" / "benchmarks"
     if a.summarise:
@@ -227,7 +286,12 @@ def main() -> None:
         plot(result, out / "bench-al.png")
         report(result)
         return
-    if "random" not in a.strategies:
+    old = read_json(out / "bench-al.json") if a.add else None
+    if old is not None:  # the settings and seeds the curves beside these were run with
+        a.pool, a.rounds, a.epochs, a.min_steps = (old["pool_articles"], old["rounds"],
+                                                   old["epochs"], old["min_steps"])  # fmt: skip
+        a.seeds, a.strategies = old["seeds"], [s for s in a.strategies if s not in old["runs"]]
+    elif "random" not in a.strategies:
         ap.error("--strategies needs random: the savings are measured against it")
     from khabar.model.base import DEFAULT_BASE_DIR, default_base
     from khabar.schema import load_schema
@@ -244,12 +308,14 @@ def main() -> None:
               "rounds": a.rounds, "epochs": a.epochs, "min_steps": a.min_steps,
               "seeds": [], "base": str(base), "held_out": len(corpus.held_out),
               "runs": {s: [] for s in a.strategies}}  # fmt: skip
+    if old is not None:
+        result = old | {"seeds": [], "runs": old["runs"] | {s: [] for s in a.strategies}}
     t0 = time.perf_counter()
     for seed in a.seeds:
         for strategy, curve in simulate(seed, pool, corpus.held_out, tags, str(base), a).items():
             result["runs"][strategy].append(curve)
         result["seeds"].append(seed)
-        summarise(result, time.perf_counter() - t0)
+        summarise(result, time.perf_counter() - t0 + (old or {}).get("seconds", 0))
         write_json(out / "bench-al.json", result, indent=1)
         plot(result, out / "bench-al.png")
     report(result)
@@ -266,7 +332,7 @@ def report(result: dict) -> None:
           "-> models/benchmarks/bench-al.json, bench-al.png")  # fmt: skip
 
 
-STRATEGIES = ("uncertainty", "margin", "entropy", "random")
+STRATEGIES = ("uncertainty", "margin", "entropy", "diversity", "random")
 
 
 def summarise(result: dict, seconds: float) -> None:
@@ -275,7 +341,8 @@ def summarise(result: dict, seconds: float) -> None:
     the sentences each needs to reach random's best F1, on the running best of each mean curve
     (the best model so far: one noisy round neither gives nor takes the target), and the saving
     against the sentences random itself needed."""
-    result["mean"] = {s: mean_curve(r) for s, r in result["runs"].items()}
+    n = len(result["seeds"])  # under --add, the seeds every strategy has run so far
+    result["mean"] = {s: mean_curve(r[:n]) for s, r in result["runs"].items()}
     best = {s: [(n, max(f for _, f in c[: k + 1])) for k, (n, _) in enumerate(c)]
             for s, c in result["mean"].items()}  # fmt: skip
     target = best["random"][-1][1]
