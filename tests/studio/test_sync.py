@@ -129,6 +129,34 @@ def test_a_listed_task_is_kept_without_its_text():
     task = {"id": 3, "data": {"article_id": "a", "content_hash": "h", "text": "मोदी " * 500},
             "annotations": [{"id": 1}], "predictions": [{"id": 9, "model_version": "v",
                                                          "result": [{"id": "r"}]}]}  # fmt: skip
-    assert slim(task) == {"id": 3, "data": {"article_id": "a", "content_hash": "h"},
-                          "total_annotations": 1,
-                          "predictions": [{"id": 9, "model_version": "v"}]}  # fmt: skip
+    summary = {"id": 3, "data": task["data"], "total_annotations": 1, "versions": ["v"]}
+    kept = {"id": 3, "data": {"article_id": "a", "content_hash": "h"}, "total_annotations": 1,
+            "versions": ["v"]}  # fmt: skip
+    assert slim(task) == slim(summary) == kept
+
+
+def test_model_versions_read_from_the_data_manager_column():
+    """SQLite joins them with commas, PostgreSQL with ", "; a column cut short is unknown."""
+    from khabar.studio.client import DM_CHAR_LIMIT, model_versions
+
+    assert model_versions("b,a,b") == model_versions("a, b") == ["a", "b"]
+    assert model_versions("") == model_versions(None) == []
+    assert model_versions("v," * (DM_CHAR_LIMIT // 2)) is None
+
+
+def test_summaries_carry_versions_and_partial_replace_deletes_per_task(client, project):
+    """The sparse listing reports each task's versions; replacing one version on some of the
+    tasks holding it deletes only theirs, and the others keep theirs."""
+    from khabar.studio.sync import listed, replace_predictions
+
+    pred = {"model_version": "v1", "score": 0.5, "result": []}
+    tasks = [{**t, "predictions": [pred]} for t in synthetic_tasks(3)]
+    push(client, project, tasks)
+    by_article = {t["data"]["article_id"]: t for t in listed(client, project)}
+    assert [t["versions"] for t in by_article.values()] == [["v1"]] * 3
+    first = tasks[0]["data"]["article_id"]
+    hashes = {t["data"]["article_id"]: t["data"]["content_hash"] for t in tasks}
+    report = replace_predictions(client, project, {first: pred}, hashes)
+    assert (report.added, report.replaced) == (1, 1)
+    counts = {a: len(client.task_predictions(t["id"])) for a, t in by_article.items()}
+    assert counts == dict.fromkeys(by_article, 1)

@@ -7,7 +7,7 @@ import hashlib
 import json
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -46,15 +46,29 @@ class PushReport:
 
 def slim(task: dict) -> dict:
     """What push and push-predictions need of a listed task: its id, article and text hash,
-    whether it is annotated, and its predictions' ids and versions (not its text)."""
+    whether it is annotated, and its predictions' model versions (not its text). `task` is a
+    task whole (with `predictions`) or a summary (`Client.iter_task_summaries`, `versions`)."""
     data = task.get("data") or {}
+    versions = task.get("versions")
+    if "predictions" in task:
+        versions = sorted({p.get("model_version") for p in task.get("predictions") or []
+                           if isinstance(p, dict)})  # fmt: skip
     return {
         "id": task["id"],
         "data": {k: data[k] for k in ("article_id", "content_hash") if k in data},
         "total_annotations": task.get("total_annotations") or len(task.get("annotations") or []),
-        "predictions": [{"id": p.get("id"), "model_version": p.get("model_version")}
-                        for p in task.get("predictions") or [] if isinstance(p, dict)],
-    }  # fmt: skip
+        "versions": versions,
+    }
+
+
+def listed(client: Client, project_id: int) -> Iterator[dict]:
+    """Every task of the project, slim, from the data manager's summaries (no annotation or
+    prediction is sent); a task whose version list Label Studio cut short is asked for whole."""
+    for task in map(slim, client.iter_task_summaries(project_id)):
+        if task["versions"] is None:
+            whole = {**task, "predictions": client.task_predictions(task["id"])}
+            task["versions"] = slim(whole)["versions"]
+        yield task
 
 
 def _by_article(tasks: Iterable[dict]) -> tuple[dict[str, dict], list[str]]:
@@ -69,8 +83,11 @@ def _by_article(tasks: Iterable[dict]) -> tuple[dict[str, dict], list[str]]:
     return out, dupes
 
 
-def _versions(task: dict) -> set[str]:
-    return {p.get("model_version") for p in task.get("predictions") or [] if isinstance(p, dict)}
+def _delete_predictions(client: Client, task_id: int, version: str | None = None) -> None:
+    """Delete a task's predictions (of one model version, or all)."""
+    for p in client.task_predictions(task_id):
+        if version is None or p.get("model_version") == version:
+            client.delete_prediction(p["id"])
 
 
 def push(client: Client, project_id: int, tasks: Iterable[dict], chunk_size: int = 500,
@@ -84,7 +101,7 @@ def push(client: Client, project_id: int, tasks: Iterable[dict], chunk_size: int
     has annotated it yet (otherwise a conflict is reported, never overwritten).
     """
     report = PushReport(project_id)
-    existing, dupes = _by_article(map(slim, client.iter_tasks(project_id)))
+    existing, dupes = _by_article(listed(client, project_id))
     report.conflicts += dupes
     wanted: set[str] = set()
     new: list[dict] = []
@@ -118,11 +135,10 @@ def _refresh(client: Client, current: dict, task: dict, report: PushReport) -> N
             )
             return
         client.update_task_data(current["id"], task["data"])
-        for p in current.get("predictions") or []:
-            client.delete_prediction(p["id"])  # offsets refer to the old text
-        current = {**current, "predictions": []}
+        _delete_predictions(client, current["id"])  # offsets refer to the old text
+        current = {**current, "versions": []}
         report.updated += 1
-    have = _versions(current)
+    have = set(current["versions"])
     for pred in task.get("predictions", []):
         if pred["model_version"] not in have:
             client.add_prediction(current["id"], pred)
@@ -311,10 +327,10 @@ def replace_predictions(client: Client, project_id: int,
     tasks a second); `on_chunk(n)` is told about each chunk, for a progress bar.
     """
     report = PredictionReport()
-    every_task = [slim(t) for t in client.iter_tasks(project_id)]
+    every_task = list(listed(client, project_id))
     tasks, _ = _by_article(every_task)
     target: dict[str, int] = {}  # article -> the task its prediction goes to
-    old: dict[str, list[int]] = defaultdict(list)  # model_version -> ids to delete
+    old: dict[str, set[int]] = defaultdict(set)  # model_version -> tasks holding one to delete
     versions = (((a, p["model_version"]) for a, p in preds.items())
                 if isinstance(preds, Mapping) else preds.versions())  # fmt: skip
     for aid, version in versions:
@@ -325,12 +341,13 @@ def replace_predictions(client: Client, project_id: int,
         if task["data"].get("content_hash") != content_hashes.get(aid):
             report.stale.append(f"task {task['id']}: article {aid}")
             continue
-        ids = [p["id"] for p in task["predictions"] if p.get("model_version") == version]
-        old[version] += ids
+        had = version in task["versions"]
+        if had:
+            old[version].add(task["id"])
         target[aid] = task["id"]
         report.added += 1
-        report.replaced += bool(ids)
-    everywhere = Counter(p.get("model_version") for t in every_task for p in t["predictions"])
+        report.replaced += had
+    everywhere = Counter(v for t in every_task for v in t["versions"])
     whole = [v for v, ids in old.items() if ids and len(ids) == everywhere[v]]
     # A whole-version delete clears the project's own version (uncertainty sampling, `queue`).
     kept = client.project_model_version(project_id) if whole else None
@@ -338,8 +355,8 @@ def replace_predictions(client: Client, project_id: int,
         if version in whole:
             client.delete_model_version(project_id, version)  # the whole version: one request
         else:
-            for pid in ids:
-                client.delete_prediction(pid)
+            for task_id in ids:
+                _delete_predictions(client, task_id, version)
     chunk: list[dict] = []
     for aid, pred in preds.items():
         if aid in target:  # an article listed twice in a file goes once
