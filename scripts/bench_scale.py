@@ -5,28 +5,37 @@ For each size it writes the corpus (scripts/make_corpus.py), then times each sta
 database (its own data dir, free port), push -> push-predictions -> export. Before export, one
 task in 20 is annotated by copying its prediction, as an annotator accepting it would, so the
 export carries annotations, predictions and the dataset build. It prints, per stage, wall time,
-items/s and the peak RSS of the stage's process tree (Ray's workers included; the Label Studio
-server is not), then the N / (N/10) time ratio: 10 is linear. Results go to
+items/s and the peak RSS of the stage's process tree (Ray's workers included), and for the Label
+Studio stages the server's own peak RSS so far and its database's size on disk after the stage
+(SQLite's file; PostgreSQL's cluster folder, WAL included), with the 1-minute load average before
+and after each stage; then the N / (N/10) time ratio: 10 is linear. Results go to
 models/benchmarks/bench-scale.json.
 
-    python scripts/bench_scale.py --n 10000 --run models/default
+    python scripts/bench_scale.py --n 10000 --run models/default [--reuse-predictions]
+
+With --reuse-predictions, a size whose predictions file a previous bench of the same run wrote
+(with its measured predict row beside it) is not predicted again: its predict row is the one
+measured then (marked `reused`), so the 100,000 row can be measured once, in its own sitting,
+and the Label Studio stages in another.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from benchkit import free_port, label_studio, label_studio_env, measure  # noqa: E402
+from benchkit import free_port, label_studio, label_studio_env, measure, peak_rss  # noqa: E402
 
 from khabar.io import read_json, read_jsonl, write_json  # noqa: E402
 from khabar.model.prediction import ls_prediction  # noqa: E402
@@ -64,9 +73,48 @@ def row(stage: str, n: int, items: int, unit: str, wall: float, rss: int, **kw) 
     """One stage's figures, printed as it finishes."""
     r = {"stage": stage, "n": n, "items": items, "unit": unit, "seconds": round(wall, 2),
          "per_s": round(items / wall, 1), "peak_rss_mb": round(rss / 2**20), **kw}  # fmt: skip
+    server = (f"  server {r['server_rss_mb']:,} MB, db {r['db_mb']:,} MB"
+              if "server_rss_mb" in r else "")  # fmt: skip
     print(f"  {stage:<28} {items:>8,} {unit:<9} {wall:9.1f} s {r['per_s']:>9,.1f}/s "
-          f"{r['peak_rss_mb']:>7,} MB", flush=True)  # fmt: skip
+          f"{r['peak_rss_mb']:>7,} MB{server}", flush=True)  # fmt: skip
     return r
+
+
+def timed(cmd: list[str], env: dict) -> tuple[float, int, dict]:
+    """`measure` one stage, with the 1-minute load average before and after it."""
+    before = os.getloadavg()[0]
+    wall, rss, _ = measure(cmd, env)
+    return wall, rss, {"load": [round(before, 2), round(os.getloadavg()[0], 2)]}
+
+
+def server_figures(env: dict) -> dict:
+    """The Label Studio server's peak RSS so far (VmHWM) and its database's size on disk."""
+    data = Path(env["LS_DATA_DIR"])
+    pid = int((data / "server.pid").read_text().strip())
+    db = data / "label_studio.sqlite3" if env["LS_DB"] == "sqlite" else data / "postgres"
+    files = [db] if db.is_file() else [f for f in db.rglob("*") if f.is_file()]
+    size = sum(f.stat().st_size for f in files if f.exists())
+    return {"server_rss_mb": round(peak_rss(pid) / 2**20), "db_mb": round(size / 2**20)}
+
+
+def reusable(predictions: Path, args: argparse.Namespace) -> dict | None:
+    """The predict row measured when `predictions` was written by this run, if asked to reuse it
+    and the articles are the same (generated and ingested again, byte for byte)."""
+    sidecar = predictions.with_suffix(".row.json")
+    if not (args.reuse_predictions and predictions.is_file() and sidecar.is_file()):
+        return None
+    earlier = read_json(sidecar)
+    same = earlier.get("articles_sha256") == digest(predictions.parent / "articles.jsonl")
+    return earlier | {"reused": True} if same and earlier.get("run") == str(args.run) else None
+
+
+def digest(path: Path) -> str:
+    """sha256 of a file, read in blocks."""
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
 
 
 def bench_size(n: int, args: argparse.Namespace, work: Path) -> list[dict]:
@@ -79,18 +127,26 @@ def bench_size(n: int, args: argparse.Namespace, work: Path) -> list[dict]:
     print(f"\nN = {n:,} articles ({words:,} raw words)", flush=True)
     env = dict(os.environ)
     rows = []
-    w, m, _ = measure([KHABAR, "ingest", str(raw), "--out", str(cleaned)], env)
-    rows.append(row("ingest", n, n, "articles", w, m))
-    w, m, _ = measure([KHABAR, "tasks", "--articles", str(cleaned), "--out", str(tasks)], env)
-    rows.append(row("tasks", n, n, "articles", w, m))
+    w, m, kw = timed([KHABAR, "ingest", str(raw), "--out", str(cleaned)], env)
+    rows.append(row("ingest", n, n, "articles", w, m, **kw))
+    w, m, kw = timed([KHABAR, "tasks", "--articles", str(cleaned), "--out", str(tasks)], env)
+    rows.append(row("tasks", n, n, "articles", w, m, **kw))
     preds = {}
     for precision in args.precisions:
         for engine in args.engines:
-            preds[engine, precision] = d / f"predictions-{engine}-{precision}.jsonl"
-            w, m, _ = measure([KHABAR, "predict", "--run", str(args.run), "--articles",
-                               str(cleaned), "--out", str(preds[engine, precision]), "--engine",
-                               engine, "--precision", precision], env)  # fmt: skip
-            rows.append(row(f"predict ({engine}, {precision})", n, n, "articles", w, m))
+            out = preds[engine, precision] = d / f"predictions-{engine}-{precision}.jsonl"
+            stage = f"predict ({engine}, {precision})"
+            if (earlier := reusable(out, args)) is not None:
+                rows.append(earlier)
+                print(f"  {stage:<28} reused (measured {earlier['measured']})", flush=True)
+                continue
+            w, m, kw = timed([KHABAR, "predict", "--run", str(args.run), "--articles",
+                              str(cleaned), "--out", str(out), "--engine", engine,
+                              "--precision", precision], env)  # fmt: skip
+            rows.append(row(stage, n, n, "articles", w, m, **kw))
+            made = {"run": str(args.run), "measured": time.strftime("%Y-%m-%d %H:%M"),
+                    "articles_sha256": digest(cleaned)}  # fmt: skip
+            write_json(out.with_suffix(".row.json"), rows[-1] | made)
         if len(args.engines) == 2:
             a, b = (preds[e, precision].read_text(encoding="utf-8").splitlines()
                     for e in args.engines)  # fmt: skip
@@ -101,16 +157,19 @@ def bench_size(n: int, args: argparse.Namespace, work: Path) -> list[dict]:
     for db in args.dbs:
         ls_env = fresh_label_studio(db)
         try:
-            w, m, _ = measure([KHABAR, "push", "--tasks", str(tasks)], ls_env)
-            rows.append(row(f"push [{db}]", n, n, "tasks", w, m, db=db))
-            w, m, _ = measure([KHABAR, "push-predictions", "--predictions", str(pred)], ls_env)
-            rows.append(row(f"push-predictions [{db}]", n, n, "tasks", w, m, db=db))
+            w, m, kw = timed([KHABAR, "push", "--tasks", str(tasks)], ls_env)
+            rows.append(row(f"push [{db}]", n, n, "tasks", w, m, db=db, **kw,
+                            **server_figures(ls_env)))  # fmt: skip
+            w, m, kw = timed([KHABAR, "push-predictions", "--predictions", str(pred)], ls_env)
+            rows.append(row(f"push-predictions [{db}]", n, n, "tasks", w, m, db=db, **kw,
+                            **server_figures(ls_env)))  # fmt: skip
             labelled = annotate(ls_env, pred, args.annotate_every)
-            w, m, _ = measure([KHABAR, "export", "--out", str(d / db / "export.json"),
-                               "--dataset", str(d / db / "dataset"), "--conll",
-                               str(d / db / "conll"), "--splits", str(d / db / "splits.tsv")],
-                              ls_env)  # fmt: skip
-            rows.append(row(f"export [{db}]", n, n, "tasks", w, m, db=db, annotated=labelled))
+            w, m, kw = timed([KHABAR, "export", "--out", str(d / db / "export.json"),
+                              "--dataset", str(d / db / "dataset"), "--conll",
+                              str(d / db / "conll"), "--splits", str(d / db / "splits.tsv")],
+                             ls_env)  # fmt: skip
+            rows.append(row(f"export [{db}]", n, n, "tasks", w, m, db=db, annotated=labelled,
+                            **kw, **server_figures(ls_env)))  # fmt: skip
         finally:
             label_studio("stop", ls_env, quiet=True)
             shutil.rmtree(ls_env["LS_DATA_DIR"], ignore_errors=True)
@@ -143,6 +202,11 @@ def main() -> None:
         type=int,
         default=None,
         help="The two corpus sizes [default: N/10 and N].",
+    )
+    ap.add_argument(
+        "--reuse-predictions",
+        action="store_true",
+        help="Keep a size's predictions (and predict row) from an earlier bench of this run.",
     )
     ap.add_argument("--annotate-every", type=int, default=20, help="Annotate 1 task in this many.")
     ap.add_argument("--work", type=Path, default=ROOT / "datasets" / "scale", help="Work folder.")

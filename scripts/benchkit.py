@@ -39,7 +39,7 @@ def label_studio(action: str, env: dict, quiet: bool = False) -> None:
                    stdout=subprocess.DEVNULL if quiet else None)  # fmt: skip
 
 
-def _hwm(pid: int) -> int:
+def peak_rss(pid: int) -> int:
     """The kernel's peak resident bytes of one process image (VmHWM), 0 once it is gone."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -66,7 +66,7 @@ def tree_rss(pid: int) -> int:
         ppid = int(stat.rsplit(")", 1)[1].split()[1])
         children.setdefault(ppid, []).append(int(entry))
         rss[int(entry)] = int(statm[1]) * os.sysconf("SC_PAGE_SIZE")
-    total, todo = _hwm(pid), list(children.get(pid, []))
+    total, todo = peak_rss(pid), list(children.get(pid, []))
     while todo:
         p = todo.pop()
         total += rss.get(p, 0)
