@@ -189,6 +189,7 @@ def simulate(seed: int, pool: list[list], held: list, tags: list[str], base: str
                 if r == 0:
                     model0 = (model, tok), f1
             curve.append({"round": r, "articles": len(labelled), "sentences": len(sents),
+                          "words": sum(len(w) for w, _ in sents), "chosen": list(labelled),
                           "f1": f1})  # fmt: skip
             left = [i for i in range(len(pool)) if i not in labelled]
             if r < a.rounds:
