@@ -451,8 +451,8 @@ bench-errors: $(STAMP) $(E5_BASE) $(DATASET) ## Inject 10% errors into copies of
 	$(BIN)/python scripts/bench_errors.py
 
 .PHONY: bench-al
-bench-al: $(STAMP) $(E5_BASE) ## Annotation simulation on HiNER: what to label next (least confidence, total entropy; margin on request) vs random order, F1 per annotated sentence (PNG + JSON; needs ../shared)
-	$(BIN)/python scripts/bench_al.py
+bench-al: $(STAMP) $(E5_BASE) ## Annotation simulation on HiNER: what to label next (least confidence, total entropy; margin and diversity on request: STRATEGIES=...) vs random order, F1 per annotated sentence (PNG + JSON; needs ../shared)
+	$(BIN)/python scripts/bench_al.py $(if $(STRATEGIES),--strategies $(STRATEGIES))
 
 .PHONY: bench-names
 bench-names: $(PREDICTIONS) $(CLEANED) ## Names across scripts and dates from the gold, without a person: merges back, false merges, DATE values, event tuples per alias file
