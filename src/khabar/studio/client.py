@@ -253,7 +253,7 @@ class Client:
         """Each task's id, data, total_annotations and `versions` (its predictions' model
         versions; None where Label Studio cut the list short), one page at a time: the data
         manager's sparse listing, which leaves out every annotation and prediction (10,000
-        tasks: 6.5 s against 40 s for `iter_tasks`)."""
+        tasks with a prediction each: 7.8 s against 44.5 s for `iter_tasks`)."""
         pager = self.call(self.sdk.tasks.list, project=project_id, fields="task_only",
                           include=SUMMARY_FIELDS, query=self._versions_only(project_id),
                           page_size=500)  # fmt: skip
