@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from benchkit import free_port, label_studio, label_studio_env, measure, peak_rss  # noqa: E402
+from benchkit import free_port, label_studio, label_studio_env, measure, peak_rss, server_pid  # noqa: E402
 
 from khabar.io import read_json, read_jsonl, write_json  # noqa: E402
 from khabar.model.prediction import ls_prediction  # noqa: E402
@@ -90,22 +90,21 @@ def timed(cmd: list[str], env: dict) -> tuple[float, int, dict]:
 def server_figures(env: dict) -> dict:
     """The Label Studio server's peak RSS so far (VmHWM) and its database's size on disk."""
     data = Path(env["LS_DATA_DIR"])
-    pid = int((data / "server.pid").read_text().strip())
     db = data / "label_studio.sqlite3" if env["LS_DB"] == "sqlite" else data / "postgres"
     files = [db] if db.is_file() else [f for f in db.rglob("*") if f.is_file()]
     size = sum(f.stat().st_size for f in files if f.exists())
-    return {"server_rss_mb": round(peak_rss(pid) / 2**20), "db_mb": round(size / 2**20)}
+    return {"server_rss_mb": round(peak_rss(server_pid(env)) / 2**20), "db_mb": round(size / 2**20)}
 
 
-def reusable(predictions: Path, args: argparse.Namespace) -> dict | None:
+def reusable(predictions: Path, articles_sha256: str, args: argparse.Namespace) -> dict | None:
     """The predict row measured when `predictions` was written by this run, if asked to reuse it
     and the articles are the same (generated and ingested again, byte for byte)."""
     sidecar = predictions.with_suffix(".row.json")
     if not (args.reuse_predictions and predictions.is_file() and sidecar.is_file()):
         return None
     earlier = read_json(sidecar)
-    same = earlier.get("articles_sha256") == digest(predictions.parent / "articles.jsonl")
-    return earlier | {"reused": True} if same and earlier.get("run") == str(args.run) else None
+    same = earlier.get("articles_sha256") == articles_sha256 and earlier.get("run") == str(args.run)
+    return earlier | {"reused": True} if same else None
 
 
 def digest(path: Path) -> str:
@@ -132,11 +131,12 @@ def bench_size(n: int, args: argparse.Namespace, work: Path) -> list[dict]:
     w, m, kw = timed([KHABAR, "tasks", "--articles", str(cleaned), "--out", str(tasks)], env)
     rows.append(row("tasks", n, n, "articles", w, m, **kw))
     preds = {}
+    articles_sha256 = digest(cleaned)  # what a reused predictions file must have been made from
     for precision in args.precisions:
         for engine in args.engines:
             out = preds[engine, precision] = d / f"predictions-{engine}-{precision}.jsonl"
             stage = f"predict ({engine}, {precision})"
-            if (earlier := reusable(out, args)) is not None:
+            if (earlier := reusable(out, articles_sha256, args)) is not None:
                 rows.append(earlier)
                 print(f"  {stage:<28} reused (measured {earlier['measured']})", flush=True)
                 continue
@@ -145,7 +145,7 @@ def bench_size(n: int, args: argparse.Namespace, work: Path) -> list[dict]:
                               "--precision", precision], env)  # fmt: skip
             rows.append(row(stage, n, n, "articles", w, m, **kw))
             made = {"run": str(args.run), "measured": time.strftime("%Y-%m-%d %H:%M"),
-                    "articles_sha256": digest(cleaned)}  # fmt: skip
+                    "articles_sha256": articles_sha256}  # fmt: skip
             write_json(out.with_suffix(".row.json"), rows[-1] | made)
         if len(args.engines) == 2:
             a, b = (preds[e, precision].read_text(encoding="utf-8").splitlines()

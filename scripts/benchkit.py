@@ -39,6 +39,11 @@ def label_studio(action: str, env: dict, quiet: bool = False) -> None:
                    stdout=subprocess.DEVNULL if quiet else None)  # fmt: skip
 
 
+def server_pid(env: dict) -> int:
+    """The Label Studio server's pid, as scripts/labelstudio.sh recorded it."""
+    return int((Path(env["LS_DATA_DIR"]) / "server.pid").read_text().strip())
+
+
 def peak_rss(pid: int) -> int:
     """The kernel's peak resident bytes of one process image (VmHWM), 0 once it is gone."""
     try:

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from bench_labelstudio import TOKEN, synthetic  # noqa: E402
-from benchkit import free_port, label_studio, label_studio_env  # noqa: E402
+from benchkit import free_port, label_studio, label_studio_env, server_pid  # noqa: E402
 
 from khabar.io import write_json  # noqa: E402
 from khabar.schema import label_config, load_schema  # noqa: E402
@@ -42,11 +42,6 @@ from khabar.studio.client import Client  # noqa: E402
 # Set true by scripts/labelstudio.sh: Label Studio's import of predictions that recounts only
 # the tasks it touched.
 FAST_PREDICTIONS = "fflag_fix_back_4620_memory_efficient_predictions_import_08012025_short"
-
-
-def server_pid(env: dict) -> int:
-    """The Label Studio server's pid, as scripts/labelstudio.sh recorded it."""
-    return int((Path(env["LS_DATA_DIR"]) / "server.pid").read_text().strip())
 
 
 def profiled(py_spy: str, pid: int, out: Path, request) -> float:

@@ -92,8 +92,7 @@ def build_dataset(export: Iterable[dict], schema: Schema, out_dir: Path, conll_d
 
                 write_atomic(conll_dir / f"{name}.conll", conll())
                 writer.finalize()
-            dd[name] = (Dataset.from_file(str(arrow)) if counts[name] else
-                        Dataset.from_dict({k: [] for k in feats}, features=feats))  # fmt: skip
+            dd[name] = Dataset.from_file(str(arrow)) if counts[name] else _empty(feats)
         dd.save_to_disk(str(out_dir))
         write_json(out_dir / BUILD_FILE, build, indent=2)
     return _load(out_dir, counts, feats), report
@@ -105,10 +104,16 @@ def _load(out_dir: Path, counts: dict[str, int], feats):
     from datasets import Dataset, DatasetDict
 
     return DatasetDict({
-        name: Dataset.load_from_disk(str(out_dir / name)) if n
-        else Dataset.from_dict({k: [] for k in feats}, features=feats)
+        name: Dataset.load_from_disk(str(out_dir / name)) if n else _empty(feats)
         for name, n in counts.items()
     })  # fmt: skip
+
+
+def _empty(feats):
+    """A split with no rows and the dataset's features."""
+    from datasets import Dataset
+
+    return Dataset.from_dict({k: [] for k in feats}, features=feats)
 
 
 class Spool:
