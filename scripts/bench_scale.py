@@ -22,6 +22,7 @@ and the Label Studio stages in another.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import os
 import shutil
@@ -37,9 +38,10 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from benchkit import free_port, label_studio, label_studio_env, measure, peak_rss, server_pid  # noqa: E402
 
+from khabar.dataset.build import saved_digest  # noqa: E402
 from khabar.io import read_json, read_jsonl, write_json  # noqa: E402
 from khabar.model.prediction import ls_prediction  # noqa: E402
-from khabar.studio.client import Client  # noqa: E402
+from khabar.studio.client import Client, LabelStudioError  # noqa: E402
 
 TOKEN = "khabar-bench-token-0000000000000000"
 KHABAR = str(Path(sys.executable).parent / "khabar")
@@ -56,17 +58,63 @@ def fresh_label_studio(db: str) -> dict:
 
 
 def annotate(env: dict, predictions: Path, every: int) -> int:
-    """Accept the prediction of one task in `every` as its annotation (not a timed stage)."""
+    """Accept the prediction of one task in `every` as its annotation (not a timed stage).
+
+    Streamed: the chosen tasks come from the sparse listing and their predictions from the file,
+    so 100,000 tasks are never held whole here either."""
     client = Client(env["LABEL_STUDIO_URL"], TOKEN, timeout=600)
-    pid = client.find_project(PROJECT)
-    by_article = {r["article_id"]: r for r in read_jsonl(predictions)}
+    pid = client.find_project(env.get("KHABAR_PROJECT", PROJECT))
+    chosen = {t["data"].get("article_id"): t["id"]
+              for i, t in enumerate(client.iter_task_summaries(pid)) if i % every == 0}  # fmt: skip
     done = 0
-    for i, task in enumerate(client.tasks(pid)):
-        if i % every == 0 and (rec := by_article.get(task["data"].get("article_id"))):
-            client.create_annotation(task["id"], ls_prediction(rec)["result"],
+    for rec in read_jsonl(predictions):
+        if (task_id := chosen.get(rec["article_id"])) is not None:
+            client.create_annotation(task_id, ls_prediction(rec)["result"],
                                      unique_id=str(uuid.uuid4()))  # fmt: skip
             done += 1
     return done
+
+
+def interrupted_push(env: dict, tasks: Path, n: int) -> dict:
+    """`push` killed (SIGKILL, as a crash) once half the tasks are in a new project, then run
+    again: every article must be there exactly once."""
+    env = dict(env, KHABAR_PROJECT=f"{PROJECT}-interrupted")
+    client = Client(env["LABEL_STUDIO_URL"], TOKEN, timeout=600)
+    chunk = str(max(1, min(500, n // 10)))  # a small N still has chunks to cut between
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    proc = subprocess.Popen([KHABAR, "push", "--tasks", str(tasks), "--chunk-size", chunk],
+                            env=env, **quiet)  # fmt: skip
+    at = 0
+    while proc.poll() is None and at < n // 2:
+        time.sleep(0.2)
+        with contextlib.suppress(LabelStudioError):
+            at = client.task_count(client.find_project(env["KHABAR_PROJECT"]))
+    proc.kill()
+    proc.wait()
+    w, m, _ = timed([KHABAR, "push", "--tasks", str(tasks)], env)
+    pid = client.find_project(env["KHABAR_PROJECT"])
+    ids = [t["data"]["article_id"] for t in client.iter_task_summaries(pid)]
+    out = {"killed_at_tasks": at, "rerun_seconds": round(w, 1),
+           "rerun_peak_rss_mb": round(m / 2**20), "tasks": len(ids),
+           "distinct": len(set(ids)), "expected": n}  # fmt: skip
+    out["ok"] = 0 < at < n and out["tasks"] == out["distinct"] == n
+    print(f"  interrupted push: killed at {at:,} tasks, rerun {w:.1f} s -> {len(ids):,} tasks, "
+          f"{len(set(ids)):,} distinct of {n:,}: {'ok' if out['ok'] else 'FAILED'}",
+          flush=True)  # fmt: skip
+    return out
+
+
+def repeated_export(env: dict, d: Path) -> dict:
+    """`export` again into fresh folders: the dataset must be byte for byte the first one's."""
+    first, again = d / "dataset", d / "dataset-again"
+    shutil.rmtree(again, ignore_errors=True)
+    w, m, _ = timed([KHABAR, "export", "--out", str(d / "export-again.json"), "--dataset",
+                     str(again), "--conll", str(d / "conll-again"), "--splits",
+                     str(d / "splits-again.tsv")], env)  # fmt: skip
+    same = saved_digest(first) == saved_digest(again)
+    print(f"  export again: {w:.1f} s, dataset {'identical' if same else 'DIFFERENT'}",
+          flush=True)  # fmt: skip
+    return {"seconds": round(w, 1), "peak_rss_mb": round(m / 2**20), "ok": same}
 
 
 def row(stage: str, n: int, items: int, unit: str, wall: float, rss: int, **kw) -> dict:
@@ -170,6 +218,10 @@ def bench_size(n: int, args: argparse.Namespace, work: Path) -> list[dict]:
                              ls_env)  # fmt: skip
             rows.append(row(f"export [{db}]", n, n, "tasks", w, m, db=db, annotated=labelled,
                             **kw, **server_figures(ls_env)))  # fmt: skip
+            if args.faults and n == max(args.sizes_run):
+                again = repeated_export(ls_env, d / db)
+                cut = interrupted_push(ls_env, tasks, n)
+                rows[-1]["faults"] = {"export_again": again, "interrupted_push": cut}
         finally:
             label_studio("stop", ls_env, quiet=True)
             shutil.rmtree(ls_env["LS_DATA_DIR"], ignore_errors=True)
@@ -208,13 +260,19 @@ def main() -> None:
         action="store_true",
         help="Keep a size's predictions (and predict row) from an earlier bench of this run.",
     )
+    ap.add_argument(
+        "--faults",
+        action="store_true",
+        help="At the larger size, after export: export again (dataset must be identical) and a "
+        "push killed halfway then rerun (no task twice, none missing).",
+    )
     ap.add_argument("--annotate-every", type=int, default=20, help="Annotate 1 task in this many.")
     ap.add_argument("--work", type=Path, default=ROOT / "datasets" / "scale", help="Work folder.")
     ap.add_argument("--out", type=Path, default=ROOT / "models" / "benchmarks" / "bench-scale.json")
     args = ap.parse_args()
     if not (args.run / "run.json").is_file():
         sys.exit(f"error: {args.run} is not a trained run: `make train` first (or --run)")
-    sizes = args.sizes or [args.n // 10, args.n]
+    sizes = args.sizes_run = args.sizes or [args.n // 10, args.n]
     print(f"khabar bench-scale: N = {sizes[0]:,} and {sizes[1]:,}, run {args.run.name}, "
           f"{os.cpu_count()} CPUs", flush=True)  # fmt: skip
     rows = [r for n in sizes for r in bench_size(n, args, args.work)]

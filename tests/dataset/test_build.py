@@ -104,3 +104,16 @@ def test_a_split_left_empty_is_built_and_built_again(schema, tmp_path):
         dd, report = build_dataset(export, schema, tmp_path / "ds", tmp_path / "conll")
         assert len(dd["train"]) > 0 and len(dd["validation"]) == len(dd["test"]) == 0
     assert report.unchanged and sum(p.reason == "empty split" for p in report.problems) == 2
+
+
+def test_saved_digest_is_the_rows_not_the_folder_or_the_temporary_file(schema, tmp_path):
+    from khabar.dataset.build import saved_digest
+
+    modi = TEXT.index("मोदी")
+    export = [task(i, [span("m", modi, modi + 4, "PER")], article=f"a{i}") for i in range(5)]
+    build_dataset(export, schema, tmp_path / "one", tmp_path / "c1")
+    build_dataset(export, schema, tmp_path / "two", tmp_path / "c2")
+    assert saved_digest(tmp_path / "one") == saved_digest(tmp_path / "two")
+    export[0]["annotations"][0]["result"] = []
+    build_dataset(export, schema, tmp_path / "three", tmp_path / "c3")
+    assert saved_digest(tmp_path / "three") != saved_digest(tmp_path / "one")

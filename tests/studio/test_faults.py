@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 import pytest
 
+from khabar.dataset.build import saved_digest
 from khabar.studio.client import Client
 from tests.conftest import (
     ROOT,
@@ -155,6 +156,11 @@ def test_server_killed_during_export_and_push_predictions_then_rerun(
     assert not list(tmp_path.rglob("*.tmp"))
     start()
     assert "5/5 tasks used" in run_khabar(*export, env=env)
+    # An export into fresh folders (splits assigned anew) builds the same dataset.
+    run_khabar("export", "--out", tmp_path / "again.json", "--dataset", tmp_path / "ds2",
+               "--conll", tmp_path / "conll2", "--splits", tmp_path / "splits2.tsv",
+               env=env)  # fmt: skip
+    assert saved_digest(tmp_path / "ds2") == saved_digest(tmp_path / "ds")
 
     # 2. Pushed once, then killed on the rerun's bulk import (after it deleted the version it
     # replaces): the next run leaves exactly one prediction of the run per task.

@@ -38,6 +38,7 @@ def test_push_twice_imports_nothing_twice(client, project):
     second = push(client, project, tasks, chunk_size=3)
     assert (first.created, second.created, second.skipped_existing) == (7, 0, 7)
     assert sorted(article_ids(client, project)) == sorted(t["data"]["article_id"] for t in tasks)
+    assert client.task_count(project) == 7
 
 
 def test_interrupted_import_then_rerun(client, project):

@@ -98,6 +98,23 @@ def build_dataset(export: Iterable[dict], schema: Schema, out_dir: Path, conll_d
     return _load(out_dir, counts, feats), report
 
 
+def saved_digest(out_dir: Path) -> str:
+    """sha256 of a saved dataset's files by content, to tell two builds apart: state.json's
+    `_fingerprint` is left out (datasets derives it from the temporary Arrow file's path, not
+    from the rows), and so are the cache files training leaves beside the splits."""
+    h = hashlib.sha256()
+    for p in sorted(Path(out_dir).rglob("*")):
+        if not p.is_file() or p.name.startswith("cache-"):
+            continue
+        data = p.read_bytes()
+        if p.name == "state.json":
+            data = _dumps({k: v for k, v in json.loads(data).items() if k != "_fingerprint"})
+            data = data.encode("utf-8")
+        h.update(str(p.relative_to(out_dir)).encode("utf-8") + b"\0")
+        h.update(hashlib.sha256(data).digest())
+    return h.hexdigest()
+
+
 def _load(out_dir: Path, counts: dict[str, int], feats):
     """The DatasetDict written to `out_dir`, memory-mapped; an empty split (which datasets saves
     as no shard at all, and cannot load back) is made empty here."""

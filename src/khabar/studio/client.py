@@ -124,6 +124,10 @@ class Client:
             f"No Label Studio project titled {title!r} at {self.url}: run `khabar push` first."
         )
 
+    def task_count(self, project_id: int) -> int:
+        """How many tasks the project has: one request, whatever its size."""
+        return self.call(self.sdk.projects.get, id=project_id).task_number or 0
+
     def project_settings(self, project_id: int) -> dict:
         """The project settings khabar reads: overlap, sampling and the scoring model version."""
         p = self.call(self.sdk.projects.get, id=project_id)
