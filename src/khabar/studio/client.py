@@ -196,11 +196,12 @@ class Client:
         return self.call(self.sdk.views.create, project=project_id,
                          data={**data, "title": title}).id  # fmt: skip
 
-    def view_tasks(self, project_id: int, view_id: int) -> list[dict]:
-        """The tasks of a data manager tab, in the tab's order."""
+    def view_tasks(self, project_id: int, view_id: int) -> Iterator[dict]:
+        """The tasks of a data manager tab, in the tab's order, one page at a time."""
         pager = self.call(self.sdk.tasks.list, project=project_id, view=view_id, fields="all",
                           page_size=500)  # fmt: skip
-        return [t.dict() if hasattr(t, "dict") else dict(t) for t in pager]
+        for t in pager:
+            yield t.dict() if hasattr(t, "dict") else dict(t)
 
     # ------------------------------------------------------------ users
 
@@ -275,6 +276,10 @@ class Client:
         hidden = [c for c in hidden if c != "tasks:predictions_model_versions"]
         return json.dumps({"hiddenColumns": {"explore": hidden, "labeling": hidden}})
 
+    def task(self, task_id: int) -> dict:
+        """One task whole: data, annotations (every annotator's) and predictions."""
+        return self.call(self._raw, "GET", f"api/tasks/{task_id}/").json()
+
     def task_predictions(self, task_id: int) -> list[dict]:
         """One task's predictions (id, model_version, score, result)."""
         return [p.dict() if hasattr(p, "dict") else dict(p)
@@ -341,6 +346,13 @@ class Client:
         """
         self.call(self._raw, "DELETE", f"api/projects/{project_id}/model-versions/",
                   json={"model_version": model_version})  # fmt: skip
+
+    def model_versions_newest_first(self, project_id: int) -> list[str]:
+        """The model versions of the project's predictions, the one made last first: one
+        aggregate on the server, however many tasks the project has."""
+        answer = self.call(self._raw, "GET", f"api/projects/{project_id}/model-versions/",
+                           params={"extended": "true"})  # fmt: skip
+        return [v["model_version"] for v in answer.json()["static"] if v.get("model_version")]
 
     def project_model_version(self, project_id: int) -> str | None:
         """The model_version the project samples by (uncertainty) and shows predictions of."""

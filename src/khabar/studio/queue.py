@@ -17,18 +17,13 @@ class QueueError(ValueError):
     """A ranking the project cannot use: it would turn the connected backend off."""
 
 
-def uncertainty_version(tasks: list[dict]) -> str | None:
-    """The model_version whose scores rank the queue: the newest model run's, else the rule
-    pre-annotator's (adjudication proposals never rank it)."""
-    newest: dict[str, int] = {}
-    for t in tasks:
-        for p in t.get("predictions") or []:
-            v = p.get("model_version") or ""
-            if v and v != ADJUDICATION_VERSION:
-                newest[v] = max(newest.get(v, 0), p.get("id") or 0)
-    models = [v for v in newest if not v.startswith(RULES_PREFIX)]
-    pool = models or list(newest)
-    return max(pool, key=newest.get) if pool else None
+def uncertainty_version(newest_first: list[str]) -> str | None:
+    """The model_version whose scores rank the queue, of the project's versions (the one made
+    last first): the newest model run's, else the rule pre-annotator's (adjudication proposals
+    never rank it)."""
+    pool = [v for v in newest_first if v and v != ADJUDICATION_VERSION]
+    models = [v for v in pool if not v.startswith(RULES_PREFIX)]
+    return (models or pool or [None])[0]
 
 
 @dataclass
@@ -76,14 +71,16 @@ def queue(client: Client, project_id: int, version: str | None = None) -> QueueR
             f"{served} (leave out --model-version), or serve {version} (`make ml-backend "
             f"RUN=...`, then `make connect-backend`)"
         )  # fmt: skip
-    tasks = client.tasks(project_id)
+    # Nothing here holds every task: the versions are one aggregate, the count one number, and
+    # the tab's tasks are read a page at a time, keeping each one's id and uncertainty.
     overlap = client.project_settings(project_id)["overlap"]
-    version = served or version or uncertainty_version(tasks)
-    report = QueueReport(version, total=len(tasks), backend=bool(served))
+    version = (
+        served or version or uncertainty_version(client.model_versions_newest_first(project_id))
+    )
+    report = QueueReport(version, total=client.task_count(project_id), backend=bool(served))
     if version is None:
-        report.order = [
-            (t["id"], None) for t in tasks if (t.get("total_annotations") or 0) < overlap
-        ]
+        report.order = [(t["id"], None) for t in client.iter_task_summaries(project_id)
+                        if (t.get("total_annotations") or 0) < overlap]  # fmt: skip
         return report
     client.set_uncertainty_sampling(project_id, version)
     report.view_id = client.ensure_view(project_id, QUEUE_VIEW, {

@@ -25,7 +25,7 @@ def push_review(
     if kept and client.project_model_version(project_id) != kept:
         client.set_project_model_version(project_id, kept)
     hashes = {}
-    for t in client.tasks(project_id):
+    for t in client.iter_task_summaries(project_id):
         aid, text = t["data"].get("article_id"), t["data"].get("text", "")
         if aid in preds and all(text[a : a + len(s)] == s for a, s in sentences.get(aid, [])):
             hashes[aid] = t["data"].get("content_hash")

@@ -168,11 +168,12 @@ def reanchor_tasks(client: Client, project_id: int, tasks: list[dict]) -> Reanch
     be placed is kept in the task's data under `reanchor_unplaced` (original JSON, annotation,
     reason) and listed in the report; the export reports it until a person has redrawn it."""
     report = ReanchorReport()
-    existing, _ = _by_article(client.tasks(project_id))
+    existing, _ = _by_article(map(slim, client.iter_task_summaries(project_id)))
     for task in tasks:
         current = existing.get(task["data"]["article_id"])
         if current is None or current["data"].get("content_hash") == task["data"]["content_hash"]:
             continue
+        current = client.task(current["id"])  # only a changed task is read whole
         old, new = current["data"]["text"], task["data"]["text"]
         lost = json.loads(current["data"].get(UNPLACED_FIELD) or "[]")
         moves = []
@@ -233,7 +234,7 @@ class LoadReport:
 def load_gold(client: Client, project_id: int, gold: list[dict]) -> LoadReport:
     """Load gold annotations as ground-truth annotations on the matching tasks."""
     report = LoadReport()
-    tasks, _ = _by_article(client.tasks(project_id))
+    tasks, _ = _by_article(map(slim, client.iter_task_summaries(project_id)))
     for item in gold:
         aid = item.get("data", {}).get("article_id")
         task = tasks.get(aid)
@@ -263,7 +264,7 @@ def load_standins(client: Client, project_id: int, model_version: str) -> LoadRe
     it and no lead time was recorded; the dataset records such rows as 'prediction-standin'.
     """
     report = LoadReport()
-    for task in client.tasks(project_id):
+    for task in client.iter_tasks(project_id):
         preds = [
             p for p in task.get("predictions") or [] if p.get("model_version") == model_version
         ]
