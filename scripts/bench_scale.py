@@ -24,7 +24,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
+import itertools
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -73,6 +75,33 @@ def annotate(env: dict, predictions: Path, every: int) -> int:
                                      unique_id=str(uuid.uuid4()))  # fmt: skip
             done += 1
     return done
+
+
+def lookups(env: dict, tasks: Path, chunk: int = 500) -> dict:
+    """What finding each article's task costs (not a timed stage): the sparse listing of every
+    task, as push and push-predictions do it, against a data-manager filter on data.article_id
+    per chunk of articles (a regex of the chunk's ids, timed on the first chunk and multiplied
+    by the corpus's chunks), the way a lookup without any listing would go."""
+    client = Client(env["LABEL_STUDIO_URL"], TOKEN, timeout=600)
+    pid = client.find_project(env.get("KHABAR_PROJECT", PROJECT))
+    t0 = time.perf_counter()
+    listed = sum(1 for _ in client.iter_task_summaries(pid))
+    listing = time.perf_counter() - t0
+    ids = [t["data"]["article_id"] for t in itertools.islice(read_jsonl(tasks), chunk)]
+    regex = "^(" + "|".join(map(re.escape, ids)) + ")$"
+    item = {"filter": "filter:tasks:data.article_id", "operator": "regex", "type": "String",
+            "value": regex}  # fmt: skip
+    t0 = time.perf_counter()
+    found = sum(1 for _ in client.iter_task_summaries(pid, {"conjunction": "and", "items": [item]}))
+    per_chunk = time.perf_counter() - t0
+    chunks = -(-listed // chunk)
+    out = {"listing_s": round(listing, 1), "listed": listed,
+           "filter_chunk_s": round(per_chunk, 2), "filter_found": found,
+           "filter_all_chunks_s": round(per_chunk * chunks, 1)}  # fmt: skip
+    print(f"  finding tasks: listing {listed:,} in {listing:.1f} s; filter for {len(ids)} "
+          f"articles {per_chunk:.2f} s ({found} found) x {chunks:,} chunks = "
+          f"{out['filter_all_chunks_s']:,.1f} s", flush=True)  # fmt: skip
+    return out
 
 
 def interrupted_push(env: dict, tasks: Path, n: int) -> dict:
@@ -211,6 +240,7 @@ def bench_size(n: int, args: argparse.Namespace, work: Path) -> list[dict]:
             w, m, kw = timed([KHABAR, "push-predictions", "--predictions", str(pred)], ls_env)
             rows.append(row(f"push-predictions [{db}]", n, n, "tasks", w, m, db=db, **kw,
                             **server_figures(ls_env)))  # fmt: skip
+            rows[-1]["lookup"] = lookups(ls_env, tasks)
             labelled = annotate(ls_env, pred, args.annotate_every)
             w, m, kw = timed([KHABAR, "export", "--out", str(d / db / "export.json"),
                               "--dataset", str(d / db / "dataset"), "--conll",

@@ -161,3 +161,9 @@ def test_summaries_carry_versions_and_partial_replace_deletes_per_task(client, p
     assert (report.added, report.replaced) == (1, 1)
     counts = {a: len(client.task_predictions(t["id"])) for a, t in by_article.items()}
     assert counts == dict.fromkeys(by_article, 1)
+    # A data-manager filter lists only its tasks, with the same fields.
+    regex = {"filter": "filter:tasks:data.article_id", "operator": "regex", "type": "String",
+             "value": "^(syn-0|syn-2)$"}  # fmt: skip
+    found = list(client.iter_task_summaries(project, {"conjunction": "and", "items": [regex]}))
+    assert sorted(t["data"]["article_id"] for t in found) == ["syn-0", "syn-2"]
+    assert [t["versions"] for t in found] == [["v1"]] * 2

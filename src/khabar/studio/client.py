@@ -254,27 +254,29 @@ class Client:
         for t in pager:
             yield t.dict() if hasattr(t, "dict") else dict(t)
 
-    def iter_task_summaries(self, project_id: int) -> Iterator[dict]:
+    def iter_task_summaries(self, project_id: int, filters: dict | None = None) -> Iterator[dict]:
         """Each task's id, data, total_annotations and `versions` (its predictions' model
         versions; None where Label Studio cut the list short), one page at a time: the data
         manager's sparse listing, which leaves out every annotation and prediction (10,000
-        tasks with a prediction each: 7.8 s against 44.5 s for `iter_tasks`)."""
+        tasks with a prediction each: 7.8 s against 44.5 s for `iter_tasks`). `filters`: a
+        data-manager filter ({"conjunction": ..., "items": [...]}) to list only its tasks."""
+        query = self._versions_only(project_id) | ({"filters": filters} if filters else {})
         pager = self.call(self.sdk.tasks.list, project=project_id, fields="task_only",
-                          include=SUMMARY_FIELDS, query=self._versions_only(project_id),
+                          include=SUMMARY_FIELDS, query=json.dumps(query),
                           page_size=500)  # fmt: skip
         for t in pager:
             task = t.dict() if hasattr(t, "dict") else dict(t)
             task["versions"] = model_versions(task.pop("predictions_model_versions", None))
             yield task
 
-    def _versions_only(self, project_id: int) -> str:
+    def _versions_only(self, project_id: int) -> dict:
         """A data-manager query that computes one column, predictions_model_versions: the data
         manager computes a column only when it is visible, so every other one is hidden."""
         columns = self.call(self._raw, "GET", "api/dm/columns/", params={"project": project_id})
         hidden = [f"tasks:{'data.' if c.get('parent') == 'data' else ''}{c['id']}"
                   for c in columns.json()["columns"]]  # fmt: skip
         hidden = [c for c in hidden if c != "tasks:predictions_model_versions"]
-        return json.dumps({"hiddenColumns": {"explore": hidden, "labeling": hidden}})
+        return {"hiddenColumns": {"explore": hidden, "labeling": hidden}}
 
     def task(self, task_id: int) -> dict:
         """One task whole: data, annotations (every annotator's) and predictions."""
