@@ -260,6 +260,36 @@ def bench_size(n: int, args: argparse.Namespace, work: Path) -> list[dict]:
     return rows
 
 
+def cpu_model() -> str:
+    """This machine's CPU, as /proc/cpuinfo names it."""
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return "unknown"
+
+
+def markdown(result: dict) -> str:
+    """The table for the README: each stage at both sizes, the ratio, Label Studio's figures."""
+    small, large = sorted({r["n"] for r in result["rows"]})
+    by = {(r["stage"], r["n"]): r for r in result["rows"]}
+
+    def cell(r: dict) -> str:
+        made = f" (measured {r['measured']})" if r.get("reused") else ""
+        return f"{r['seconds']:,.1f} s, {r['per_s']:,.1f}/s, {r['peak_rss_mb']:,} MB{made}"
+
+    lines = [f"| stage | N = {small:,}: time, items/s, peak RSS | N = {large:,}: time, items/s, "
+             f"peak RSS | time ratio ({large / small:.0f} = linear) | Label Studio at {large:,}: "
+             "server peak RSS, database | load before → after |",
+             "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    for r in (r for r in result["rows"] if r["n"] == large):
+        first = by.get((r["stage"], small))
+        ls = f"{r['server_rss_mb']:,} MB, {r['db_mb']:,} MB" if "server_rss_mb" in r else ""
+        load = " → ".join(f"{x:.2f}" for x in r.get("load", []))
+        lines.append(f"| {r['stage']} | {cell(first) if first else ''} | {cell(r)} | "
+                     f"{r.get('ratio', '')} | {ls} | {load} |")  # fmt: skip
+    return "\n".join(lines)
+
+
 def main() -> None:
     """Bench N/10 and N, print the table and the growth ratios, save the JSON."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -299,7 +329,10 @@ def main() -> None:
     ap.add_argument("--annotate-every", type=int, default=20, help="Annotate 1 task in this many.")
     ap.add_argument("--work", type=Path, default=ROOT / "datasets" / "scale", help="Work folder.")
     ap.add_argument("--out", type=Path, default=ROOT / "models" / "benchmarks" / "bench-scale.json")
+    ap.add_argument("--table", action="store_true", help="Only print --out as a markdown table.")
     args = ap.parse_args()
+    if args.table:
+        return print(markdown(read_json(args.out)))
     if not (args.run / "run.json").is_file():
         sys.exit(f"error: {args.run} is not a trained run: `make train` first (or --run)")
     sizes = args.sizes_run = args.sizes or [args.n // 10, args.n]
@@ -316,9 +349,11 @@ def main() -> None:
             print(f"  {r['stage']:<28} {ratio:6.2f}  (peak RSS {small[r['stage']]['peak_rss_mb']:,}"
                   f" -> {r['peak_rss_mb']:,} MB)")  # fmt: skip
     info = read_json(args.run / "run.json")
-    write_json(args.out, {"run": args.run.name, "base": info.get("base_model"),
-                          "cpus": os.cpu_count(), "rows": rows})  # fmt: skip
-    print(f"-> {args.out}")
+    result = {"run": args.run.name, "base": info.get("base_model"), "cpus": os.cpu_count(),
+              "cpu": cpu_model(), "finished": time.strftime("%Y-%m-%d %H:%M"),
+              "rows": rows}  # fmt: skip
+    write_json(args.out, result)
+    print(f"-> {args.out}\n\n{markdown(result)}")
 
 
 if __name__ == "__main__":
