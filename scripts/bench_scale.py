@@ -193,8 +193,8 @@ def digest(path: Path) -> str:
     return h.hexdigest()
 
 
-def bench_size(n: int, args: argparse.Namespace, work: Path) -> list[dict]:
-    """Every stage on n generated articles."""
+def bench_size(n: int, args: argparse.Namespace, work: Path, before: list[dict]) -> list[dict]:
+    """Every stage on n generated articles (`before`: the rows of the sizes already done)."""
     d = work / str(n)
     raw, cleaned, tasks = d / "raw", d / "articles.jsonl", d / "tasks.jsonl"
     subprocess.run([sys.executable, str(ROOT / "scripts" / "make_corpus.py"), str(n),
@@ -202,11 +202,17 @@ def bench_size(n: int, args: argparse.Namespace, work: Path) -> list[dict]:
     words = sum(len(p.read_text(encoding="utf-8").split()) for p in raw.glob("*.txt"))
     print(f"\nN = {n:,} articles ({words:,} raw words)", flush=True)
     env = dict(os.environ)
-    rows = []
+    rows: list[dict] = []
+
+    def keep(r: dict) -> None:
+        """Add a row and save every row so far: a sitting cut short keeps what it measured."""
+        rows.append(r | {"words": words})
+        write_json(args.out.with_suffix(".partial.json"), {"rows": before + rows})
+
     w, m, kw = timed([KHABAR, "ingest", str(raw), "--out", str(cleaned)], env)
-    rows.append(row("ingest", n, n, "articles", w, m, **kw))
+    keep(row("ingest", n, n, "articles", w, m, **kw))
     w, m, kw = timed([KHABAR, "tasks", "--articles", str(cleaned), "--out", str(tasks)], env)
-    rows.append(row("tasks", n, n, "articles", w, m, **kw))
+    keep(row("tasks", n, n, "articles", w, m, **kw))
     preds = {}
     articles_sha256 = digest(cleaned)  # what a reused predictions file must have been made from
     for precision in args.precisions:
@@ -214,13 +220,13 @@ def bench_size(n: int, args: argparse.Namespace, work: Path) -> list[dict]:
             out = preds[engine, precision] = d / f"predictions-{engine}-{precision}.jsonl"
             stage = f"predict ({engine}, {precision})"
             if (earlier := reusable(out, articles_sha256, args)) is not None:
-                rows.append(earlier)
+                keep(earlier)
                 print(f"  {stage:<28} reused (measured {earlier['measured']})", flush=True)
                 continue
             w, m, kw = timed([KHABAR, "predict", "--run", str(args.run), "--articles",
                               str(cleaned), "--out", str(out), "--engine", engine,
                               "--precision", precision], env)  # fmt: skip
-            rows.append(row(stage, n, n, "articles", w, m, **kw))
+            keep(row(stage, n, n, "articles", w, m, **kw))
             made = {"run": str(args.run), "measured": time.strftime("%Y-%m-%d %H:%M"),
                     "articles_sha256": articles_sha256}  # fmt: skip
             write_json(out.with_suffix(".row.json"), rows[-1] | made)
@@ -235,28 +241,27 @@ def bench_size(n: int, args: argparse.Namespace, work: Path) -> list[dict]:
         ls_env = fresh_label_studio(db)
         try:
             w, m, kw = timed([KHABAR, "push", "--tasks", str(tasks)], ls_env)
-            rows.append(row(f"push [{db}]", n, n, "tasks", w, m, db=db, **kw,
-                            **server_figures(ls_env)))  # fmt: skip
+            keep(row(f"push [{db}]", n, n, "tasks", w, m, db=db, **kw,
+                     **server_figures(ls_env)))  # fmt: skip
             w, m, kw = timed([KHABAR, "push-predictions", "--predictions", str(pred)], ls_env)
-            rows.append(row(f"push-predictions [{db}]", n, n, "tasks", w, m, db=db, **kw,
-                            **server_figures(ls_env)))  # fmt: skip
-            rows[-1]["lookup"] = lookups(ls_env, tasks)
+            keep(row(f"push-predictions [{db}]", n, n, "tasks", w, m, db=db, **kw,
+                     **server_figures(ls_env)))  # fmt: skip
+            keep(rows.pop() | {"lookup": lookups(ls_env, tasks)})
             labelled = annotate(ls_env, pred, args.annotate_every)
             w, m, kw = timed([KHABAR, "export", "--out", str(d / db / "export.json"),
                               "--dataset", str(d / db / "dataset"), "--conll",
                               str(d / db / "conll"), "--splits", str(d / db / "splits.tsv")],
                              ls_env)  # fmt: skip
-            rows.append(row(f"export [{db}]", n, n, "tasks", w, m, db=db, annotated=labelled,
-                            **kw, **server_figures(ls_env)))  # fmt: skip
-            if args.faults and n == max(args.sizes_run):
+            keep(row(f"export [{db}]", n, n, "tasks", w, m, db=db, annotated=labelled,
+                     **kw, **server_figures(ls_env)))  # fmt: skip
+            if args.faults is not None and n == max(args.sizes_run) and db in (
+                    args.faults or args.dbs):  # fmt: skip
                 again = repeated_export(ls_env, d / db)
                 cut = interrupted_push(ls_env, tasks, n)
-                rows[-1]["faults"] = {"export_again": again, "interrupted_push": cut}
+                keep(rows.pop() | {"faults": {"export_again": again, "interrupted_push": cut}})
         finally:
             label_studio("stop", ls_env, quiet=True)
             shutil.rmtree(ls_env["LS_DATA_DIR"], ignore_errors=True)
-    for r in rows:
-        r["words"] = words
     return rows
 
 
@@ -322,9 +327,10 @@ def main() -> None:
     )
     ap.add_argument(
         "--faults",
-        action="store_true",
+        nargs="*",
+        default=None,
         help="At the larger size, after export: export again (dataset must be identical) and a "
-        "push killed halfway then rerun (no task twice, none missing).",
+        "push killed halfway then rerun (no task twice, none missing); on these DBs [all].",
     )
     ap.add_argument("--annotate-every", type=int, default=20, help="Annotate 1 task in this many.")
     ap.add_argument("--work", type=Path, default=ROOT / "datasets" / "scale", help="Work folder.")
@@ -338,7 +344,9 @@ def main() -> None:
     sizes = args.sizes_run = args.sizes or [args.n // 10, args.n]
     print(f"khabar bench-scale: N = {sizes[0]:,} and {sizes[1]:,}, run {args.run.name}, "
           f"{os.cpu_count()} CPUs", flush=True)  # fmt: skip
-    rows = [r for n in sizes for r in bench_size(n, args, args.work)]
+    rows: list[dict] = []
+    for n in sizes:
+        rows += bench_size(n, args, args.work, rows)
     linear = sizes[1] / sizes[0]
     print(f"\nGrowth, N = {sizes[1]:,} against {sizes[0]:,} (time ratio; {linear:.1f} is linear):")
     small = {r["stage"]: r for r in rows if r["n"] == sizes[0]}
