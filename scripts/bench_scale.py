@@ -65,7 +65,7 @@ def annotate(env: dict, predictions: Path, every: int) -> int:
     Streamed: the chosen tasks come from the sparse listing and their predictions from the file,
     so 100,000 tasks are never held whole here either."""
     client = Client(env["LABEL_STUDIO_URL"], TOKEN, timeout=600)
-    pid = client.find_project(env.get("KHABAR_PROJECT", PROJECT))
+    pid = client.find_project(env["KHABAR_PROJECT"])
     chosen = {t["data"].get("article_id"): t["id"]
               for i, t in enumerate(client.iter_task_summaries(pid)) if i % every == 0}  # fmt: skip
     done = 0
@@ -83,7 +83,7 @@ def lookups(env: dict, tasks: Path, chunk: int = 500) -> dict:
     per chunk of articles (a regex of the chunk's ids, timed on the first chunk and multiplied
     by the corpus's chunks), the way a lookup without any listing would go."""
     client = Client(env["LABEL_STUDIO_URL"], TOKEN, timeout=600)
-    pid = client.find_project(env.get("KHABAR_PROJECT", PROJECT))
+    pid = client.find_project(env["KHABAR_PROJECT"])
     t0 = time.perf_counter()
     listed = sum(1 for _ in client.iter_task_summaries(pid))
     listing = time.perf_counter() - t0
@@ -186,11 +186,8 @@ def reusable(predictions: Path, articles_sha256: str, args: argparse.Namespace) 
 
 def digest(path: Path) -> str:
     """sha256 of a file, read in blocks."""
-    h = hashlib.sha256()
     with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def bench_size(n: int, args: argparse.Namespace, work: Path, before: list[dict]) -> list[dict]:
@@ -254,8 +251,8 @@ def bench_size(n: int, args: argparse.Namespace, work: Path, before: list[dict])
                              ls_env)  # fmt: skip
             keep(row(f"export [{db}]", n, n, "tasks", w, m, db=db, annotated=labelled,
                      **kw, **server_figures(ls_env)))  # fmt: skip
-            if args.faults is not None and n == max(args.sizes_run) and db in (
-                    args.faults or args.dbs):  # fmt: skip
+            largest = n == max(args.sizes or [args.n])
+            if args.faults is not None and largest and db in (args.faults or args.dbs):
                 again = repeated_export(ls_env, d / db)
                 cut = interrupted_push(ls_env, tasks, n)
                 keep(rows.pop() | {"faults": {"export_again": again, "interrupted_push": cut}})
@@ -341,7 +338,7 @@ def main() -> None:
         return print(markdown(read_json(args.out)))
     if not (args.run / "run.json").is_file():
         sys.exit(f"error: {args.run} is not a trained run: `make train` first (or --run)")
-    sizes = args.sizes_run = args.sizes or [args.n // 10, args.n]
+    sizes = args.sizes or [args.n // 10, args.n]
     print(f"khabar bench-scale: N = {sizes[0]:,} and {sizes[1]:,}, run {args.run.name}, "
           f"{os.cpu_count()} CPUs", flush=True)  # fmt: skip
     rows: list[dict] = []

@@ -126,13 +126,14 @@ class Client:
 
     def task_count(self, project_id: int) -> int:
         """How many tasks the project has: one request, whatever its size."""
-        return self.call(self.sdk.projects.get, id=project_id).task_number or 0
+        return self.project_settings(project_id)["tasks"]
 
     def project_settings(self, project_id: int) -> dict:
-        """The project settings khabar reads: overlap, sampling and the scoring model version."""
+        """The project settings khabar reads: overlap, sampling and the scoring model version,
+        and its number of tasks."""
         p = self.call(self.sdk.projects.get, id=project_id)
         return {"overlap": p.maximum_annotations or 1, "sampling": p.sampling,
-                "model_version": p.model_version or ""}  # fmt: skip
+                "model_version": p.model_version or "", "tasks": p.task_number or 0}  # fmt: skip
 
     def set_overlap(self, project_id: int, overlap: int) -> None:
         """Have `overlap` annotators label every task (Label Studio's maximum_annotations)."""

@@ -73,11 +73,12 @@ def queue(client: Client, project_id: int, version: str | None = None) -> QueueR
         )  # fmt: skip
     # Nothing here holds every task: the versions are one aggregate, the count one number, and
     # the tab's tasks are read a page at a time, keeping each one's id and uncertainty.
-    overlap = client.project_settings(project_id)["overlap"]
+    settings = client.project_settings(project_id)
+    overlap = settings["overlap"]
     version = (
         served or version or uncertainty_version(client.model_versions_newest_first(project_id))
     )
-    report = QueueReport(version, total=client.task_count(project_id), backend=bool(served))
+    report = QueueReport(version, total=settings["tasks"], backend=bool(served))
     if version is None:
         report.order = [(t["id"], None) for t in client.iter_task_summaries(project_id)
                         if (t.get("total_annotations") or 0) < overlap]  # fmt: skip
