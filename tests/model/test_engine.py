@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from itertools import pairwise
 
 import pytest
 
 from khabar.corpus.article import write_articles
-from khabar.model.engine import chunked
+from khabar.model.engine import chunk_spans, chunked, read_span
 from khabar.model.prediction import read_records
 from tests.conftest import ROOT, run_khabar
 
@@ -17,6 +18,22 @@ from tests.conftest import ROOT, run_khabar
 def test_chunks_keep_order_and_the_short_tail():
     assert list(chunked(range(5), 2)) == [[0, 1], [2, 3], [4]]
     assert list(chunked([], 3)) == []
+
+
+def test_chunk_spans_cover_the_corpus_in_chunks_that_read_back_as_its_articles(
+    seed_articles, tmp_path
+):
+    corpus = tmp_path / "articles.jsonl"
+    write_articles(seed_articles, corpus)
+    with corpus.open("a", encoding="utf-8") as fh:
+        fh.write("\n\n")  # blank lines at the end are no article
+    spans = list(chunk_spans(corpus, 2))
+    assert [end - start > 0 for start, end in spans] == [True] * 3
+    assert spans[0][0] == 0 and all(a[1] == b[0] for a, b in pairwise(spans))
+    chunks = [read_span(corpus, start, end) for start, end in spans]
+    assert [[a.id for a in c] for c in chunks] == [
+        [a.id for a in part] for part in chunked(seed_articles, 2)
+    ]
 
 
 def test_the_ray_engine_writes_exactly_what_the_local_engine_writes(

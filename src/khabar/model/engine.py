@@ -70,6 +70,32 @@ def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield part
 
 
+def chunk_spans(path: Path, size: int) -> Iterator[tuple[int, int]]:
+    """Byte ranges of a corpus JSONL holding `size` articles each, in file order (the last may
+    hold fewer): what a Ray actor reads, so no process ever holds the whole file."""
+    start = pos = count = 0
+    with Path(path).open("rb") as fh:
+        for line in fh:
+            pos += len(line)
+            if line.strip():
+                count += 1
+                if count == size:
+                    yield start, pos
+                    start, count = pos, 0
+    if count:
+        yield start, pos
+
+
+def read_span(path: Path, start: int, end: int) -> list[Article]:
+    """The articles between two byte offsets of a corpus JSONL (a span of `chunk_spans`)."""
+    with Path(path).open("rb") as fh:
+        fh.seek(start)
+        data = fh.read(end - start)
+    # Split on newlines only, as the local engine's file iteration does: str.splitlines would
+    # also split on U+2028 and friends, which JSON written with ensure_ascii=False keeps as is.
+    return [Article.from_dict(json.loads(line)) for line in data.split(b"\n") if line.strip()]
+
+
 def count_articles(path: Path) -> int:
     """Non-blank lines of a corpus JSONL (for the progress bar), without parsing them."""
     with Path(path).open(encoding="utf-8") as fh:
@@ -97,19 +123,22 @@ def _predict_local(run_dir: Path, articles: Path, args: EngineArgs) -> Iterator[
 
 
 class RayPredictor:
-    """A Ray Data actor: loads the run once, then predicts chunks of corpus lines."""
+    """A Ray Data actor: loads the run once, then predicts the corpus a byte span at a time."""
 
-    def __init__(self, run_dir: str, batch_size: int, device: str = "cpu",
+    def __init__(self, run_dir: str, articles: str, batch_size: int, device: str = "cpu",
                  precision: str = "fp32") -> None:  # fmt: skip
         self.run = load_run(Path(run_dir), baselines=False, device=device, precision=precision)
+        self.articles = Path(articles)
         self.batch_size = batch_size
 
     def __call__(self, batch: dict) -> dict:
-        """A batch of corpus JSONL lines in, one JSON record per article out."""
+        """Spans of the corpus file in (start, end), one JSON record per article out."""
         import numpy as np
 
-        arts = [Article.from_dict(json.loads(line)) for line in batch["text"]]
-        records = predict_articles(self.run, arts, self.batch_size)
+        records = []
+        for start, end in zip(batch["start"], batch["end"], strict=True):
+            arts = read_span(self.articles, int(start), int(end))
+            records += predict_articles(self.run, arts, self.batch_size)
         return {"record": np.array([json.dumps(r, ensure_ascii=False) for r in records])}
 
 
@@ -134,17 +163,19 @@ def _predict_ray(run_dir: Path, articles: Path, args: EngineArgs) -> Iterator[li
         workers = args.workers or max(
             1, int(ray.cluster_resources().get("CPU", 1) // args.cpus_per_worker)
         )
-        # Paths are resolved here; on a multi-node cluster they must name shared storage.
-        # Reading lines is cheap: it reserves no CPU, or actors holding every CPU would starve
-        # the read task and the pipeline would never start.
-        lines = ray.data.read_text(str(articles.resolve()), ray_remote_args={"num_cpus": 0})
-        ds = lines.map_batches(
+        # Not ray.data.read_text: it reads a file whole in one task (its bytes, their decoded
+        # text and the lines, all at once), so its memory grows with the corpus. The driver
+        # only finds where each chunk starts, and each actor reads its chunk from the file.
+        # On a multi-node cluster the path must name shared storage.
+        spans = [{"start": s, "end": e} for s, e in chunk_spans(articles, args.chunk)]
+        ds = ray.data.from_items(spans).map_batches(
             RayPredictor,
-            batch_size=args.chunk,
+            batch_size=1,
             concurrency=workers,
             num_cpus=args.cpus_per_worker,
             fn_constructor_kwargs={
                 "run_dir": str(run_dir.resolve()),
+                "articles": str(articles.resolve()),
                 "batch_size": args.batch_size,
                 "device": args.device,
                 "precision": args.precision,

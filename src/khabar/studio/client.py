@@ -422,8 +422,11 @@ class Client:
         exports = self.sdk.projects.exports
         # Full predictions, not only their ids: an annotation's parent tells a stand-in or a
         # reviewer's adjudication from an annotator's own work.
+        # Without a job queue (Redis) Label Studio writes the snapshot inside this request:
+        # 100,000 tasks took longer than the client's usual 120 s, so it gets the export's own.
         snap = self.call(exports.create, id=project_id, title="khabar export",
-                         serialization_options={"predictions": {"only_id": False}})  # fmt: skip
+                         serialization_options={"predictions": {"only_id": False}},
+                         request_options={"timeout_in_seconds": int(timeout)})  # fmt: skip
         deadline = time.monotonic() + timeout
         while True:
             status = self.call(exports.get, id=project_id, export_pk=snap.id).status
