@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import itertools
 import os
 import re
@@ -41,7 +40,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from benchkit import free_port, label_studio, label_studio_env, measure, peak_rss, server_pid  # noqa: E402
 
 from khabar.dataset.build import saved_digest  # noqa: E402
-from khabar.io import read_json, read_jsonl, write_json  # noqa: E402
+from khabar.io import file_sha256, read_json, read_jsonl, write_json  # noqa: E402
 from khabar.model.prediction import ls_prediction  # noqa: E402
 from khabar.studio.client import Client, LabelStudioError  # noqa: E402
 
@@ -184,12 +183,6 @@ def reusable(predictions: Path, articles_sha256: str, args: argparse.Namespace) 
     return earlier | {"reused": True} if same else None
 
 
-def digest(path: Path) -> str:
-    """sha256 of a file, read in blocks."""
-    with path.open("rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
-
-
 def bench_size(n: int, args: argparse.Namespace, work: Path, before: list[dict]) -> list[dict]:
     """Every stage on n generated articles (`before`: the rows of the sizes already done)."""
     d = work / str(n)
@@ -211,7 +204,8 @@ def bench_size(n: int, args: argparse.Namespace, work: Path, before: list[dict])
     w, m, kw = timed([KHABAR, "tasks", "--articles", str(cleaned), "--out", str(tasks)], env)
     keep(row("tasks", n, n, "articles", w, m, **kw))
     preds = {}
-    articles_sha256 = digest(cleaned)  # what a reused predictions file must have been made from
+    # What a reused predictions file must have been made from.
+    articles_sha256 = file_sha256(cleaned)
     for precision in args.precisions:
         for engine in args.engines:
             out = preds[engine, precision] = d / f"predictions-{engine}-{precision}.jsonl"

@@ -6,6 +6,7 @@ finished: everything khabar writes goes through `write_atomic`.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Iterable, Iterator
@@ -67,6 +68,12 @@ def write_jsonl(path: Path, rows: Iterable[dict]) -> int:
 
     write_atomic(path, lines())
     return count
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file, read in blocks (a corpus or an Arrow shard can be large)."""
+    with Path(path).open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def read_json(path: Path):

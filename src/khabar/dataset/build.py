@@ -12,7 +12,7 @@ from pathlib import Path
 from khabar.dataset.conll import to_conll
 from khabar.dataset.rows import BuildReport, article_rows
 from khabar.dataset.splits import assign_splits, split_members
-from khabar.io import read_json, write_atomic, write_json
+from khabar.io import file_sha256, read_json, write_atomic, write_json
 from khabar.schema import Schema
 
 BUILD_FILE = "khabar_build.json"  # how the dataset was split, and its content's fingerprint
@@ -108,12 +108,11 @@ def saved_digest(out_dir: Path) -> str:
             continue
         if p.name == "state.json":
             state = {k: v for k, v in read_json(p).items() if k != "_fingerprint"}
-            part = hashlib.sha256(_dumps(state).encode("utf-8"))
+            part = hashlib.sha256(_dumps(state).encode("utf-8")).hexdigest()
         else:
-            with p.open("rb") as f:  # Arrow shards can be large: hashed in blocks
-                part = hashlib.file_digest(f, "sha256")
+            part = file_sha256(p)
         h.update(str(p.relative_to(out_dir)).encode("utf-8") + b"\0")
-        h.update(part.digest())
+        h.update(bytes.fromhex(part))
     return h.hexdigest()
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import yaml
 
 from khabar.dataset.conll import map_tags, read_conll_raw
+from khabar.io import file_sha256
 
 TRANSFER_FILE = Path("annotation/transfer.yaml")
 # Where local copies are looked for: the benchmarks every developer and CI run has beside the
@@ -124,14 +125,6 @@ class Corpus:
     repaired: int = 0  # I-X tags after O or another type, read as B-X
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _rows_sha256(rows: list[tuple[list[str], list[str]]]) -> str:
     """sha256 of rows read through `datasets` (tokens and tags as read, one JSON line each):
     what was read, whatever cache layout the library keeps it in."""
@@ -230,7 +223,7 @@ def _read_parts(spec: CorpusSpec, source: str, data: Path, cache_dir: str | None
         parts = {}
         for part, path in local.items():
             rows, bad = _read_file(path, spec)
-            parts[part] = (rows, bad, str(path), _sha256(path) if path.is_file() else
+            parts[part] = (rows, bad, str(path), file_sha256(path) if path.is_file() else
                            _rows_sha256(rows))  # fmt: skip
         return "local", parts, spec.local
     if not (spec.hub or spec.hub_file):
@@ -276,7 +269,7 @@ def _read_hub_files(spec: CorpusSpec, cache_dir: str | None) -> dict:
         path = Path(hf_hub_download(str(src["repo"]), name, repo_type="dataset",
                                     revision=src.get("revision"), cache_dir=cache_dir))  # fmt: skip
         rows, bad = _read_file(path, spec)
-        parts[part] = (rows, bad, f"hf://datasets/{src['repo']}/{name}", _sha256(path))
+        parts[part] = (rows, bad, f"hf://datasets/{src['repo']}/{name}", file_sha256(path))
     return parts
 
 

