@@ -425,10 +425,10 @@ bench-predict: $(MODEL) ## Sentences/s of khabar's inference vs transformers.pip
 N ?= 10000
 
 .PHONY: bench-scale
-bench-scale: $(MODEL) ## Cost growth over N/10 and N generated articles (N=10000): every stage, both DBs, both engines, Label Studio's RSS and DB size (SIZES="1000 3000" ENGINES=local PRECISIONS="fp32 auto" DBS=none REUSE=1 FAULTS=1 or FAULTS=sqlite)
+bench-scale: $(MODEL) ## Cost growth over N/10 and N generated articles (N=10000): every stage, both DBs, both engines, Label Studio's RSS and DB size (SIZES="1000 3000" ENGINES=local PRECISIONS="fp32 auto" DBS=none REUSE=1 FAULTS=1 or FAULTS=sqlite; PROJECT=1: the larger size's predict projected from the smaller's)
 	$(BIN)/python scripts/bench_scale.py --n $(N) --run $(RUN_DIR) $(if $(SIZES),--sizes $(SIZES)) \
 		$(if $(ENGINES),--engines $(ENGINES)) $(if $(PRECISIONS),--precisions $(PRECISIONS)) \
-		$(if $(filter none,$(DBS)),--dbs,$(if $(DBS),--dbs $(DBS))) $(if $(REUSE),--reuse-predictions) \
+		$(if $(filter none,$(DBS)),--dbs,$(if $(DBS),--dbs $(DBS))) $(if $(REUSE),--reuse-predictions) $(if $(PROJECT),--project-predict) \
 		$(if $(FAULTS),--faults $(filter-out 1,$(FAULTS)))
 
 .PHONY: bench-precision

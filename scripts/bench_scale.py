@@ -17,6 +17,13 @@ With --reuse-predictions, a size whose predictions file a previous bench of the 
 (with its measured predict row beside it) is not predicted again: its predict row is the one
 measured then (marked `reused`), so the 100,000 row can be measured once, in its own sitting,
 and the Label Studio stages in another.
+
+With --project-predict, the larger size is not predicted (on 2 cores 100,000 articles take over
+two hours): its predict row is projected from the smaller size's per-article cost (marked
+`projected`), and the Label Studio stages get the smaller size's predictions repeated over the
+larger corpus. The larger corpus starts with the smaller one (same seed), so its first N/10
+predictions are the model's own; the others carry a real prediction's size and shape but not
+their article's spans, so only tasks among the first N/10 are annotated.
 """
 
 from __future__ import annotations
@@ -39,8 +46,9 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from benchkit import free_port, label_studio, label_studio_env, measure, peak_rss, server_pid  # noqa: E402
 
+from khabar.annotations.format import content_hash  # noqa: E402
 from khabar.dataset.build import saved_digest  # noqa: E402
-from khabar.io import file_sha256, read_json, read_jsonl, write_json  # noqa: E402
+from khabar.io import file_sha256, iter_jsonl, read_json, write_json, write_jsonl  # noqa: E402
 from khabar.model.prediction import ls_prediction  # noqa: E402
 from khabar.studio.client import Client, LabelStudioError  # noqa: E402
 
@@ -58,17 +66,22 @@ def fresh_label_studio(db: str) -> dict:
     return env
 
 
-def annotate(env: dict, predictions: Path, every: int) -> int:
-    """Accept the prediction of one task in `every` as its annotation (not a timed stage).
+def annotate(env: dict, predictions: Path, every: int, among: int | None = None) -> int:
+    """Accept the prediction of one task in `every` as its annotation (not a timed stage); with
+    `among`, as many but all from the first `among` tasks (those whose predictions are real).
 
     Streamed: the chosen tasks come from the sparse listing and their predictions from the file,
     so 100,000 tasks are never held whole here either."""
     client = Client(env["LABEL_STUDIO_URL"], TOKEN, timeout=600)
     pid = client.find_project(env["KHABAR_PROJECT"])
+    tasks = client.iter_task_summaries(pid)
+    if among is not None:  # the listing is in push order, the corpus's
+        total = client.task_count(pid)
+        every, tasks = max(1, every * among // max(total, 1)), itertools.islice(tasks, among)
     chosen = {t["data"].get("article_id"): t["id"]
-              for i, t in enumerate(client.iter_task_summaries(pid)) if i % every == 0}  # fmt: skip
+              for i, t in enumerate(tasks) if i % every == 0}  # fmt: skip
     done = 0
-    for rec in read_jsonl(predictions):
+    for rec in iter_jsonl(predictions):
         if (task_id := chosen.get(rec["article_id"])) is not None:
             client.create_annotation(task_id, ls_prediction(rec)["result"],
                                      unique_id=str(uuid.uuid4()))  # fmt: skip
@@ -86,7 +99,7 @@ def lookups(env: dict, tasks: Path, chunk: int = 500) -> dict:
     t0 = time.perf_counter()
     listed = sum(1 for _ in client.iter_task_summaries(pid))
     listing = time.perf_counter() - t0
-    ids = [t["data"]["article_id"] for t in itertools.islice(read_jsonl(tasks), chunk)]
+    ids = [t["data"]["article_id"] for t in itertools.islice(iter_jsonl(tasks), chunk)]
     regex = "^(" + "|".join(map(re.escape, ids)) + ")$"
     item = {"filter": "filter:tasks:data.article_id", "operator": "regex", "type": "String",
             "value": regex}  # fmt: skip
@@ -172,6 +185,35 @@ def server_figures(env: dict) -> dict:
     return {"server_rss_mb": round(peak_rss(server_pid(env)) / 2**20), "db_mb": round(size / 2**20)}
 
 
+def repeated_predictions(smaller: Path, articles: Path, out: Path) -> int:
+    """The larger corpus's predictions for --project-predict: the smaller corpus's records in
+    turn, each given the next article's id and content hash (the first ones must be its own)."""
+
+    def records():
+        for i, art in enumerate(iter_jsonl(articles)):
+            if i % own == 0:
+                source = iter_jsonl(smaller)
+            rec = next(source)
+            if i < own and rec["article_id"] != art["id"]:
+                sys.exit(f"error: {articles} does not start with the articles of {smaller}")
+            yield rec | {"article_id": art["id"], "content_hash": content_hash(art["text"])}
+
+    own = sum(1 for _ in iter_jsonl(smaller))
+    return write_jsonl(out, records())
+
+
+def projected_predict(stage: str, n: int, before: list[dict], articles: Path, out: Path) -> dict:
+    """The predict row at n projected from the smaller size's per-article cost, with the
+    smaller size's predictions repeated over `articles` into `out` for the stages after it."""
+    smaller = next(r for r in before if r["stage"] == stage)
+    made = out.parents[1] / str(smaller["n"]) / out.name.replace("-repeated", "")
+    repeated_predictions(made, articles, out)
+    per = smaller["seconds"] / smaller["n"]
+    print(f"  {stage:<28} projected from N = {smaller['n']:,}", flush=True)
+    return row(stage, n, n, "articles", per * n, smaller["peak_rss_mb"] * 2**20,
+               projected=f"from N = {smaller['n']:,}")  # fmt: skip
+
+
 def reusable(predictions: Path, articles_sha256: str, args: argparse.Namespace) -> dict | None:
     """The predict row measured when `predictions` was written by this run, if asked to reuse it
     and the articles are the same (generated and ingested again, byte for byte)."""
@@ -210,6 +252,10 @@ def bench_size(n: int, args: argparse.Namespace, work: Path, before: list[dict])
         for engine in args.engines:
             out = preds[engine, precision] = d / f"predictions-{engine}-{precision}.jsonl"
             stage = f"predict ({engine}, {precision})"
+            if args.project_predict and before:
+                out = preds[engine, precision] = out.with_name(out.stem + "-repeated.jsonl")
+                keep(projected_predict(stage, n, before, cleaned, out))
+                continue
             if (earlier := reusable(out, articles_sha256, args)) is not None:
                 keep(earlier)
                 print(f"  {stage:<28} reused (measured {earlier['measured']})", flush=True)
@@ -238,7 +284,8 @@ def bench_size(n: int, args: argparse.Namespace, work: Path, before: list[dict])
             keep(row(f"push-predictions [{db}]", n, n, "tasks", w, m, db=db, **kw,
                      **server_figures(ls_env)))  # fmt: skip
             keep(rows.pop() | {"lookup": lookups(ls_env, tasks)})
-            labelled = annotate(ls_env, pred, args.annotate_every)
+            among = before[0]["n"] if args.project_predict and before else None
+            labelled = annotate(ls_env, pred, args.annotate_every, among)
             w, m, kw = timed([KHABAR, "export", "--out", str(d / db / "export.json"),
                               "--dataset", str(d / db / "dataset"), "--conll",
                               str(d / db / "conll"), "--splits", str(d / db / "splits.tsv")],
@@ -271,6 +318,7 @@ def markdown(result: dict) -> str:
 
     def cell(r: dict) -> str:
         made = f" (measured {r['measured']})" if r.get("reused") else ""
+        made += f" (projected {r['projected']})" if r.get("projected") else ""
         return f"{r['seconds']:,.1f} s, {r['per_s']:,.1f}/s, {r['peak_rss_mb']:,} MB{made}"
 
     lines = [f"| stage | N = {small:,}: time, items/s, peak RSS | N = {large:,}: time, items/s, "
@@ -315,6 +363,12 @@ def main() -> None:
         "--reuse-predictions",
         action="store_true",
         help="Keep a size's predictions (and predict row) from an earlier bench of this run.",
+    )
+    ap.add_argument(
+        "--project-predict",
+        action="store_true",
+        help="Project the larger size's predict row from the smaller's per-article cost and push "
+        "the smaller's predictions repeated over the larger corpus (see above).",
     )
     ap.add_argument(
         "--faults",
