@@ -67,17 +67,14 @@ def fresh_label_studio(db: str) -> dict:
 
 
 def annotate(env: dict, predictions: Path, every: int, among: int | None = None) -> int:
-    """Accept the prediction of one task in `every` as its annotation (not a timed stage); with
-    `among`, as many but all from the first `among` tasks (those whose predictions are real).
+    """Accept the prediction of one task in `every` as its annotation (not a timed stage), among
+    the first `among` tasks only if given (the listing is in push order, the corpus's).
 
     Streamed: the chosen tasks come from the sparse listing and their predictions from the file,
     so 100,000 tasks are never held whole here either."""
     client = Client(env["LABEL_STUDIO_URL"], TOKEN, timeout=600)
     pid = client.find_project(env["KHABAR_PROJECT"])
-    tasks = client.iter_task_summaries(pid)
-    if among is not None:  # the listing is in push order, the corpus's
-        total = client.task_count(pid)
-        every, tasks = max(1, every * among // max(total, 1)), itertools.islice(tasks, among)
+    tasks = itertools.islice(client.iter_task_summaries(pid), among)
     chosen = {t["data"].get("article_id"): t["id"]
               for i, t in enumerate(tasks) if i % every == 0}  # fmt: skip
     done = 0
@@ -202,11 +199,12 @@ def repeated_predictions(smaller: Path, articles: Path, out: Path) -> int:
     return write_jsonl(out, records())
 
 
-def projected_predict(stage: str, n: int, before: list[dict], articles: Path, out: Path) -> dict:
+def projected_predict(stage: str, n: int, before: list[dict], made: Path, articles: Path,
+                      out: Path) -> dict:  # fmt: skip
     """The predict row at n projected from the smaller size's per-article cost, with the
-    smaller size's predictions repeated over `articles` into `out` for the stages after it."""
+    smaller size's predictions (`made`) repeated over `articles` into `out` for the stages
+    after it."""
     smaller = next(r for r in before if r["stage"] == stage)
-    made = out.parents[1] / str(smaller["n"]) / out.name.replace("-repeated", "")
     repeated_predictions(made, articles, out)
     per = smaller["seconds"] / smaller["n"]
     print(f"  {stage:<28} projected from N = {smaller['n']:,}", flush=True)
@@ -246,15 +244,18 @@ def bench_size(n: int, args: argparse.Namespace, work: Path, before: list[dict])
     w, m, kw = timed([KHABAR, "tasks", "--articles", str(cleaned), "--out", str(tasks)], env)
     keep(row("tasks", n, n, "articles", w, m, **kw))
     preds = {}
+    # --project-predict: the smaller size, whose predictions stand in for this one's.
+    smaller = before[0]["n"] if args.project_predict and before else None
     # What a reused predictions file must have been made from.
     articles_sha256 = file_sha256(cleaned)
     for precision in args.precisions:
         for engine in args.engines:
             out = preds[engine, precision] = d / f"predictions-{engine}-{precision}.jsonl"
             stage = f"predict ({engine}, {precision})"
-            if args.project_predict and before:
+            if smaller is not None:
+                made = work / str(smaller) / out.name
                 out = preds[engine, precision] = out.with_name(out.stem + "-repeated.jsonl")
-                keep(projected_predict(stage, n, before, cleaned, out))
+                keep(projected_predict(stage, n, before, made, cleaned, out))
                 continue
             if (earlier := reusable(out, articles_sha256, args)) is not None:
                 keep(earlier)
@@ -284,8 +285,9 @@ def bench_size(n: int, args: argparse.Namespace, work: Path, before: list[dict])
             keep(row(f"push-predictions [{db}]", n, n, "tasks", w, m, db=db, **kw,
                      **server_figures(ls_env)))  # fmt: skip
             keep(rows.pop() | {"lookup": lookups(ls_env, tasks)})
-            among = before[0]["n"] if args.project_predict and before else None
-            labelled = annotate(ls_env, pred, args.annotate_every, among)
+            # With repeated predictions, as many annotations, all on the model's own ones.
+            every = max(1, args.annotate_every * smaller // n) if smaller else args.annotate_every
+            labelled = annotate(ls_env, pred, every, smaller)
             w, m, kw = timed([KHABAR, "export", "--out", str(d / db / "export.json"),
                               "--dataset", str(d / db / "dataset"), "--conll",
                               str(d / db / "conll"), "--splits", str(d / db / "splits.tsv")],
