@@ -50,25 +50,35 @@ DATASET := datasets/dataset/dataset_dict.json
 DATASET_BUILT := datasets/dataset.stamp
 # Which split each article is in, fixed when it first reaches the dataset (versioned).
 SPLITS_FILE := annotation/splits.tsv
-# Learn from public Hindi NER corpora first (annotation/transfer.yaml): TRANSFER="hiner ilner"
-# builds models/base/transfer-hiner-ilner (`make transfer-base`) and trains from it; a folder
-# (TRANSFER=models/base/transfer-hiner) is used as it is. Local copies are read from TRANSFER_DATA
-# when there (TRANSFER_SOURCE=auto), else the Hugging Face Hub.
-TRANSFER ?=
+# Learn from public Hindi NER corpora (annotation/transfer.yaml), read from TRANSFER_DATA when
+# there (TRANSFER_SOURCE=auto), else the Hugging Face Hub. By default the quick recipe on HiNER:
+# models/base/transfer-hiner-quick keeps a pool of its sentences that the run mixes into its
+# epochs; where no source answers, the run learns from the project's data alone and `make all`
+# says so. TRANSFER= (empty) opts out. TRANSFER="hiner ilner" given: the full recipe, a base
+# trained first (models/base/transfer-hiner-ilner), and the run named after it; a folder
+# (TRANSFER=models/base/transfer-hiner) is used as it is. TRANSFER_RECIPE=quick|full chooses.
+ifeq ($(origin TRANSFER),undefined)
+TRANSFER := hiner
+TRANSFER_RECIPE ?= quick
+TRANSFER_DEFAULT := 1
+endif
+TRANSFER_RECIPE ?= full
+# Whether a TRANSFER was given (not the default): the run and the cross-validation take its name.
+TRANSFER_NAMED := $(if $(TRANSFER_DEFAULT),,$(TRANSFER))
 TRANSFER_FLAGS ?=
-# Training sentences per corpus at most (a seeded draw; khabar's default 20,000): the base is then
-# models/base/transfer-<names>-max<N>.
+# Training sentences per corpus at most (a seeded draw; the recipe's default, 20,000 full and
+# 8,000 quick): the base is then models/base/transfer-<names>-max<N>.
 MAX_SENTENCES ?=
 TRANSFER_FILE := annotation/transfer.yaml
 TRANSFER_SRC = $(call SRC,dataset/corpora) $(foreach m,transfer transfer_base tagger fitting,$(call SRC,model/$(m)))
 empty :=
 space := $(empty) $(empty)
-TRANSFER_DIR := $(if $(TRANSFER),$(if $(findstring /,$(TRANSFER)),$(patsubst %/,%,$(TRANSFER)),models/base/transfer-$(subst $(space),-,$(sort $(TRANSFER)))$(if $(MAX_SENTENCES),-max$(MAX_SENTENCES))))
+TRANSFER_DIR := $(if $(TRANSFER),$(if $(findstring /,$(TRANSFER)),$(patsubst %/,%,$(TRANSFER)),models/base/transfer-$(subst $(space),-,$(sort $(TRANSFER)))$(if $(MAX_SENTENCES),-max$(MAX_SENTENCES))$(if $(filter-out full,$(TRANSFER_RECIPE)),-$(TRANSFER_RECIPE))))
 TRANSFER_BASE := $(if $(TRANSFER),$(TRANSFER_DIR)/PROVENANCE.json)
 TRANSFER_ARG := $(if $(TRANSFER),--transfer $(TRANSFER_DIR))
 # A run is a trained model folder; its name is the model_version of its Label Studio predictions.
-# With TRANSFER it is named after the transfer base, so runs with and without transfer coexist.
-RUN ?= $(if $(TRANSFER),$(notdir $(TRANSFER_DIR)),default)
+# With a TRANSFER given it is named after the transfer base, so runs with and without it coexist.
+RUN ?= $(if $(TRANSFER_NAMED),$(notdir $(TRANSFER_DIR)),default)
 RUN_DIR := models/$(RUN)
 MODEL := $(RUN_DIR)/run.json
 REPORT := $(RUN_DIR)/report.md
@@ -267,7 +277,7 @@ $(E5_BASE): $(call SRC,model/e5) $(call SRC,model/fidelity) | $(STAMP) $(CLEANED
 	$(KHABAR) base-model --out $(dir $@) --articles $(CLEANED) --force
 
 .PHONY: transfer-base
-transfer-base: $(STAMP) ## Fine-tune the base on public NER corpora: TRANSFER="hiner ilner" [MAX_SENTENCES=N] -> models/base/transfer-<names>
+transfer-base: $(STAMP) ## Learn from public NER corpora: TRANSFER="hiner ilner" [MAX_SENTENCES=N] trains models/base/transfer-<names>; alone, the quick recipe's pool
 	@test -n "$(TRANSFER)" || { echo 'usage: make transfer-base TRANSFER="hiner ilner" (corpora of $(TRANSFER_FILE))'; exit 2; }
 	@$(MAKE) $(TRANSFER_BASE)
 
@@ -277,7 +287,7 @@ transfer-base: $(STAMP) ## Fine-tune the base on public NER corpora: TRANSFER="h
 ifneq ($(TRANSFER),)
 ifeq ($(findstring /,$(TRANSFER)),)
 $(TRANSFER_BASE): $(TRANSFER_FILE) $(TRANSFER_SRC) $(if $(E5_HERE),$(E5_BASE)) FORCE | $(STAMP)
-	$(KHABAR) transfer-base $(TRANSFER) --out $(TRANSFER_DIR) $(if $(MAX_SENTENCES),--max-sentences $(MAX_SENTENCES)) $(TRANSFER_FLAGS) $(if $(filter $(TRANSFER_SRC) $(E5_BASE),$?),--force)
+	$(KHABAR) transfer-base $(TRANSFER) --recipe $(TRANSFER_RECIPE) --out $(TRANSFER_DIR) $(if $(MAX_SENTENCES),--max-sentences $(MAX_SENTENCES)) $(if $(TRANSFER_DEFAULT),--or-project-only) $(TRANSFER_FLAGS) $(if $(filter $(TRANSFER_SRC) $(E5_BASE),$?),--force)
 else
 $(TRANSFER_BASE):
 	@echo 'error: $(TRANSFER_DIR) is not a transfer base; make one with: make transfer-base TRANSFER="hiner"' >&2; exit 1
@@ -304,7 +314,7 @@ $(REPORT): $(MODEL) $(DATASET) $(call SRC,model/report) $(call SRC,model/evaluat
 FOLDS ?= 5
 CURVE ?= 1
 CV_FLAGS ?= $(if $(filter 0,$(CURVE)),--no-curve)
-CV := models/cv$(if $(TRANSFER),-$(notdir $(TRANSFER_DIR)))/cv.json
+CV := models/cv$(if $(TRANSFER_NAMED),-$(notdir $(TRANSFER_DIR)))/cv.json
 
 .PHONY: cv
 cv: $(CV) ## Cross-validate by article (FOLDS=5): mean ± std, bootstrap CIs, learning curve (CURVE=0: none) -> models/cv/
@@ -384,7 +394,8 @@ all: stage-clock $(REPORT) $(PREDICTED) $(AGREEMENT) $(EVENTS) ## Whole pipeline
 	    END { printf "  %-22s %8.1f\n", "total", t }' $(STAGE_LOG); \
 	else echo "Stages run: none (everything was up to date)"; fi
 	@echo "Done. Label Studio: http://127.0.0.1:$(LABEL_STUDIO_PORT)  dataset: datasets/dataset  report: $(REPORT)  events: datasets/events/report.html"
-	@$(if $(TRANSFER),,echo "Public Hindi NER data helps the model on news it has not seen: make all TRANSFER=hiner (corpora in $(TRANSFER_FILE), read from the Hub or TRANSFER_DATA)")
+	@$(if $(TRANSFER),,echo "Public Hindi NER data helps the model on news it has not seen: make all without TRANSFER= learns from HiNER (corpora in $(TRANSFER_FILE), read from TRANSFER_DATA or the Hub)")
+	@$(if $(TRANSFER_BASE),if grep -qs '"unavailable"' $(TRANSFER_BASE); then echo "The model learnt from the sample alone: no public corpus could be read. For one that knows Hindi news beyond it, put hiner/ of ../shared/benchmarks under TRANSFER_DATA or run where huggingface.co answers, then make all again."; fi)
 
 # ------------------------------------------------------------------ quality
 
@@ -440,8 +451,8 @@ bench-backend: $(MODEL) ## ML backend predict latency p50/p95: a seed article an
 	$(BIN)/python scripts/bench_backend.py --run $(RUN_DIR)
 
 .PHONY: bench-transfer
-bench-transfer: $(STAMP) $(E5_BASE) $(DATASET) ## Transfer from HiNER / IL-NER: bases, the sample run from them, forgetting (needs ../shared; BASES="hiner" for the HiNER base only)
-	$(BIN)/python scripts/bench_transfer.py $(if $(BASES),--bases $(BASES))
+bench-transfer: $(STAMP) $(E5_BASE) $(DATASET) ## Transfer from HiNER / IL-NER: the quick and full recipes side by side, bases, forgetting (needs ../shared; RECIPES=quick, BASES="hiner" for fewer)
+	$(BIN)/python scripts/bench_transfer.py $(if $(RECIPES),--recipes $(RECIPES)) $(if $(BASES),--bases $(BASES))
 
 .PHONY: bench-train
 bench-train: $(STAMP) $(E5_BASE) $(DATASET) ## Training speed, encoder fp32 vs auto: khabar train on the sample, the HiNER tagger's first 200 steps (needs ../shared)

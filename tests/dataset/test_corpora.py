@@ -4,6 +4,7 @@ one-line refusals."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -163,7 +164,7 @@ def test_an_unreachable_corpus_is_one_line_with_what_to_set(tmp_path):
     assert proc.returncode == 1
     err = proc.stderr.strip()
     assert len(err.splitlines()) == 1 and "Traceback" not in proc.stderr
-    assert "'far' cannot be read" in err and "TRANSFER_DATA" in err and "TRANSFER_SOURCE" in err
+    assert "'far' cannot be read" in err and "TRANSFER_DATA" in err and "Hub is reachable" in err
     proc = subprocess.run([sys.executable, "-m", "khabar.cli", "transfer-base", "hiner", "nope"],
                           capture_output=True, text=True, env=env, cwd=ROOT)  # fmt: skip
     assert proc.returncode == 1 and "unknown transfer corpus nope" in proc.stderr
@@ -181,3 +182,36 @@ def test_draws_are_seeded_and_keep_file_order():
         ["B-PER", "I-PER", "O", "B-LOC", "B-ORG", "B-LOC"], 3)  # fmt: skip
     with pytest.raises(CorpusError, match="no mention of ORG"):
         require_mentions([(["राम"], ["B-PER"])], ["PER", "ORG"], "a part")
+
+
+def test_a_silent_hub_is_found_out_at_once_and_the_default_goes_on_without_it(tmp_path):
+    """`make all`'s default transfer: no local copy and a Hub that does not answer (a closed
+    port here) is one line, the Hub client's retries never run, and with --or-project-only
+    the folder records it and the command succeeds; without it, the command fails."""
+    from tests.conftest import _free_port
+
+    f = tmp_path / "t.yaml"
+    f.write_text(
+        "corpora:\n  far:\n    title: Far\n    license: cc-by-4.0\n    citation: c\n"
+        "    tag_map: {PER: PER}\n    hub: {id: nobody/no-such-corpus, train: train}\n"
+        "    local: {train: far/train.conll}\n", encoding="utf-8")  # fmt: skip
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "HF_HOME": str(tmp_path / "hf"),
+        "TRANSFER_DATA": str(tmp_path),
+        "HF_ENDPOINT": f"http://127.0.0.1:{_free_port()}",
+    }
+    cmd = [sys.executable, "-m", "khabar.cli", "transfer-base", "far", "--corpora-file", str(f),
+           "--recipe", "quick", "--out", str(tmp_path / "pool")]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+    assert proc.returncode == 1 and "did not answer" in proc.stderr
+    assert not (tmp_path / "pool").exists()
+    proc = subprocess.run([*cmd, "--or-project-only"], capture_output=True, text=True, env=env,
+                          cwd=ROOT)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    said = proc.stderr.strip().splitlines()
+    assert len(said) == 1 and "127.0.0.1" in said[0] and "did not answer" in said[0]
+    assert "project's data alone" in said[0] and "TRANSFER_DATA" in said[0]
+    prov = json.loads((tmp_path / "pool" / "PROVENANCE.json").read_text(encoding="utf-8"))
+    assert prov["unavailable"] == said[0].removeprefix("khabar: ").split(" (until then")[0]

@@ -5,6 +5,7 @@ one epoch keep it to a few minutes; the real base's figures are measured by `mak
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -40,8 +41,9 @@ def test_make_all_finishes_and_never_shows_a_secret(tmp_path):
     _copy_of_the_repository(repo)
     password, token = f"pw-{secrets.token_hex(12)}", f"tok-{secrets.token_hex(16)}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LABEL_STUDIO", "KHABAR"))}
+    # TRANSFER empty: the sample alone (the default transfer is tested on a toy corpus below).
     env.update(LABEL_STUDIO_PASSWORD=password, LABEL_STUDIO_USER_TOKEN=token,
-               LABEL_STUDIO_PORT=str(_free_port()), BASE_MODEL="scratch",
+               LABEL_STUDIO_PORT=str(_free_port()), BASE_MODEL="scratch", TRANSFER="",
                TRAIN_FLAGS="--epochs 1 --event-epochs 1 --max-length 128")  # fmt: skip
     make = ["make", "-o", ".venv/.khabar-installed"]
     try:
@@ -84,3 +86,45 @@ def test_make_all_finishes_and_never_shows_a_secret(tmp_path):
             looked += 1
     assert password not in said and token not in said
     assert looked > 30 and (repo / ".labelstudio" / "server.log").is_file()
+
+
+def test_the_default_transfer_reads_a_corpus_under_transfer_data_and_can_be_left_out(tmp_path):
+    """`make all`'s transfer stage as make runs it, on a toy HiNER under TRANSFER_DATA: the quick
+    recipe's pool of models/default; TRANSFER= leaves it out, a named corpus is the full recipe
+    with a run of its own. (The run from a pool: tests/model/test_transfer.py.)"""
+    repo, data = tmp_path / "khabar", tmp_path / "data"
+    _copy_of_the_repository(repo)
+    (data / "hiner").mkdir(parents=True)
+    row = [("मोदी", "B-PERSON"), ("ने", "O"), ("दिल्ली", "B-LOCATION"), ("में", "O"),
+           ("संयुक्त", "B-ORGANIZATION"), ("राष्ट्र", "I-ORGANIZATION"), ("से", "O"),
+           ("बात", "O"), ("की", "O")]  # fmt: skip
+    (data / "hiner" / "hiner-collapsed-part1.conll").write_text(
+        "".join("".join(f"{w}{i}\t{t}\n" for w, t in row) + "\n" for i in range(40)), "utf-8"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRANSFER", "KHABAR", "RUN"))}
+    env["TRANSFER_DATA"] = str(data)
+    make = ["make", "-o", ".venv/.khabar-installed", "-o", "models/base/e5-small/PROVENANCE.json"]
+    pool = repo / "models" / "base" / "transfer-hiner-quick"
+    done = subprocess.run([*make, f"{pool.relative_to(repo)}/PROVENANCE.json"], cwd=repo,
+                          env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    assert "--recipe quick" in done.stdout and "--or-project-only" in done.stdout
+    prov = json.loads((pool / "PROVENANCE.json").read_text("utf-8"))
+    assert prov["trained"] is False and not (pool / "model.safetensors").exists()
+    (c,) = prov["corpora"]
+    assert c["name"] == "hiner" and c["license"] == "cc-by-sa-4.0" and c["source"] == "local"
+    assert c["sentences"]["held_out"] == 4 and c["sentences"]["pool"] == c["sentences"]["train"]
+    assert c["read"][0]["from"] == str(data / "hiner" / "hiner-collapsed-part1.conll")
+
+    def preview(*more: str) -> str:
+        run = subprocess.run([*make, "-n", "train", *more], cwd=repo, env=env,
+                             capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert run.returncode == 0, run.stderr
+        return run.stdout
+
+    default = preview()
+    assert f"--out models/default --transfer {pool.relative_to(repo)}" in default
+    assert "transfer-base" not in preview("TRANSFER=") and "--transfer" not in preview("TRANSFER=")
+    named = preview("TRANSFER=hiner")
+    assert "transfer-base hiner --recipe full --out models/base/transfer-hiner " in named
+    assert "--or-project-only" not in named and "--out models/transfer-hiner" in named

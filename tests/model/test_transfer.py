@@ -13,7 +13,14 @@ import torch
 from khabar.dataset.corpora import CorpusSpec, read_corpus
 from khabar.model.extraction import SentenceLabels, entity_loss
 from khabar.model.transfer import PROVENANCE, carry_rows, is_transfer_base, load_base
-from khabar.model.transfer_base import TransferArgs, folder_name, train_base, up_to_date
+from khabar.model.transfer_base import (
+    TransferArgs,
+    folder_name,
+    mark_unavailable,
+    recipe_args,
+    train_base,
+    up_to_date,
+)
 
 ROWS = [
     (["नरेंद्र", "मोदी", "दिल्ली", "पहुंचे", "।"], ["B-PERSON", "I-PERSON", "B-LOCATION", "O", "O"]),
@@ -58,7 +65,7 @@ def test_a_base_records_its_sources_and_parts(transfer_base):
     (c,) = prov["corpora"]
     assert c["license"] == "cc-by-sa-4.0" and c["citation"] == "toy 2026"
     assert c["read"][0]["sha256"] == corpus.read[0]["sha256"] and len(c["read"][0]["sha256"]) == 64
-    assert c["sentences"] == {"available": 24, "train": 19, "tune": 5, "held_out": 6}
+    assert c["sentences"] == {"available": 24, "train": 19, "tune": 5, "held_out": 6, "pool": 12}
     assert c["tag_map"]["PERSON"] == "PER" and c["tags_mapped_to_o"] == {}
     assert 0 <= c["held_out_f1"]["f1"] <= 1 and set(c["held_out_f1"]["per_type"]) <= {
         "PER", "LOC", "ORG"}  # fmt: skip
@@ -174,3 +181,91 @@ def test_the_crf_baseline_never_trains_on_transfer_sentences(transfer_base, gold
     train_run(dd, tmp_path / "run", args, "gold")
     # the project's training sentences only: the 8 rehearsed ones trained the tagger alone
     assert seen == [len(dd["train"])]
+
+
+@pytest.fixture(scope="module")
+def quick_pool(transfer_base, schema):
+    """The quick recipe's folder on the toy corpus: its parts and a pool, no tagger."""
+    _, _, corpus, _, _, tmp = transfer_base
+    args = recipe_args("quick", tune_fraction=0.2)
+    out = tmp / folder_name(["toy"], recipe="quick")
+    prov = train_base([corpus], out, schema.entity_names, "", args, log=lambda _: None)
+    return out, prov, corpus, args
+
+
+def test_the_quick_recipe_trains_nothing_and_keeps_every_training_sentence(quick_pool):
+    out, prov, corpus, args = quick_pool
+    assert out.name == "transfer-toy-quick" and args.epochs == 0
+    assert not (out / "model.safetensors").exists() and prov["trained"] is False
+    (c,) = prov["corpora"]
+    assert c["held_out_f1"] is None and c["license"] == "cc-by-sa-4.0"
+    assert c["sentences"] == {"available": 24, "train": 19, "tune": 5, "held_out": 6, "pool": 19}
+    tb = load_base(out)
+    assert not tb.trained and len(tb.part("toy", "rehearsal")) == 19
+    assert up_to_date(out, [corpus], args, "") and not up_to_date(out, [corpus], args, "e5")
+    with pytest.raises(ValueError, match="recipe must be one of full, quick"):
+        recipe_args("slow")
+
+
+def test_a_run_mixes_the_pool_into_its_epochs_from_its_own_base(quick_pool, gold_dataset,
+                                                                 tiny_base, tmp_path,
+                                                                 monkeypatch):  # fmt: skip
+    from khabar.model import joint
+    from khabar.model.base import build_base_model
+    from khabar.model.fitting import MIXED_IN, TrainArgs, split_lists
+    from khabar.model.report import score_run, write_metrics, write_report
+    from khabar.model.training import train_run
+    from khabar.publish.model_card import model_card
+
+    out, *_ = quick_pool
+    _, dd = gold_dataset
+    base = build_base_model(split_lists(dd["train"]).texts, tmp_path / "tiny", tiny_base)
+    mixed: list[int] = []
+    fit = joint.fit
+
+    def spy(*a, **kw):
+        mixed.append(a[-1])  # n_more: transfer sentences added to each epoch
+        return fit(*a, **kw)
+
+    monkeypatch.setattr(joint, "fit", spy)
+    args = TrainArgs(base_model=str(base), transfer=str(out), epochs=1, max_length=64,
+                     learning_rate=5e-3, baselines=False)  # fmt: skip
+    run = train_run(dd, tmp_path / "run", args, "gold")
+    t = run.info["transfer"]
+    assert mixed == [19]  # the whole pool: it is smaller than the MIXED_IN asked for
+    assert t["rehearsal"] == 19 and t["recipe"] == {**t["recipe"], "name": "quick",
+                                                    "rehearsal": MIXED_IN}  # fmt: skip
+    assert t["trained"] is False and t["carried_tags"] == []
+    assert run.info["base_model"] == str(base) and run.info["learning_rate"] == 5e-3
+    assert t["held_out"]["toy"]["base_f1"] is None and t["corpora"][0]["sentences"]["pool"] == 19
+    metrics, preds = score_run(run, dd)
+    write_metrics(run, metrics)
+    report = write_report(run, metrics, preds).read_text(encoding="utf-8")
+    assert "the quick recipe, no tagger trained first" in report
+    assert "| Toy toy (`toy`) | cc-by-sa-4.0 | 6 / " in report and "| – |" in report
+    card = str(model_card(run.path, {"license": "cc-by-4.0"}, "me/data"))
+    assert "- someone/toy" in card and "ShareAlike" in card
+    assert "with 19 sentences of public corpora (toy) per epoch" in card
+
+
+def test_unreadable_corpora_leave_the_run_to_the_projects_data(gold_dataset, tiny_base,
+                                                                tmp_path):  # fmt: skip
+    from khabar.model.base import build_base_model
+    from khabar.model.fitting import TrainArgs, split_lists
+    from khabar.model.training import train_run
+
+    out, args = tmp_path / "transfer-toy-quick", recipe_args("quick")
+    why = "transfer corpus 'toy' cannot be read: https://huggingface.co did not answer"
+    assert mark_unavailable(out, ["toy"], args, why)
+    written = (out / PROVENANCE).stat().st_mtime_ns
+    # the same corpora and settings: left as it is, so nothing downstream reruns
+    assert not mark_unavailable(out, ["toy"], args, why + " again")
+    assert (out / PROVENANCE).stat().st_mtime_ns == written
+    assert load_base(out).unavailable == why and is_transfer_base(out)
+    _, dd = gold_dataset
+    base = build_base_model(split_lists(dd["train"]).texts, tmp_path / "tiny", tiny_base)
+    run = train_run(dd, tmp_path / "run", TrainArgs(base_model=str(base), transfer=str(out),
+                    epochs=1, max_length=64, baselines=False), "gold")  # fmt: skip
+    assert "transfer" not in run.info
+    assert run.info["transfer_unavailable"] == {"base": str(out), "why": why}
+    assert mark_unavailable(out, ["toy", "other"], args, why)  # other corpora: a new verdict

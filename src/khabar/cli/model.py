@@ -175,7 +175,8 @@ def _transfer_args(transfer: str, rehearsal: int) -> dict:
 
 def _transfer_summary(t: dict) -> str:
     """One line: what the run kept of its transfer base, per corpus, and the licences."""
-    kept = "; ".join(f"{name} held-out F1 {s['f1']:.3f} (base {s['base_f1']:.3f})"
+    kept = "; ".join(f"{name} held-out F1 {s['f1']:.3f}"
+                     + ("" if s["base_f1"] is None else f" (base {s['base_f1']:.3f})")
                      for name, s in t["held_out"].items())  # fmt: skip
     licences = ", ".join(f"{c['license']} ({c['name']})" for c in t["corpora"])
     return f"transfer from {t['base']}: {kept}; licences carried: {licences}"

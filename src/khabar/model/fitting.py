@@ -24,6 +24,9 @@ HEAD_LR_FACTOR = 10.0
 # validation split and the transfer corpora's tuning parts: transfer sentences rehearsed per
 # epoch, a lower encoder learning rate, and the new heads kept at the 1e-3 they get otherwise.
 REHEARSAL = 64
+# From a quick recipe's pool (no base trained): transfer sentences mixed into each epoch of the
+# run, trained from the plain base like the project's own (docs/training.md, "The quick recipe").
+MIXED_IN = 160
 TRANSFER_LR = 3e-5
 TRANSFER_HEAD_LR = 1e-3
 
@@ -118,7 +121,8 @@ class TrainArgs:
                 "start new."})  # fmt: skip
     rehearsal: int = field(default=-1, metadata={
         "help": "With --transfer: transfer sentences mixed into each epoch (a new draw from "
-                f"the base's pool each time; entity loss only); -1: {REHEARSAL}."})  # fmt: skip
+                f"the base's pool each time; entity loss only); -1: {REHEARSAL} from a trained "
+                f"base, {MIXED_IN} from a quick recipe's pool."})  # fmt: skip
 
 
 @dataclass

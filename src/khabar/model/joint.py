@@ -117,10 +117,11 @@ def train_joint(base: str, train: Split, val: Split, tag_names: list[str], lr: f
     torch.manual_seed(args.seed)  # the new heads are initialised here and on load
     label2id = {t: i for i, t in enumerate(tag_names)}
     tok = load_pretrained("tokenizer", base)
+    trained = transfer is not None and transfer.trained  # a quick recipe's pool is no tagger
     tagger = load_pretrained("ner", base, num_labels=len(tag_names),
                              id2label=dict(enumerate(tag_names)), label2id=label2id,
-                             **({"ignore_mismatched_sizes": True} if transfer else {}))  # fmt: skip
-    carried = carry_rows(tagger, transfer) if transfer else []
+                             **({"ignore_mismatched_sizes": True} if trained else {}))  # fmt: skip
+    carried = carry_rows(tagger, transfer) if trained else []
     freeze_words(tagger, freeze, args.freeze_layers)
     cfg = heads_config(tagger, schema, event_names, role_names, args.trigger_lexicon)
     cfg.type_counts = dict(Counter(t.label for ts in train.triggers for t in ts))
@@ -148,7 +149,7 @@ def train_joint(base: str, train: Split, val: Split, tag_names: list[str], lr: f
     log = fit(joint, items, lambda batch: batch, args.epochs, lr, args, score, "joint",
               lambda m, batch: joint_loss(m, batch, tok.pad_token_id, weights),
               more, n_more)  # fmt: skip
-    log["carried_tags"] = carried
+    log["carried_tags"], log["rehearsed"] = carried, n_more
     if thresholds:
         best = log["best_epoch"] - 1
         c = heads.config

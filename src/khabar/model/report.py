@@ -295,6 +295,9 @@ def describe_base(info: dict) -> str:
     if info.get("transfer"):
         t = info["transfer"]
         names = ", ".join(c["name"] for c in t["corpora"])
+        if not t.get("trained", True):  # the quick recipe: the corpora mixed into the run
+            plain = describe_base({**info, "transfer": None})
+            return f"{plain}, with {t['rehearsal']} sentences of public corpora ({names}) per epoch"
         under = describe_base({**info, "transfer": None, "base_model": t.get("from")})
         return f"`{base}`, an entity tagger fine-tuned on public corpora ({names}) from {under}"
     if prov:
@@ -322,9 +325,11 @@ def transfer_table(t: dict) -> str:
     by_name = {c["name"]: c for c in t["corpora"]}
     for name, h in t["held_out"].items():
         c, tune = by_name.get(name, {}), t.get("tune", {}).get(name, {})
+        had = h["base_f1"]  # None: a quick recipe's pool, no tagger trained before the run
         rows.append([f"{c.get('title', name)} (`{name}`)", c.get("license", "?"),
-                     f"{h['sentences']} / {h['mentions']}", _f(h["base_f1"]), _f(h["f1"]),
-                     f"{h['f1'] - h['base_f1']:+.3f}", _f(tune.get("f1", 0))])  # fmt: skip
+                     f"{h['sentences']} / {h['mentions']}", "–" if had is None else _f(had),
+                     _f(h["f1"]), "–" if had is None else f"{h['f1'] - had:+.3f}",
+                     _f(tune.get("f1", 0))])  # fmt: skip
     return _table(["corpus", "licence", "held-out sentences / mentions", "base", "this run",
                    "change", "tuning part"], rows)  # fmt: skip
 
@@ -335,14 +340,24 @@ def transfer_lines(info: dict) -> list[str]:
     if not t:
         return []
     carried = ", ".join(t.get("carried_tags", [])) or "none"
+    if t.get("trained", True):
+        how = (f"The encoder and the entity classifier rows of the tags both share ({carried}) "
+               f"come from the transfer base `{t['base']}`, an entity tagger trained on public "
+               "Hindi NER corpora; the other tags start new. Each epoch also rehearsed "
+               f"{t.get('rehearsal', 0)} of its training sentences")  # fmt: skip
+    else:
+        kept = ", ".join(f"{c['name']} {c['sentences']['pool']:,}" for c in t["corpora"]
+                         if c.get("sentences"))  # fmt: skip
+        how = (
+            f"Each epoch mixed {t.get('rehearsal', 0)} sentences of public Hindi NER corpora "
+            f"into the project's own, a new seeded draw each time from the pool kept in "
+            f"`{t['base']}` ({kept} sentences; the quick recipe, no tagger trained first)"
+        )
     return [
         "## Transfer from public corpora", "",
-        f"The encoder and the entity classifier rows of the tags both share ({carried}) come "
-        f"from the transfer base `{t['base']}`, an entity tagger trained on public Hindi NER "
-        f"corpora; the other tags start new. Each epoch also rehearsed {t.get('rehearsal', 0)} "
-        "of its training sentences (entity loss; their O may be any type the corpus does not "
-        "annotate). F1 below is strict micro-F1 on each corpus' own types, on its held-out part, "
-        "which neither the base nor this run trained on:", "",
+        how + " (entity loss; their O may be any type the corpus does not annotate). F1 below "
+        "is strict micro-F1 on each corpus' own types, on its held-out part, which this run "
+        "never trained on:", "",
         transfer_table(t), "",
         "Sources: " + "; ".join(source_line(c) for c in t["corpora"]) + ".", "",
     ]  # fmt: skip

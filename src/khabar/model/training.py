@@ -17,6 +17,7 @@ from khabar.model.base import BASE_INFO, SCRATCH, BaseModelArgs, build_base_mode
 from khabar.model.e5 import read_provenance
 from khabar.model.fitting import (
     HEAD_LR_FACTOR,
+    MIXED_IN,
     PRETRAINED_LR,
     REHEARSAL,
     SCRATCH_LR,
@@ -81,19 +82,27 @@ def train_run(dd, out: Path, args: TrainArgs, dataset_path: str = "",
     extra, dropped = extra_sentences(args, entity_names)
     out = Path(out)
     transfer = load_base(args.transfer) if args.transfer else None
-    if transfer and args.base_model and Path(args.base_model) != transfer.path:
+    unavailable = transfer.unavailable if transfer else ""
+    if unavailable:  # the default transfer of `make all` where no corpus could be read
+        print(f"khabar: {unavailable}; training on the project's data alone", file=sys.stderr)
+        transfer = None
+    # A trained base is its own base, stepped gently so the run keeps what it learnt; a quick
+    # recipe's pool only adds sentences to a run trained as it would be without transfer.
+    trained = bool(transfer and transfer.trained)
+    if trained and args.base_model and Path(args.base_model) != transfer.path:
         raise RunError("give a base model or a transfer base (--transfer), not both: a transfer "
                        "base is its own base")  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
-    base, scratch = (str(transfer.path), False) if transfer else _base(
+    base, scratch = (str(transfer.path), False) if trained else _base(
         args, train.texts + extra.texts, out)  # fmt: skip
-    lr = args.learning_rate or (TRANSFER_LR if transfer else SCRATCH_LR if scratch else
+    lr = args.learning_rate or (TRANSFER_LR if trained else SCRATCH_LR if scratch else
                                 PRETRAINED_LR)  # fmt: skip
     freeze = args.freeze_embeddings and not scratch
     # Self-built: every weight is new, no head to single out.
     factor = 1.0 if scratch else args.head_lr_factor or (
-        TRANSFER_HEAD_LR / lr if transfer else HEAD_LR_FACTOR)  # fmt: skip
-    args = replace(args, head_lr_factor=factor)
+        TRANSFER_HEAD_LR / lr if trained else HEAD_LR_FACTOR)  # fmt: skip
+    per_epoch = args.rehearsal if args.rehearsal >= 0 else REHEARSAL if trained else MIXED_IN
+    args = replace(args, head_lr_factor=factor, rehearsal=per_epoch if transfer else args.rehearsal)
     joint_train = Split(train.words + extra.words, train.tags + extra.tags, [], [],
                         entities=train.entities + [[]] * len(extra.words),
                         triggers=train.triggers, arguments=train.arguments)  # fmt: skip
@@ -139,9 +148,11 @@ def train_run(dd, out: Path, args: TrainArgs, dataset_path: str = "",
         "extra_train_sentences": len(extra.words), "extra_train_dropped_tags": dropped,
         "seconds": timings, "ner_fit": ner_log, "events_fit": ev_log,
     }  # fmt: skip
+    if unavailable:
+        run.info["transfer_unavailable"] = {"base": args.transfer, "why": unavailable}
     if transfer:
         started = time.perf_counter()
-        run.info["transfer"] = transfer_record(transfer, ner, ner_tok, ner_log, args)
+        run.info["transfer"] = transfer_record(transfer, ner, ner_tok, ner_log, args, lr)
         timings["transfer_scores"] = time.perf_counter() - started
     write_json(out / md.RUN_FILE, run.info)
     return run
@@ -155,9 +166,15 @@ TRANSFER_RECIPE_WHY = (
     "the sample alone; a naive run forgot (0.879), L2 towards the base, frozen lower layers and "
     "weight averaging kept less."
 )
+QUICK_RECIPE_WHY = (
+    "Chosen on the sample's validation split and the corpora's tuning parts, never on held-out "
+    "data: no base trained first; the corpora's sentences are mixed into each epoch of the run "
+    "from the plain base (docs/training.md, 'The quick recipe')."
+)
 
 
-def transfer_record(base: TransferBase, tagger, tok, fit_log: dict, args: TrainArgs) -> dict:
+def transfer_record(base: TransferBase, tagger, tok, fit_log: dict, args: TrainArgs,
+                    lr: float) -> dict:  # fmt: skip
     """What run.json says of a transfer base: its sources and licences, the tags carried over,
     and what the run kept of it (F1 on each corpus' held-out and tuning parts, beside the
     base's own held-out F1)."""
@@ -165,12 +182,14 @@ def transfer_record(base: TransferBase, tagger, tok, fit_log: dict, args: TrainA
             "source", "held_out_from")  # fmt: skip
     return {
         "base": str(base.path), "from": base.provenance.get("base_model"),
-        "corpora": [{k: c.get(k) for k in keys} for c in base.corpora],
+        "trained": base.trained,
+        "corpora": [{k: c.get(k) for k in keys} | {"sentences": c.get("sentences")}
+                    for c in base.corpora],  # fmt: skip
         "carried_tags": fit_log.get("carried_tags", []),
-        "rehearsal": REHEARSAL if args.rehearsal < 0 else args.rehearsal,
-        "recipe": {"rehearsal": REHEARSAL if args.rehearsal < 0 else args.rehearsal,
-                   "encoder_lr": args.learning_rate or TRANSFER_LR,
-                   "head_lr_factor": args.head_lr_factor, "why": TRANSFER_RECIPE_WHY},
+        "rehearsal": fit_log["rehearsed"],  # per epoch: the pool may hold fewer than asked
+        "recipe": {"name": "full" if base.trained else "quick", "rehearsal": args.rehearsal,
+                   "encoder_lr": lr, "head_lr_factor": args.head_lr_factor,
+                   "why": TRANSFER_RECIPE_WHY if base.trained else QUICK_RECIPE_WHY},
         "held_out": transfer_scores(tagger, tok, base, "held_out", args.max_length),
         "tune": transfer_scores(tagger, tok, base, "tune", args.max_length),
     }  # fmt: skip

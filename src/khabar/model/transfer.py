@@ -52,6 +52,17 @@ class TransferBase:
     provenance: dict
 
     @property
+    def trained(self) -> bool:
+        """Whether it holds a tagger trained on the corpora; not: a quick recipe's pool, which
+        a run mixes into its own epochs, trained from its own base."""
+        return self.provenance.get("trained", True)
+
+    @property
+    def unavailable(self) -> str:
+        """Why the corpora could not be read when the folder was made ('' when they were)."""
+        return self.provenance.get("unavailable", "")
+
+    @property
     def corpora(self) -> list[dict]:
         """The corpora it was trained on, as PROVENANCE.json records them."""
         return self.provenance["corpora"]
@@ -85,6 +96,8 @@ def load_base(folder: str | Path) -> TransferBase:
         raise RunError(f"{folder} is not a transfer base (no {PROVENANCE} of kind {KIND!r}): "
                        "make it with `make transfer-base TRANSFER=\"hiner\"`")  # fmt: skip
     base = TransferBase(folder, read_json(folder / PROVENANCE))
+    if base.unavailable:
+        return base
     missing = [f"{c['name']}.{p}.jsonl" for c in base.corpora for p in PARTS
                if not (folder / DATA_DIR / f"{c['name']}.{p}.jsonl").is_file()]  # fmt: skip
     if missing:
@@ -118,5 +131,6 @@ def transfer_scores(tagger, tokenizer, base: TransferBase, part: str = "held_out
     out = {}
     for c in base.corpora:
         got = score_tagger(tagger, tokenizer, base.part(c["name"], part), c["types"], max_length)
-        out[c["name"]] = {**got, "base_f1": c["held_out_f1"]["f1"] if part == "held_out" else None}
+        base_f1 = (c["held_out_f1"] or {}).get("f1") if part == "held_out" else None
+        out[c["name"]] = {**got, "base_f1": base_f1}
     return out

@@ -32,7 +32,9 @@ class TransferArgs:
                 "projected sentences must not drown a small hand-annotated corpus."})  # fmt: skip
     epochs: int = field(default=5, metadata={
         "help": "Passes over the training sentences; the epoch with the best tuning F1 "
-                "(mean over corpora) is kept (HiNER still rose at epoch 3 of 3)."})  # fmt: skip
+                "(mean over corpora) is kept (HiNER still rose at epoch 3 of 3). 0: no training "
+                "here, the folder only keeps the corpora's parts and a run mixes its pool into "
+                "its own epochs (the quick recipe)."})  # fmt: skip
     learning_rate: float = field(default=1e-4, metadata={"help": "Peak encoder learning rate."})
     head_lr_factor: float = field(default=10.0, metadata={
         "help": "The new classifier's learning rate as a multiple of the encoder's."})  # fmt: skip
@@ -56,10 +58,27 @@ class TransferArgs:
         return TrainArgs(**(recipe | changes))
 
 
-def folder_name(names: list[str], cap: int | None = None) -> str:
-    """transfer-<names>[-max<N>]: the corpus names sorted, so the order given does not matter,
-    and the per-corpus cap when one was asked for."""
-    return "transfer-" + "-".join(sorted(dict.fromkeys(names))) + (f"-max{cap}" if cap else "")
+# The recipes (docs/training.md, "Learning from public corpora"): `full` trains a base for the
+# best model; `quick`, the default of `make all`, trains nothing here and keeps a pool of
+# sentences that the run mixes into its own epochs (`TrainArgs.rehearsal`).
+QUICK_POOL = 8000
+RECIPES = {"full": {}, "quick": {"epochs": 0, "max_sentences": QUICK_POOL,
+                                 "rehearsal_pool": QUICK_POOL}}  # fmt: skip
+
+
+def recipe_args(recipe: str = "full", **changes) -> TransferArgs:
+    """A recipe's arguments, with `changes` (None: the recipe's own) on top."""
+    if recipe not in RECIPES:
+        raise ValueError(f"recipe must be one of {', '.join(RECIPES)}, not {recipe!r}")
+    given = {k: v for k, v in changes.items() if v is not None}
+    return TransferArgs(**(RECIPES[recipe] | given))
+
+
+def folder_name(names: list[str], cap: int | None = None, recipe: str = "full") -> str:
+    """transfer-<names>[-max<N>][-<recipe>]: the corpus names sorted, so the order given does
+    not matter, the per-corpus cap when one was asked for, and the recipe unless `full`."""
+    return ("transfer-" + "-".join(sorted(dict.fromkeys(names))) + (f"-max{cap}" if cap else "")
+            + ("" if recipe == "full" else f"-{recipe}"))  # fmt: skip
 
 
 def type_order(types: set[str], entity_names: list[str]) -> list[str]:
@@ -115,7 +134,7 @@ def up_to_date(out: Path, corpora: list[Corpus], args: TransferArgs, base: str) 
     the corpora's descriptions (licence, citation …) in PROVENANCE.json are brought up to date
     with transfer.yaml."""
     path = Path(out) / PROVENANCE
-    if not path.is_file() or not (Path(out) / "config.json").is_file():
+    if not path.is_file():
         return False
     try:
         prov = read_json(path)
@@ -123,6 +142,8 @@ def up_to_date(out: Path, corpora: list[Corpus], args: TransferArgs, base: str) 
         return False
     if prov.get("fingerprint") != fingerprint(corpora, args, base):
         return False
+    if prov.get("trained", True) and not (Path(out) / "config.json").is_file():
+        return False  # a tagger's folder without its weights
     fresh = {c.spec.name: c for c in corpora}
     changed = False
     for entry in prov["corpora"]:
@@ -205,18 +226,44 @@ class BesideWork:
 
 def train_base(corpora: list[Corpus], out: Path, entity_names: list[str], base: str,
                args: TransferArgs, log=print) -> dict:  # fmt: skip
-    """Fine-tune `base` as an entity tagger on the corpora into `out`; returns PROVENANCE."""
+    """Fine-tune `base` as an entity tagger on the corpora into `out` (with `args.epochs` 0,
+    only the corpora's parts: a run mixes them in); returns PROVENANCE."""
     from khabar.model.e5 import read_provenance
 
     out = Path(out)
     parts = [prepare(c, args) for c in corpora]
     types = type_order({t for c in corpora for t in c.spec.types}, entity_names)
     tags = bio_inventory(types)
-    fit = Split([w for p in parts for w, _ in p.fit], [t for p in parts for _, t in p.fit], [], [])
-    targs = args.train_args(base)
     for p in parts:
         log(f"{p.name}: {len(p.fit)} training, {len(p.tune)} tuning, {len(p.corpus.held_out)} "
             f"held-out sentences ({p.corpus.held_out_from}; from {p.corpus.source})")  # fmt: skip
+    out.mkdir(parents=True, exist_ok=True)
+    training: dict = {"args": asdict(args)}
+    held: dict = {p.name: None for p in parts}
+    if args.epochs > 0:
+        training, held = _fit_tagger(parts, tags, base, args, out)
+    for p in parts:
+        pool = sample(p.fit, args.rehearsal_pool, args.seed)
+        for part, rows in (("held_out", p.corpus.held_out), ("tune", p.tune), ("rehearsal", pool)):
+            write_jsonl(out / DATA_DIR / f"{p.name}.{part}.jsonl",
+                        ({"words": w, "tags": t} for w, t in rows))  # fmt: skip
+    prov = {
+        "kind": KIND, "trained": args.epochs > 0,
+        "base": (read_provenance(base) or {}).get("base", base) if base else "",
+        "base_model": base, "base_provenance": read_provenance(base) if base else None,
+        "labels": tags, "types": types,
+        "corpora": [_corpus_entry(p, held[p.name], args) for p in parts],
+        "training": training, "fingerprint": fingerprint(corpora, args, base),
+    }  # fmt: skip
+    write_json(out / PROVENANCE, prov, indent=2)
+    return prov
+
+
+def _fit_tagger(parts: list[Parts], tags: list[str], base: str, args: TransferArgs,
+                out: Path) -> tuple[dict, dict]:  # fmt: skip
+    """Train the tagger on every corpus' fit part, save it into `out`; (its training record,
+    held-out scores per corpus)."""
+    fit = Split([w for p in parts for w, _ in p.fit], [t for p in parts for _, t in p.fit], [], [])
     tuned: list[dict] = []
 
     def score(model, tok) -> float:  # mean over corpora: a small one counts as much as a big one
@@ -225,37 +272,22 @@ def train_base(corpora: list[Corpus], out: Path, entity_names: list[str], base: 
         return sum(tuned[-1].values()) / len(parts)
 
     with BesideWork() as beside:
-        model, tok, fitlog = train_ner(base, fit, None, tags, args.learning_rate, targs,
-                                       freeze=True, score=score)  # fmt: skip
-    seconds = beside.wall
+        model, tok, fitlog = train_ner(base, fit, None, tags, args.learning_rate,
+                                       args.train_args(base), freeze=True, score=score)  # fmt: skip
     for h, t in zip(fitlog["history"], tuned, strict=True):
         h["tune"] = t
     held = {p.name: score_tagger(model, tok, p.corpus.held_out, p.corpus.spec.types,
                                  args.max_length) for p in parts}  # fmt: skip
-    out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)
     tok.save_pretrained(out)
-    for p in parts:
-        pool = sample(p.fit, args.rehearsal_pool, args.seed)
-        for part, rows in (("held_out", p.corpus.held_out), ("tune", p.tune), ("rehearsal", pool)):
-            write_jsonl(out / DATA_DIR / f"{p.name}.{part}.jsonl",
-                        ({"words": w, "tags": t} for w, t in rows))  # fmt: skip
-    prov = {
-        "kind": KIND, "base": (read_provenance(base) or {}).get("base", base),
-        "base_model": base, "base_provenance": read_provenance(base),
-        "labels": tags, "types": types,
-        "corpora": [_corpus_entry(p, held[p.name]) for p in parts],
-        "training": {"args": asdict(args), "seconds": round(seconds, 1),
-                     "peak_rss_mb": peak_rss_mb(), **beside.record(),
-                     "best_epoch": fitlog["best_epoch"], "history": fitlog["history"],
-                     "frozen_word_embeddings": True},
-        "fingerprint": fingerprint(corpora, args, base),
-    }  # fmt: skip
-    write_json(out / PROVENANCE, prov, indent=2)
-    return prov
+    training = {"args": asdict(args), "seconds": round(beside.wall, 1),
+                "peak_rss_mb": peak_rss_mb(), **beside.record(),
+                "best_epoch": fitlog["best_epoch"], "history": fitlog["history"],
+                "frozen_word_embeddings": True}  # fmt: skip
+    return training, held
 
 
-def _corpus_entry(p: Parts, held: dict) -> dict:
+def _corpus_entry(p: Parts, held: dict | None, args: TransferArgs) -> dict:
     c = p.corpus
     return {
         "name": p.name, "title": c.spec.title, "license": c.spec.license,
@@ -264,7 +296,27 @@ def _corpus_entry(p: Parts, held: dict) -> dict:
         "read": c.read, "tag_map": c.spec.tag_map, "types": c.spec.types,
         "tags_mapped_to_o": dict(c.dropped.most_common()), "bio_repaired": c.repaired,
         "sentences": {"available": p.available, "train": len(p.fit), "tune": len(p.tune),
-                      "held_out": len(c.held_out)},
+                      "held_out": len(c.held_out),
+                      "pool": min(len(p.fit), args.rehearsal_pool or len(p.fit))},
         "held_out_from": c.held_out_from, "mentions_train": dict(mentions(p.fit)),
         "held_out_f1": held, "declared": declared_entry(c),
     }  # fmt: skip
+
+
+def mark_unavailable(out: Path, names: list[str], args: TransferArgs, why: str) -> bool:
+    """Write a folder that says the corpora could not be read (a run from it trains on the
+    project's data alone and says so); left as it is when it says so already for the same
+    corpora and settings, so an unreachable Hub retrains nothing. Returns whether it wrote."""
+    path = Path(out) / PROVENANCE
+    key = hashlib.sha256(json.dumps([sorted(names), asdict(args)], sort_keys=True).encode())
+    if path.is_file():
+        try:
+            prov = read_json(path)
+        except (OSError, ValueError):
+            prov = {}
+        if prov.get("unavailable") and prov.get("fingerprint") == key.hexdigest():
+            return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_json(path, {"kind": KIND, "unavailable": why, "names": sorted(names),
+                      "fingerprint": key.hexdigest()}, indent=2)  # fmt: skip
+    return True
