@@ -194,3 +194,30 @@ def test_patience_ends_training_and_the_best_epoch_is_kept_without_frozen_copies
     lowest = "bert.encoder.layer.0.attention.self.query.weight"
     assert torch.equal(model.state_dict()[lowest], fresh.state_dict()[lowest])
     assert lowest not in trainable_state(model) and "classifier.weight" in trainable_state(model)
+
+
+def test_a_score_within_the_tolerance_of_the_best_is_a_tie_won_by_the_later_epoch(
+    tiny_run, gold_dataset
+):
+    """0.8 then 0.797 and 0.796: with a tolerance of 0.005 the fourth epoch's weights are kept
+    (within 0.005 of the best, 0.8, not of the third); 0.78 is not; without one, the second."""
+    import torch
+
+    from khabar.model.fitting import split_lists
+    from khabar.model.tagger import train_ner
+
+    base = tiny_run.info["base_model"]
+    for tolerance, want in ((0.005, 4), (0.0, 2)):
+        scores, seen = iter([0.5, 0.8, 0.797, 0.796, 0.78]), {}
+
+        def score(model, _tok) -> float:
+            val = next(scores)  # noqa: B023 - each loop's own iterator, used within it
+            seen[val] = model.classifier.weight.detach().clone()  # noqa: B023
+            return val
+
+        args = TrainArgs(epochs=5, epoch_tolerance=tolerance, max_length=64, precision="fp32")
+        model, _, log = train_ner(base, split_lists(gold_dataset[1]["train"]), None,
+                                  tiny_run.info["ner_labels"], 5e-3, args, True, score)  # fmt: skip
+        assert log["best_epoch"] == want
+        assert log["best_val"] == [0.5, 0.8, 0.797, 0.796][want - 1]
+        assert torch.equal(model.classifier.weight, seen[[0.5, 0.8, 0.797, 0.796][want - 1]])

@@ -212,7 +212,13 @@ def test_a_run_mixes_the_pool_into_its_epochs_from_its_own_base(quick_pool, gold
                                                                  monkeypatch):  # fmt: skip
     from khabar.model import joint
     from khabar.model.base import build_base_model
-    from khabar.model.fitting import MIXED_IN, TrainArgs, split_lists
+    from khabar.model.fitting import (
+        MIXED_FREEZE,
+        MIXED_IN,
+        MIXED_TOLERANCE,
+        TrainArgs,
+        split_lists,
+    )
     from khabar.model.report import score_run, write_metrics, write_report
     from khabar.model.training import train_run
     from khabar.publish.model_card import model_card
@@ -237,6 +243,8 @@ def test_a_run_mixes_the_pool_into_its_epochs_from_its_own_base(quick_pool, gold
                                                     "rehearsal": MIXED_IN}  # fmt: skip
     assert t["trained"] is False and t["carried_tags"] == []
     assert run.info["base_model"] == str(base) and run.info["learning_rate"] == 5e-3
+    assert run.info["args"]["freeze_layers"] == MIXED_FREEZE
+    assert run.info["args"]["epoch_tolerance"] == MIXED_TOLERANCE
     assert t["held_out"]["toy"]["base_f1"] is None and t["corpora"][0]["sentences"]["pool"] == 19
     metrics, preds = score_run(run, dd)
     write_metrics(run, metrics)

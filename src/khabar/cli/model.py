@@ -96,7 +96,7 @@ def train(
     warmup: Annotated[float, typer.Option(help=_targ("warmup"))] = 0.1,
     weight_decay: Annotated[float, typer.Option(help=_targ("weight_decay"))] = 0.01,
     freeze_embeddings: Annotated[bool, typer.Option(help=_targ("freeze_embeddings"))] = True,
-    freeze_layers: Annotated[int, typer.Option(help=_targ("freeze_layers"))] = 0,
+    freeze_layers: Annotated[int, typer.Option(help=_targ("freeze_layers"))] = -1,
     head_lr_factor: Annotated[float, typer.Option(help=_targ("head_lr_factor"))] = 0.0,
     balance_events: Annotated[bool, typer.Option(help=_targ("balance_events"))] = True,
     base_dir: Annotated[Path, typer.Option(help=_targ("base_dir"))] = Path(DEFAULT_BASE_DIR),
@@ -115,6 +115,7 @@ def train(
     ] = "",
     rehearsal: Annotated[int, typer.Option(help=_targ("rehearsal"))] = -1,
     patience: Annotated[int, typer.Option(help=_targ("patience"))] = 0,
+    epoch_tolerance: Annotated[float, typer.Option(help=_targ("epoch_tolerance"))] = -1.0,
     device: DeviceOpt = "auto",
     precision: PrecisionOpt = "auto",
 ) -> None:
@@ -140,6 +141,7 @@ def train(
         baselines=baselines, trigger_weight=trigger_weight, role_weight=role_weight,
         trigger_lexicon=trigger_lexicon, sentence_classifier=sentence_classifier,
         min_type_triggers=min_type_triggers, patience=patience, device=device,
+        epoch_tolerance=epoch_tolerance,
         precision=precision, **_transfer_args(transfer, rehearsal),
     )  # fmt: skip
     dd = _load_dataset(dataset)

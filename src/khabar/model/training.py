@@ -17,7 +17,9 @@ from khabar.model.base import BASE_INFO, SCRATCH, BaseModelArgs, build_base_mode
 from khabar.model.e5 import read_provenance
 from khabar.model.fitting import (
     HEAD_LR_FACTOR,
+    MIXED_FREEZE,
     MIXED_IN,
+    MIXED_TOLERANCE,
     PRETRAINED_LR,
     REHEARSAL,
     SCRATCH_LR,
@@ -102,7 +104,12 @@ def train_run(dd, out: Path, args: TrainArgs, dataset_path: str = "",
     factor = 1.0 if scratch else args.head_lr_factor or (
         TRANSFER_HEAD_LR / lr if trained else HEAD_LR_FACTOR)  # fmt: skip
     per_epoch = args.rehearsal if args.rehearsal >= 0 else REHEARSAL if trained else MIXED_IN
-    args = replace(args, head_lr_factor=factor, rehearsal=per_epoch if transfer else args.rehearsal)
+    mixed = transfer is not None and not trained
+    tolerance = args.epoch_tolerance if args.epoch_tolerance >= 0 else (
+        MIXED_TOLERANCE if mixed else 0.0)  # fmt: skip
+    frozen = args.freeze_layers if args.freeze_layers >= 0 else MIXED_FREEZE if mixed else 0
+    args = replace(args, head_lr_factor=factor, epoch_tolerance=tolerance, freeze_layers=frozen,
+                   rehearsal=per_epoch if transfer else args.rehearsal)  # fmt: skip
     joint_train = Split(train.words + extra.words, train.tags + extra.tags, [], [],
                         entities=train.entities + [[]] * len(extra.words),
                         triggers=train.triggers, arguments=train.arguments)  # fmt: skip
