@@ -395,7 +395,8 @@ all: stage-clock $(REPORT) $(PREDICTED) $(AGREEMENT) $(EVENTS) ## Whole pipeline
 	else echo "Stages run: none (everything was up to date)"; fi
 	@echo "Done. Label Studio: http://127.0.0.1:$(LABEL_STUDIO_PORT)  dataset: datasets/dataset  report: $(REPORT)  events: datasets/events/report.html"
 	@$(if $(TRANSFER),,echo "Public Hindi NER data helps the model on news it has not seen: make all without TRANSFER= learns from HiNER (corpora in $(TRANSFER_FILE), read from TRANSFER_DATA or the Hub)")
-	@$(if $(TRANSFER_BASE),if grep -qs '"unavailable"' $(TRANSFER_BASE); then echo "The model learnt from the sample alone: no public corpus could be read. For one that knows Hindi news beyond it, put hiner/ of ../shared/benchmarks under TRANSFER_DATA or run where huggingface.co answers, then make all again."; fi)
+	@# The default transfer found no corpus (its folder says so): how to get the better model.
+	@if grep -qs '"unavailable"' $(or $(TRANSFER_BASE),/dev/null); then echo "The model learnt from the sample alone: no public corpus could be read ($(TRANSFER_DIR)/PROVENANCE.json says why). For one that knows Hindi news beyond it, put the HiNER file under TRANSFER_DATA (see $(TRANSFER_FILE)) or run where huggingface.co answers, then make all again."; fi
 
 # ------------------------------------------------------------------ quality
 
