@@ -8,7 +8,7 @@ import time
 
 from khabar.annotations.format import task_article, task_data
 from khabar.backend.protocol import config_problem, training_reason
-from khabar.backend.trainer import Trainer, TrainerConfig, job_commands, run_name
+from khabar.backend.trainer import Trainer, TrainerConfig, job_commands, retrain_args, run_name
 from khabar.corpus.sentences import text_sentences
 from khabar.model.selection import LAYERS, decide, validation_metrics, validation_score
 from khabar.schema import label_config
@@ -56,6 +56,15 @@ def test_a_job_is_export_then_train_then_evaluate_into_the_work_dir(tmp_path):
     train = steps[1][1]
     assert train[train.index("--dataset") + 1] == str(tmp_path / "w" / "dataset")
     assert train[-2:] == ["--epochs", "3"]
+
+
+def test_retraining_keeps_the_served_runs_public_corpora_unless_told_otherwise():
+    served = {"args": {"transfer": "models/base/transfer-hiner-quick"}}
+    assert retrain_args(["--epochs", "3"], served) == [
+        "--epochs", "3", "--transfer", "models/base/transfer-hiner-quick"]  # fmt: skip
+    assert retrain_args(["--transfer", "x"], served) == ["--transfer", "x"]
+    assert retrain_args(["--transfer=x"], served) == ["--transfer=x"]
+    assert retrain_args([], {"args": {"transfer": ""}}) == [] == retrain_args([], {})
 
 
 class CountingTrainer(Trainer):

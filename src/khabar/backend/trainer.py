@@ -63,6 +63,16 @@ def run_name(runs_dir: Path, now: float | None = None) -> str:
     return name
 
 
+def retrain_args(train_args: list[str], served: dict) -> list[str]:
+    """`khabar train` options of the backend's retrainings: the served run's transfer folder
+    (`make all`'s default pool, or a base) unless the options name one, so a retrained model
+    keeps learning from the public corpora the served one did."""
+    given = (served.get("args") or {}).get("transfer")
+    if not given or any(a == "--transfer" or a.startswith("--transfer=") for a in train_args):
+        return list(train_args)
+    return [*train_args, "--transfer", given]
+
+
 def job_commands(cfg: TrainerConfig, run_dir: Path) -> list[tuple[str, list[str]]]:
     """(step, command) of one training job: the CLI commands a person would run."""
     khabar = [sys.executable, "-m", "khabar.cli"]

@@ -54,7 +54,7 @@ def serve_backend(
 
     from khabar.backend.server import basic_auth_from_env, create_app
     from khabar.backend.service import load_backend
-    from khabar.backend.trainer import Trainer
+    from khabar.backend.trainer import Trainer, retrain_args
     from khabar.model.run import RunError
 
     def log(msg: str) -> None:
@@ -66,8 +66,9 @@ def serve_backend(
         fail(f"cannot serve {run_dir}: {exc}")
     trainer = None
     if train:
-        cfg = TrainerConfig(work_dir, runs_dir, schema, splits, shlex.split(train_args),
-                            debounce, max_wait)  # fmt: skip
+        extra = retrain_args(shlex.split(train_args), backend.run.info)
+        cfg = TrainerConfig(work_dir, runs_dir, schema, splits, extra, debounce,
+                            max_wait)  # fmt: skip
         trainer = Trainer(cfg, backend.decide_and_switch, log)
     log(f"serving run {backend.model_version} at http://{host}:{port} (training "
         f"{'on, ' + str(debounce) + ' s debounce' if train else 'off'}); connect it with "
