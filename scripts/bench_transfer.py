@@ -129,7 +129,8 @@ def recipes(results: dict) -> dict:
             continue
         b, r = results["bases"].get(base or "", {}), results["sample_runs"][run]
         scores = results["scores"].get(f"run {run}", {})
-        stage = 0.0 if not base else b["train_s"] if b["cached"] else b["wall_s"]
+        # a base trained earlier: its recorded training; a pool, or one trained now: the wall
+        stage = 0.0 if not base else b["train_s"] if b["cached"] and b["train_s"] else b["wall_s"]
         f1 = {part: s["f1"] for part, s in scores.items()}
         out[name] = {"transfer_stage_s": stage, "run_s": r["wall_s"],
                      "total_s": round(stage + r["wall_s"], 1), **f1, "test": r["test"]}  # fmt: skip
