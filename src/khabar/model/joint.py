@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from khabar.model.evaluation import Arg, ace_scores, entity_scores
-from khabar.model.fitting import REHEARSAL, Split, TrainArgs, fit, freeze_words
+from khabar.model.fitting import Split, TrainArgs, fit, freeze_words
 from khabar.model.run import load_pretrained
 from khabar.model.transfer import carry_rows
 from khabar.schema import Schema, bio_inventory
@@ -168,7 +168,7 @@ def rehearsal(base: TransferBase, tok, label2id: dict[str, int], config: HeadsCo
     may be any tag of a type the corpus lacks (`SentenceLabels.o_also`)."""
     from khabar.model.extraction import training_items
 
-    want = REHEARSAL if args.rehearsal < 0 else args.rehearsal
+    want = args.rehearsal  # per epoch, resolved by `training.train_run` for the kind of base
     if want <= 0:
         return None, 0
     pool = []
