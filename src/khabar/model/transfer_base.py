@@ -242,8 +242,10 @@ def train_base(corpora: list[Corpus], out: Path, entity_names: list[str], base: 
     held: dict = {p.name: None for p in parts}
     if args.epochs > 0:
         training, held = _fit_tagger(parts, tags, base, args, out)
+    pooled: dict[str, int] = {}
     for p in parts:
         pool = sample(p.fit, args.rehearsal_pool, args.seed)
+        pooled[p.name] = len(pool)
         for part, rows in (("held_out", p.corpus.held_out), ("tune", p.tune), ("rehearsal", pool)):
             write_jsonl(out / DATA_DIR / f"{p.name}.{part}.jsonl",
                         ({"words": w, "tags": t} for w, t in rows))  # fmt: skip
@@ -252,7 +254,7 @@ def train_base(corpora: list[Corpus], out: Path, entity_names: list[str], base: 
         "base": (read_provenance(base) or {}).get("base", base) if base else "",
         "base_model": base, "base_provenance": read_provenance(base) if base else None,
         "labels": tags, "types": types,
-        "corpora": [_corpus_entry(p, held[p.name], args) for p in parts],
+        "corpora": [_corpus_entry(p, held[p.name], pooled[p.name]) for p in parts],
         "training": training, "fingerprint": fingerprint(corpora, args, base),
     }  # fmt: skip
     write_json(out / PROVENANCE, prov, indent=2)
@@ -287,7 +289,7 @@ def _fit_tagger(parts: list[Parts], tags: list[str], base: str, args: TransferAr
     return training, held
 
 
-def _corpus_entry(p: Parts, held: dict | None, args: TransferArgs) -> dict:
+def _corpus_entry(p: Parts, held: dict | None, pool: int) -> dict:
     c = p.corpus
     return {
         "name": p.name, "title": c.spec.title, "license": c.spec.license,
@@ -297,7 +299,7 @@ def _corpus_entry(p: Parts, held: dict | None, args: TransferArgs) -> dict:
         "tags_mapped_to_o": dict(c.dropped.most_common()), "bio_repaired": c.repaired,
         "sentences": {"available": p.available, "train": len(p.fit), "tune": len(p.tune),
                       "held_out": len(c.held_out),
-                      "pool": min(len(p.fit), args.rehearsal_pool or len(p.fit))},
+                      "pool": pool},
         "held_out_from": c.held_out_from, "mentions_train": dict(mentions(p.fit)),
         "held_out_f1": held, "declared": declared_entry(c),
     }  # fmt: skip
