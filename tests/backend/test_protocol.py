@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 from khabar.annotations.format import task_article, task_data
 from khabar.backend.protocol import config_problem, training_reason
@@ -67,66 +68,93 @@ def test_retraining_keeps_the_served_runs_public_corpora_unless_told_otherwise()
     assert retrain_args([], {"args": {"transfer": ""}}) == [] == retrain_args([], {})
 
 
+class Clock:
+    """A clock the test advances by hand: the trainer's quiet periods pass only when told."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 class CountingTrainer(Trainer):
     """A trainer whose job only counts how often it ran and how many requests it took."""
 
-    def __init__(self, cfg):
+    def __init__(self, debounce_s: float, max_wait_s: float = 30.0):
         self.ran: list[int] = []
         self.release = threading.Event()
-        super().__init__(cfg, decide=lambda *_: {}, log=lambda _: None)
+        self.clock = Clock()
+        cfg = TrainerConfig(work_dir=Path("."), debounce_s=debounce_s, max_wait_s=max_wait_s)
+        super().__init__(cfg, decide=lambda *_: {}, log=lambda _: None, clock=self.clock)
 
     def run_job(self, requests: int = 1) -> dict:
         self.ran.append(requests)
-        self.release.wait(10)
+        assert self.release.wait(120), "the test never released the job"
         return {"requests": requests}
 
+    def advance(self, seconds: float) -> None:
+        """Let `seconds` pass on the trainer's clock (the worker looks again within its wait)."""
+        self.clock.now += seconds
+        with self._cond:
+            self._cond.notify_all()
 
-def _settle(trainer: Trainer, jobs: int, timeout: float = 10.0) -> None:
+
+def _until(condition, what: str, timeout: float = 60.0) -> None:
+    """Wait for `condition()` (a generous deadline: only a hung worker reaches it)."""
     end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        s = trainer.status()
-        if len(s["jobs"]) >= jobs and s["state"] == "idle":
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"trainer did not finish {jobs} jobs: {trainer.status()}")
+    while not condition():
+        if time.monotonic() > end:
+            raise AssertionError(f"{what} never happened")
+        time.sleep(0.01)
 
 
-def test_a_burst_of_fifty_submissions_starts_one_training(tmp_path):
-    t = CountingTrainer(TrainerConfig(work_dir=tmp_path, debounce_s=0.5, max_wait_s=30))
+def _settle(t: Trainer, jobs: int) -> dict:
+    """The trainer's status once `jobs` jobs are done and it is idle."""
+    _until(lambda: len(t.status()["jobs"]) >= jobs and t.status()["state"] == "idle",
+           f"{jobs} finished jobs")  # fmt: skip
+    return t.status()
+
+
+def test_a_burst_of_fifty_submissions_starts_one_training():
+    t = CountingTrainer(debounce_s=0.5)
     t.release.set()
     for _ in range(50):
         t.request("webhook ANNOTATION_CREATED")
-        time.sleep(0.005)
-    assert t.status()["state"] == "waiting"
-    _settle(t, 1)
-    time.sleep(0.8)  # no straggler job after the burst
-    assert t.ran == [50]
+        t.advance(0.01)  # never a quiet period, however slowly this loop runs
+    assert t.status()["state"] == "waiting" and t.ran == []
+    t.advance(0.5)
+    status = _settle(t, 1)
+    assert t.ran == [50] and status["pending_requests"] == 0  # nothing left for a straggler
     t.close()
 
 
-def test_requests_during_a_job_start_exactly_one_more(tmp_path):
-    t = CountingTrainer(TrainerConfig(work_dir=tmp_path, debounce_s=0.2, max_wait_s=30))
+def test_requests_during_a_job_start_exactly_one_more():
+    t = CountingTrainer(debounce_s=0.25)
     t.request("train")
-    end = time.monotonic() + 5
-    while not t.ran and time.monotonic() < end:
-        time.sleep(0.02)
+    t.advance(0.25)
+    _until(lambda: t.ran, "the first job")
     assert t.status()["state"] == "training"
     for _ in range(5):  # submissions while it trains
         t.request("webhook START_TRAINING")
     t.release.set()
+    _until(lambda: t.status()["jobs"], "the first job's end")
+    assert t.ran == [1] and t.status()["state"] == "waiting"  # the five wait for their quiet
+    t.advance(0.25)
     _settle(t, 2)
     assert t.ran == [1, 5]
     t.close()
 
 
-def test_a_steady_stream_cannot_postpone_training_past_max_wait(tmp_path):
-    t = CountingTrainer(TrainerConfig(work_dir=tmp_path, debounce_s=0.5, max_wait_s=1.0))
+def test_a_steady_stream_cannot_postpone_training_past_max_wait():
+    t = CountingTrainer(debounce_s=0.5, max_wait_s=1.0)
     t.release.set()
-    start = time.monotonic()
-    while not t.ran and time.monotonic() - start < 5:
-        t.request("webhook ANNOTATION_CREATED")  # every 0.1 s: never 0.5 s of quiet
-        time.sleep(0.1)
-    assert t.ran and time.monotonic() - start < 2.0
+    for _ in range(8):  # every 0.125 s: never 0.5 s of quiet
+        t.request("webhook ANNOTATION_CREATED")
+        t.advance(0.125)
+    assert t.clock.now == 1.0  # max_wait since the first request, 0.125 since the last
+    status = _settle(t, 1)
+    assert t.ran == [8] and status["pending_requests"] == 0
     t.close()
 
 

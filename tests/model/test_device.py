@@ -42,8 +42,15 @@ def test_auto_is_fp32_where_bf16_is_emulated_and_measured_elsewhere(tiny_run, mo
     assert choice.precision == "fp32" and "emulated" in choice.reason
     assert "expect it slower" in dv.choose_precision("bf16", encoder, "cpu").reason
     monkeypatch.setattr(dv, "cpu_bf16_flags", lambda: ["avx512_bf16"])
-    choice = dv.choose_precision("auto", encoder, "cpu")
-    assert "measured" in choice.reason and choice.precision in ("fp32", "bf16")
+    took = dv._time_encoder(encoder, "cpu", reps=1)  # the real measurement runs both ways
+    assert set(took) == {"fp32", "bf16"} and all(0 < s < 60 for s in took.values())
+    # Where the CPU has the flags, the measurement decides: bf16 only when it is MIN_GAIN faster.
+    for fp32_s, bf16_s, chosen in ((1.0, 0.5, "bf16"), (1.0, 1.0 / (dv.MIN_GAIN - 0.01), "fp32")):
+        monkeypatch.setattr(dv, "_time_encoder", lambda *a, t=(fp32_s, bf16_s): dict(
+            fp32=t[0], bf16=t[1]))  # fmt: skip
+        choice = dv.choose_precision("auto", encoder, "cpu")
+        assert choice.precision == chosen, choice
+        assert f"avx512_bf16, bf16 measured {fp32_s / bf16_s:.2f}x fp32" in choice.reason
 
 
 def test_bf16_changes_the_encoder_only(tiny_run, seed_articles):
