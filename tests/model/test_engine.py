@@ -7,12 +7,10 @@ import subprocess
 import sys
 from itertools import pairwise
 
-import pytest
-
 from khabar.corpus.article import write_articles
 from khabar.model.engine import chunk_spans, chunked, read_span
 from khabar.model.prediction import read_records
-from tests.conftest import ROOT, run_khabar
+from tests.conftest import ROOT, run_khabar, skip_unless_optional
 
 
 def test_chunks_keep_order_and_the_short_tail():
@@ -39,7 +37,10 @@ def test_chunk_spans_cover_the_corpus_in_chunks_that_read_back_as_its_articles(
 def test_the_ray_engine_writes_exactly_what_the_local_engine_writes(
     tiny_run, seed_articles, tmp_path
 ):
-    pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'khabar[ray]'")
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        skip_unless_optional("Ray is an optional extra: pip install 'khabar[ray]'")
     corpus = tmp_path / "articles.jsonl"
     write_articles(seed_articles, corpus)
     outs = {}

@@ -15,7 +15,7 @@ from huggingface_hub import DatasetCard, DatasetCardData, HfApi
 from datasets import DatasetDict, load_dataset
 from khabar.publish import dataset_card as card_module
 from khabar.publish.dataset_card import check_publishable, publish_dataset
-from khabar.publish.hub import PublishError
+from khabar.publish.hub import PublishError, load_card_settings
 from tests.conftest import ROOT, SETTINGS
 
 
@@ -126,7 +126,7 @@ def test_upload_sends_the_built_folder_privately(gold_dataset, seed_articles, ex
     assert (Path(up["folder_path"]) / "README.md").is_file()
 
 
-def test_refusals(gold_dataset, seed_articles, export_file, tmp_path, monkeypatch):
+def test_refusals(gold_dataset, seed_articles, export_file, tmp_path):
     ds_dir, dd = gold_dataset
     hub = tmp_path / "hub"
     no_licence = tmp_path / "card.yaml"
@@ -145,12 +145,13 @@ def test_refusals(gold_dataset, seed_articles, export_file, tmp_path, monkeypatc
     DatasetDict({**dd, "test": dd["test"].select([])}).save_to_disk(str(empty))
     with pytest.raises(PublishError, match="is a split empty"):
         publish_dataset(empty, seed_articles, export_file, SETTINGS, hub)
-    real = card_module.card_metadata
-    without_task_ids = lambda *a: {k: v for k, v in real(*a).items() if k != "task_ids"}  # noqa: E731
-    monkeypatch.setattr(card_module, "card_metadata", without_task_ids)
-    with pytest.raises(PublishError, match="card metadata lacks task_ids"):
-        publish_dataset(ds_dir, seed_articles, export_file, SETTINGS, hub)
     assert not hub.exists()  # nothing half-built
+    # The header the card gets has every field the Hub lists a dataset by; one without is refused.
+    meta = card_module.card_metadata(dd, load_card_settings(SETTINGS))
+    card_module.check_metadata(meta)
+    assert set(card_module.REQUIRED_METADATA) <= set(meta)
+    with pytest.raises(PublishError, match="card metadata lacks task_ids"):
+        card_module.check_metadata({k: v for k, v in meta.items() if k != "task_ids"})
 
 
 def test_agreement_figures_and_decisions_go_into_the_card(gold_dataset, seed_articles,

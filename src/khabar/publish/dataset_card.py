@@ -272,15 +272,20 @@ def card_body(dd, settings: dict, articles: list[Article], build: dict, annotato
     return "\n".join(parts)
 
 
+def check_metadata(meta: dict) -> None:
+    """Refuse a card header that lacks what the Hub lists a dataset by (REQUIRED_METADATA)."""
+    missing = [k for k in REQUIRED_METADATA if not meta.get(k)]
+    if missing:
+        raise PublishError(f"card metadata lacks {', '.join(missing)}")
+
+
 def dataset_card(dd, settings: dict, articles: list[Article], build: dict, annotators: int,
                  agreement: dict | None = None, work_state: str = ""):  # fmt: skip
     """The card as huggingface_hub.DatasetCard, its metadata checked."""
     from huggingface_hub import DatasetCard, DatasetCardData
 
     meta = card_metadata(dd, settings)
-    missing = [k for k in REQUIRED_METADATA if not meta.get(k)]
-    if missing:
-        raise PublishError(f"card metadata lacks {', '.join(missing)}")
+    check_metadata(meta)
     data = DatasetCardData(**meta)  # raises on malformed metadata
     header = yaml.safe_dump(data.to_dict(), allow_unicode=True, sort_keys=False)
     return DatasetCard(
