@@ -33,6 +33,40 @@ TOKEN = "khabar-test-token-" + "0" * 20
 os.environ.setdefault("KHABAR_PRECISION", "fp32")
 
 
+# All that a `make` run of the tests sees of the caller's environment: enough to find the tools,
+# nothing that names an account. An allow-list, so a new secret (HF_TOKEN, HF_DATASET_REPO, a
+# cloud key) can never reach a run that ends in `publish-dataset`.
+PASSED_ENV = ("PATH", "HOME", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ", "USER",
+              "LOGNAME", "SHELL", "TERM")  # fmt: skip
+
+
+def make_env(tmp: Path, **settings: str) -> dict:
+    """The environment of a `make` run in a copy of the repository: PASSED_ENV, the Hub offline
+    with a token store of its own under `tmp` (no `huggingface-cli login` of the caller's), and
+    `settings`."""
+    env = {k: v for k, v in os.environ.items() if k in PASSED_ENV}
+    return {**env, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp / "hf-home"), **settings}
+
+
+# Every subprocess a test starts has a deadline: a hung command fails its test, not the suite.
+# Generous (the slowest command in the suite, on a busy 2-core machine, takes a few minutes).
+COMMAND_TIMEOUT = 900
+
+
+def toy_hiner(data: Path) -> Path:
+    """A toy HiNER under `data` (TRANSFER_DATA), as the declared corpus reads its local copy:
+    40 sentences of 3 names each (its held-out 10 %: 4 sentences); the file written."""
+    row = [("मोदी", "B-PERSON"), ("ने", "O"), ("दिल्ली", "B-LOCATION"), ("में", "O"),
+           ("संयुक्त", "B-ORGANIZATION"), ("राष्ट्र", "I-ORGANIZATION"), ("से", "O"),
+           ("बात", "O"), ("की", "O")]  # fmt: skip
+    path = data / "hiner" / "hiner-collapsed-part1.conll"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "".join("".join(f"{w}{i}\t{t}\n" for w, t in row) + "\n" for i in range(40)), "utf-8"
+    )
+    return path
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -55,7 +89,7 @@ def label_studio_env(data_dir: Path, port: int) -> dict:
 def label_studio_script(action: str, env: dict) -> None:
     """Run scripts/labelstudio.sh start|stop, failing the test with its output if it fails."""
     done = subprocess.run([str(ROOT / "scripts" / "labelstudio.sh"), action], env=env,
-                          capture_output=True, text=True)  # fmt: skip
+                          capture_output=True, text=True, timeout=600)  # fmt: skip
     if done.returncode != 0:
         pytest.fail(f"Label Studio {action} failed:\n{done.stdout}\n{done.stderr}")
 
@@ -75,7 +109,7 @@ def label_studio(tmp_path_factory):
     label_studio_script("start", env)
     yield f"http://127.0.0.1:{port}", TOKEN
     subprocess.run([str(ROOT / "scripts" / "labelstudio.sh"), "stop"], env=env,
-                   capture_output=True, text=True)  # fmt: skip
+                   capture_output=True, text=True, timeout=600)  # fmt: skip
 
 
 def skip_unless_optional(message: str) -> None:
@@ -108,7 +142,7 @@ def label_studio_postgres():
     label_studio_script("start", env)
     yield f"http://127.0.0.1:{port}", TOKEN, data_dir
     subprocess.run([str(ROOT / "scripts" / "labelstudio.sh"), "stop"], env=env,
-                   capture_output=True, text=True)  # fmt: skip
+                   capture_output=True, text=True, timeout=600)  # fmt: skip
     shutil.rmtree(data_dir, ignore_errors=True)
 
 
@@ -200,7 +234,8 @@ def tiny_run(tmp_path_factory, gold_dataset, tiny_base):
 def run_khabar(*args, env: dict) -> str:
     """Run the khabar CLI in a subprocess (as a user would); its stdout, asserting success."""
     proc = subprocess.run([sys.executable, "-m", "khabar.cli", *map(str, args)],
-                          capture_output=True, text=True, env=env, cwd=ROOT)  # fmt: skip
+                          capture_output=True, text=True, env=env, cwd=ROOT,
+                          timeout=COMMAND_TIMEOUT)  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout + proc.stderr
 
@@ -367,7 +402,7 @@ def _require_browser() -> None:
     missing = []
     if not CHROMIUM.exists():
         missing.append("Debian chromium (/usr/bin/chromium)")
-    fonts = subprocess.run(["fc-list", ":lang=hi"], capture_output=True, text=True) \
+    fonts = subprocess.run(["fc-list", ":lang=hi"], capture_output=True, text=True, timeout=600) \
         if shutil.which("fc-list") else None  # fmt: skip
     if fonts is None or "Devanagari" not in fonts.stdout:
         missing.append("a Devanagari font (fonts-noto-core)")

@@ -19,7 +19,7 @@ LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
 def lint_imports(cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([str(LINT_IMPORTS), "--no-cache"], capture_output=True, text=True,
-                          cwd=cwd, env=env)  # fmt: skip
+                          cwd=cwd, env=env, timeout=600)  # fmt: skip
 
 
 def test_the_committed_contracts_are_kept():

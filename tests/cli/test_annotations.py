@@ -15,7 +15,9 @@ def test_validate_gold_cli_passes_and_fails(tmp_path, seed_articles):
     cleaned = tmp_path / "articles.jsonl"
     write_articles(seed_articles, cleaned)
     cmd = [sys.executable, "-m", "khabar.cli", "validate-gold", "--articles", str(cleaned)]
-    ok = subprocess.run([*cmd, "--gold", str(GOLD)], capture_output=True, text=True, cwd=ROOT)
+    ok = subprocess.run(
+        [*cmd, "--gold", str(GOLD)], capture_output=True, text=True, cwd=ROOT, timeout=600
+    )
     assert ok.returncode == 0 and "5 gold files valid" in ok.stdout, ok.stdout + ok.stderr
     broken = tmp_path / "gold"
     broken.mkdir()
@@ -23,6 +25,8 @@ def test_validate_gold_cli_passes_and_fails(tmp_path, seed_articles):
     item = json.loads(src.read_text(encoding="utf-8"))
     item["annotations"][0]["result"][0]["value"]["start"] += 1
     (broken / src.name).write_text(json.dumps(item, ensure_ascii=False), encoding="utf-8")
-    bad = subprocess.run([*cmd, "--gold", str(broken)], capture_output=True, text=True, cwd=ROOT)
+    bad = subprocess.run(
+        [*cmd, "--gold", str(broken)], capture_output=True, text=True, cwd=ROOT, timeout=600
+    )
     assert bad.returncode == 1 and "text mismatch" in bad.stderr
     assert "Traceback" not in bad.stderr

@@ -16,6 +16,7 @@ def test_cli_exits_nonzero_after_processing_good_files(tmp_path):
         [sys.executable, "-m", "khabar.cli", "ingest", str(tmp_path), "--out", str(out)],
         capture_output=True,
         text=True,
+        timeout=600,
     )
     assert proc.returncode == 1
     assert "b.txt" in proc.stderr and "Traceback" not in proc.stderr

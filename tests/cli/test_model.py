@@ -13,7 +13,7 @@ from tests.conftest import ROOT
 
 def khabar_fails(*args) -> str:
     proc = subprocess.run([sys.executable, "-m", "khabar.cli", *map(str, args)],
-                          capture_output=True, text=True, cwd=ROOT)  # fmt: skip
+                          capture_output=True, text=True, cwd=ROOT, timeout=600)  # fmt: skip
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr and proc.stderr.startswith("error: ")
     return proc.stderr

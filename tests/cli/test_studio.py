@@ -17,6 +17,7 @@ def test_cli_without_server_prints_no_traceback(tmp_path):
         capture_output=True,
         text=True,
         env=env,
+        timeout=600,
     )
     assert proc.returncode == 1
     assert "not reachable" in proc.stderr and "Traceback" not in proc.stderr + proc.stdout

@@ -160,13 +160,14 @@ def test_an_unreachable_corpus_is_one_line_with_what_to_set(tmp_path):
            "HF_HOME": str(tmp_path / "hf"), "TRANSFER_DATA": str(tmp_path)}  # fmt: skip
     proc = subprocess.run([sys.executable, "-m", "khabar.cli", "transfer-base", "far",
                            "--corpora-file", str(f), "--dry-run"], capture_output=True,
-                          text=True, env=env, cwd=ROOT)  # fmt: skip
+                          text=True, env=env, cwd=ROOT, timeout=600)  # fmt: skip
     assert proc.returncode == 1
     err = proc.stderr.strip()
     assert len(err.splitlines()) == 1 and "Traceback" not in proc.stderr
     assert "'far' cannot be read" in err and "TRANSFER_DATA" in err and "Hub is reachable" in err
     proc = subprocess.run([sys.executable, "-m", "khabar.cli", "transfer-base", "hiner", "nope"],
-                          capture_output=True, text=True, env=env, cwd=ROOT)  # fmt: skip
+                          capture_output=True, text=True, env=env, cwd=ROOT,
+                          timeout=600)  # fmt: skip
     assert proc.returncode == 1 and "unknown transfer corpus nope" in proc.stderr
 
 
@@ -204,11 +205,11 @@ def test_a_silent_hub_is_found_out_at_once_and_the_default_goes_on_without_it(tm
     }
     cmd = [sys.executable, "-m", "khabar.cli", "transfer-base", "far", "--corpora-file", str(f),
            "--recipe", "quick", "--out", str(tmp_path / "pool")]  # fmt: skip
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
     assert proc.returncode == 1 and "did not answer" in proc.stderr
     assert not (tmp_path / "pool").exists()
     proc = subprocess.run([*cmd, "--or-project-only"], capture_output=True, text=True, env=env,
-                          cwd=ROOT)  # fmt: skip
+                          cwd=ROOT, timeout=600)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     said = proc.stderr.strip().splitlines()
     assert len(said) == 1 and "127.0.0.1" in said[0] and "did not answer" in said[0]

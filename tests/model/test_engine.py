@@ -69,7 +69,7 @@ def test_an_unknown_engine_or_a_missing_run_is_one_clear_line(tiny_run, tmp_path
     ):
         done = subprocess.run([sys.executable, "-m", "khabar.cli", "predict", "--articles",
                                str(corpus), "--out", str(tmp_path / "p.jsonl"), *map(str, args)],
-                              capture_output=True, text=True, cwd=ROOT)  # fmt: skip
+                              capture_output=True, text=True, cwd=ROOT, timeout=600)  # fmt: skip
         assert done.returncode == 1, done.stderr
         assert message in done.stderr and "Traceback" not in done.stderr
         assert not (tmp_path / "p.jsonl").exists()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 
 import pytest
 import torch
@@ -21,6 +22,7 @@ from khabar.model.transfer_base import (
     train_base,
     up_to_date,
 )
+from tests.conftest import run_khabar, toy_hiner
 
 ROWS = [
     (["नरेंद्र", "मोदी", "दिल्ली", "पहुंचे", "।"], ["B-PERSON", "I-PERSON", "B-LOCATION", "O", "O"]),
@@ -292,3 +294,24 @@ def test_unreadable_corpora_leave_the_run_to_the_projects_data(gold_dataset, tin
     assert "transfer" not in run.info
     assert run.info["transfer_unavailable"] == {"base": str(out), "why": why}
     assert mark_unavailable(out, ["toy", "other"], args, why)  # other corpora: a new verdict
+
+
+def test_transfer_base_through_the_cli_trains_a_base_and_a_rerun_is_free(tiny_run, tmp_path):
+    """`khabar transfer-base hiner --recipe full` on a toy HiNER under TRANSFER_DATA, as a user
+    runs it: a trained base with its provenance; the same command again trains nothing."""
+    data, out = tmp_path / "data", tmp_path / "base"
+    toy = toy_hiner(data)
+    env = dict(os.environ, TRANSFER_DATA=str(data), HF_HUB_OFFLINE="1")
+    cmd = ["transfer-base", "hiner", "--recipe", "full", "--base", tiny_run.info["base_model"],
+           "--epochs", 1, "--learning-rate", 5e-3, "--out", out]  # fmt: skip
+    said = run_khabar(*cmd, env=env)
+    prov = json.loads((out / "PROVENANCE.json").read_text(encoding="utf-8"))
+    assert prov["trained"] is True and (out / "model.safetensors").is_file()
+    (c,) = prov["corpora"]
+    assert c["name"] == "hiner" and c["read"][0]["from"] == str(toy)
+    assert c["sentences"]["held_out"] == 4 and c["held_out_f1"]["sentences"] == 4
+    assert len(prov["training"]["history"]) == 1 and str(out) in said
+    assert load_base(out).trained
+    again = run_khabar(*cmd, env=env)
+    assert "is up to date" in again
+    assert json.loads((out / "PROVENANCE.json").read_text(encoding="utf-8")) == prov

@@ -55,3 +55,43 @@ def test_model_card_shows_the_report_figures_and_loads_back(tiny_run, gold_datas
     b = extract(tiny_run.ner, tiny_run.heads, tiny_run.ner_tokenizer, [words])[0]
     assert a.triggers == b.triggers and a.arguments == b.arguments
     assert not (folder / "events").exists()  # no sentence classifier in this run
+
+
+def test_publish_model_through_the_cli_builds_the_folder_and_uploads_only_when_told(
+    tiny_run, tmp_path, monkeypatch
+):
+    """`khabar publish model` as a user runs it, the Hub stubbed at its two calls: without
+    HF_TOKEN it builds the folder and says what upload needs; with it, it sends that folder."""
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from khabar.cli import app
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run.path, run, ignore=shutil.ignore_patterns("hub"))
+    calls = []
+    monkeypatch.setattr(HfApi, "create_repo", lambda self, repo_id, **kw: calls.append(
+        ("create_repo", repo_id, kw)))  # fmt: skip
+    monkeypatch.setattr(HfApi, "upload_folder", lambda self, **kw: calls.append(
+        ("upload_folder", kw)))  # fmt: skip
+    cmd = ["publish", "model", "--run", str(run), "--card", str(SETTINGS)]
+    env = {"HF_TOKEN": "", "HF_MODEL_REPO": "someone/model", "HF_DATASET_REPO": "someone/data"}
+    built = CliRunner().invoke(app, cmd, env=env)
+    assert built.exit_code == 0, built.output
+    assert "not uploaded: set HF_TOKEN to send these" in built.output and calls == []
+    folder = run / "hub"
+    names = {p.name for p in folder.iterdir()}
+    assert {"README.md", "run.json", "config.json", "model.safetensors"} <= names
+    assert any(n.startswith("event_heads") for n in names)
+    assert "someone/data" in (folder / "README.md").read_text(encoding="utf-8")
+
+    token = "hf_" + "x" * 12
+    sent = CliRunner().invoke(app, cmd, env={**env, "HF_TOKEN": token})
+    assert sent.exit_code == 0, sent.output
+    assert "uploaded to https://huggingface.co/someone/model (private)" in sent.output
+    assert token not in sent.output
+    (create, repo_id, kw), (upload, up) = calls
+    assert (create, repo_id, kw["repo_type"], kw["private"]) == (
+        "create_repo", "someone/model", "model", True)  # fmt: skip
+    assert up["folder_path"] == str(folder) and up["repo_id"] == "someone/model"

@@ -6,6 +6,8 @@ seconds scores every annotated name alike (the planted one ranked 184th of 298).
 import json
 import os
 
+import pytest
+
 from khabar.dataset.rows import rows_with_names
 from khabar.review.noise import retag
 from tests.conftest import run_khabar
@@ -28,17 +30,26 @@ def _plant_a_spurious_name(source, out) -> dict:
     retag(row, feats["ner_tags"].feature.names, feats["event_types"].feature.names)
     DatasetDict({s: Dataset.from_list(r, features=dd[s].features) for s, r in rows.items()}
                 ).save_to_disk(str(out))  # fmt: skip
-    return {"row_id": row["id"], "start": row["sentence_start"] + start,
-            "end": row["sentence_start"] + end}  # fmt: skip
+    at = row["sentence_start"]
+    return {"row_id": row["id"], "article_id": row["article_id"], "start": at + start,
+            "end": at + end}  # fmt: skip
 
 
-def test_review_errors_finds_a_planted_error(gold_dataset, tiny_run, tmp_path):
-    source, dd = gold_dataset
-    planted = _plant_a_spurious_name(source, tmp_path / "planted")
-    out = tmp_path / "review"
-    text = run_khabar("review-errors", "--dataset", tmp_path / "planted", "--out", out,
-                      "--folds", 3, "--epochs", 2, "--base-model", tiny_run.info["base_model"],
-                      "--show", 3, env=dict(os.environ))  # fmt: skip
+@pytest.fixture(scope="module")
+def reviewed(gold_dataset, tiny_run, tmp_path_factory) -> tuple:
+    """review-errors run once on the planted copy: (its dataset, the planted error, out, log)."""
+    tmp = tmp_path_factory.mktemp("review")
+    planted = _plant_a_spurious_name(gold_dataset[0], tmp / "planted")
+    out = tmp / "review"
+    log = run_khabar("review-errors", "--dataset", tmp / "planted", "--out", out,
+                     "--folds", 3, "--epochs", 2, "--base-model", tiny_run.info["base_model"],
+                     "--show", 3, env=dict(os.environ))  # fmt: skip
+    return tmp / "planted", planted, out, log
+
+
+def test_review_errors_finds_a_planted_error(gold_dataset, reviewed):
+    _, dd = gold_dataset
+    _, planted, out, text = reviewed
     suspects = [json.loads(line) for line in (out / "suspects.jsonl").read_text().splitlines()]
     review = json.loads((out / "review.json").read_text())
     assert review["sentences"] == sum(len(dd[s]) for s in dd) and review["suspects"] == len(
@@ -61,3 +72,29 @@ def test_review_errors_finds_a_planted_error(gold_dataset, tiny_run, tmp_path):
                 a = where["start"] - row["sentence_start"]
                 assert row["text"][a : a + len(where["text"])] == where["text"]
     assert "suspects: " in text and "-> " in text and " 1. " in text
+
+
+@pytest.mark.labelstudio
+def test_its_suspects_reach_label_studio_with_push_review(reviewed, seed_tasks, ls_env,
+                                                          label_studio):  # fmt: skip
+    """What review-errors wrote, as push-review reads it: the planted name's region carries
+    its suspect's note in the task's khabar-review prediction."""
+    from khabar.review.proposal import REVIEW_VERSION
+    from khabar.studio.client import Client
+
+    dataset, planted, out, _ = reviewed
+    suspects = [json.loads(line) for line in (out / "suspects.jsonl").read_text().splitlines()]
+    run_khabar("push", "--tasks", seed_tasks, env=ls_env)
+    said = run_khabar("push-review", "--suspects", out / "suspects.jsonl", "--dataset", dataset,
+                      env=ls_env)  # fmt: skip
+    tasks = len({s["article_id"] for s in suspects})
+    assert f"{len(suspects)} suspects on {tasks} tasks" in said
+    client = Client(*label_studio)
+    pid = client.find_project(ls_env["KHABAR_PROJECT"])
+    (task,) = [t for t in client.tasks(pid) if t["data"]["article_id"] == planted["article_id"]]
+    (pred,) = [p for p in task["predictions"] if p["model_version"] == REVIEW_VERSION]
+    (region,) = [r for r in pred["result"] if r.get("id") == "planted"]
+    (hit,) = [s for s in suspects if (s["annotation"] or {}).get("id") == "planted"]
+    assert region["value"]["text"] == "ने" and region["value"]["labels"] == ["PER"]
+    assert f"khabar-review #{hit['rank']} ({hit['score']:.2f})" in region["meta"]["text"][0]
+    assert "delete the region if so" in region["meta"]["text"][0]

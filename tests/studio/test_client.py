@@ -94,7 +94,7 @@ def test_annotator_accounts_can_log_in(label_studio, ls_env, tmp_path):
     late = f"late{uuid.uuid4().hex[:6]}"
     proc = subprocess.run([sys.executable, "-m", "khabar.cli", "annotators", "add", late,
                            "not-an-email@", "--domain", "khabar.test", "--credentials", creds],
-                          capture_output=True, text=True, env=ls_env)  # fmt: skip
+                          capture_output=True, text=True, env=ls_env, timeout=600)  # fmt: skip
     assert proc.returncode == 1 and "did not create the account not-an-email@" in proc.stderr
     assert set(json.loads(creds.read_text())) == {kavya, dev, f"{late}@khabar.test"}
     assert stat.S_IMODE(creds.stat().st_mode) == 0o600

@@ -107,7 +107,7 @@ def own_server(tmp_path_factory):
                    LABEL_STUDIO_API_KEY=TOKEN)  # fmt: skip
     yield relay, cli_env, kill, start
     subprocess.run([str(ROOT / "scripts" / "labelstudio.sh"), "stop"], env=env,
-                   capture_output=True, text=True)  # fmt: skip
+                   capture_output=True, text=True, timeout=600)  # fmt: skip
 
 
 def _alive(pid: int) -> bool:
@@ -120,7 +120,8 @@ def _alive(pid: int) -> bool:
 
 def _khabar(*args, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "khabar.cli", *map(str, args)],
-                          capture_output=True, text=True, env=env, cwd=ROOT)  # fmt: skip
+                          capture_output=True, text=True, env=env, cwd=ROOT,
+                          timeout=600)  # fmt: skip
 
 
 def _files(folder) -> dict:

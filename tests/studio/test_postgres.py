@@ -18,7 +18,9 @@ def psql(data_dir, query: str) -> str:
     port = (data_dir / "postgres" / "port").read_text().strip()
     cmd = [f"{postgres_server()}/psql", "-h", "127.0.0.1", "-p", port, "-U", "khabar",
            "-d", "labelstudio", "-tAc", query]  # fmt: skip
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout.strip()
+    return subprocess.run(
+        cmd, env=env, capture_output=True, text=True, check=True, timeout=600
+    ).stdout.strip()
 
 
 def test_push_annotate_export_on_postgresql(label_studio_postgres, seed_tasks, tmp_path):
@@ -53,6 +55,6 @@ def test_a_data_dir_keeps_its_database(label_studio_postgres, tmp_path):
     _, _, data_dir = label_studio_postgres
     env = dict(os.environ, LS_DATA_DIR=str(data_dir), LS_DB="sqlite", LABEL_STUDIO_PORT="1")
     done = subprocess.run([str(ROOT / "scripts" / "labelstudio.sh"), "start"], env=env,
-                          capture_output=True, text=True)  # fmt: skip
+                          capture_output=True, text=True, timeout=600)  # fmt: skip
     assert done.returncode == 2
     assert f"{data_dir} holds a Label Studio on postgres, not sqlite" in done.stderr

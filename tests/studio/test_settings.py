@@ -59,6 +59,7 @@ def _start_script(env: dict, tmp_path) -> subprocess.CompletedProcess:
         [str(ROOT / "scripts" / "labelstudio.sh"), "start"], capture_output=True, text=True,
         env={**clean, "LS_DATA_DIR": str(tmp_path / "ls"), "LABEL_STUDIO_PORT": "1",
              "LABEL_STUDIO_BIN": str(tmp_path / "no-such-label-studio"), **env},
+        timeout=600,
     )  # fmt: skip
 
 
@@ -83,6 +84,6 @@ def test_secrets_command_refuses_once_the_server_was_set_up(tmp_path):
     (tmp_path / "ls" / "label_studio.sqlite3").write_text("")
     out = subprocess.run([sys.executable, "-m", "khabar.cli", "secrets", "--env",
                           str(tmp_path / ".env"), "--data-dir", str(tmp_path / "ls")],
-                         capture_output=True, text=True, cwd=ROOT)  # fmt: skip
+                         capture_output=True, text=True, cwd=ROOT, timeout=600)  # fmt: skip
     assert out.returncode != 0 and "before the first start" in out.stdout + out.stderr
     assert not (tmp_path / ".env").exists()
