@@ -12,7 +12,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tests.conftest import ROOT, _free_port
+from tests.conftest import ROOT, _free_port, make_env, toy_hiner
 
 TEXT_SUFFIXES = {".json", ".jsonl", ".md", ".txt", ".log", ".html", ".yaml", ".xml", ".csv",
                  ".conll", ".tsv", ".stamp", ".pid"}  # fmt: skip
@@ -27,7 +27,8 @@ NEW_ARTICLE = """नई दिल्ली में विदेश मंत�
 
 def _copy_of_the_repository(dest) -> None:
     files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-                           cwd=ROOT, capture_output=True, check=True).stdout  # fmt: skip
+                           cwd=ROOT, capture_output=True, check=True,
+                           timeout=600).stdout  # fmt: skip
     for name in filter(None, files.decode().split("\0")):
         src = ROOT / name
         if src.is_file():
@@ -36,15 +37,20 @@ def _copy_of_the_repository(dest) -> None:
     (dest / ".venv").symlink_to(ROOT / ".venv")  # installed already; `-o` keeps make off it
 
 
-def test_make_all_finishes_and_never_shows_a_secret(tmp_path):
+def test_make_all_finishes_and_never_shows_a_secret(tmp_path, monkeypatch):
     repo = tmp_path / "khabar"
     _copy_of_the_repository(repo)
+    assert not (repo / ".env").exists()  # git-ignored: a developer's settings stay behind
     password, token = f"pw-{secrets.token_hex(12)}", f"tok-{secrets.token_hex(16)}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LABEL_STUDIO", "KHABAR"))}
+    # Credentials in the caller's shell never reach the run: `publish-dataset` below must not
+    # even try an upload (make_env passes an allow-list of variables).
+    monkeypatch.setenv("HF_TOKEN", f"hf_{secrets.token_hex(8)}")
+    monkeypatch.setenv("HF_DATASET_REPO", "someone/khabar-test")
     # TRANSFER empty: the sample alone (the default transfer is tested on a toy corpus below).
-    env.update(LABEL_STUDIO_PASSWORD=password, LABEL_STUDIO_USER_TOKEN=token,
-               LABEL_STUDIO_PORT=str(_free_port()), BASE_MODEL="scratch", TRANSFER="",
-               TRAIN_FLAGS="--epochs 1 --event-epochs 1 --max-length 128")  # fmt: skip
+    env = make_env(tmp_path, LABEL_STUDIO_PASSWORD=password, LABEL_STUDIO_USER_TOKEN=token,
+                   LABEL_STUDIO_PORT=str(_free_port()), BASE_MODEL="scratch", TRANSFER="",
+                   TRAIN_FLAGS="--epochs 1 --event-epochs 1 --max-length 128")  # fmt: skip
+    assert "HF_TOKEN" not in env and "HF_DATASET_REPO" not in env
     make = ["make", "-o", ".venv/.khabar-installed"]
     try:
         done = subprocess.run([*make, "all"], cwd=repo, env=env, capture_output=True, text=True,
@@ -65,11 +71,15 @@ def test_make_all_finishes_and_never_shows_a_secret(tmp_path):
         again = subprocess.run([*make, "all", "publish-dataset"], cwd=repo, env=env,
                                capture_output=True, text=True, timeout=1200)  # fmt: skip
     finally:
-        subprocess.run(["make", "label-studio-stop"], cwd=repo, env=env, capture_output=True)
+        subprocess.run(
+            ["make", "label-studio-stop"], cwd=repo, env=env, capture_output=True, timeout=600
+        )
     said = done.stdout + done.stderr + again.stdout + again.stderr
     assert again.returncode == 0, (again.stdout + again.stderr)[-3000:]
     assert "khabar export" in again.stdout and "khabar train" not in again.stdout
     assert "dataset unchanged, not rewritten" in again.stdout
+    assert "not uploaded: set HF_TOKEN and HF_DATASET_REPO" in again.stdout
+    assert "uploaded to" not in said.replace("not uploaded", "")
     assert dataset.stat().st_mtime_ns == built
     card = next((repo / "datasets" / "hub").glob("*/README.md")).read_text("utf-8")
     assert "1 of 6 articles not labelled yet" in card
@@ -94,15 +104,8 @@ def test_the_default_transfer_reads_a_corpus_under_transfer_data_and_can_be_left
     with a run of its own. (The run from a pool: tests/model/test_transfer.py.)"""
     repo, data = tmp_path / "khabar", tmp_path / "data"
     _copy_of_the_repository(repo)
-    (data / "hiner").mkdir(parents=True)
-    row = [("मोदी", "B-PERSON"), ("ने", "O"), ("दिल्ली", "B-LOCATION"), ("में", "O"),
-           ("संयुक्त", "B-ORGANIZATION"), ("राष्ट्र", "I-ORGANIZATION"), ("से", "O"),
-           ("बात", "O"), ("की", "O")]  # fmt: skip
-    (data / "hiner" / "hiner-collapsed-part1.conll").write_text(
-        "".join("".join(f"{w}{i}\t{t}\n" for w, t in row) + "\n" for i in range(40)), "utf-8"
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRANSFER", "KHABAR", "RUN"))}
-    env["TRANSFER_DATA"] = str(data)
+    toy_hiner(data)
+    env = make_env(tmp_path, TRANSFER_DATA=str(data))
     make = ["make", "-o", ".venv/.khabar-installed", "-o", "models/base/e5-small/PROVENANCE.json"]
     pool = repo / "models" / "base" / "transfer-hiner-quick"
     done = subprocess.run([*make, f"{pool.relative_to(repo)}/PROVENANCE.json"], cwd=repo,
