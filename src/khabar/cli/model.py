@@ -8,54 +8,22 @@ from typing import Annotated
 import typer
 from tqdm import tqdm
 
+from khabar.cli._util import (
+    check_placement_or_fail,
+    load_dataset,
+    model_errors,
+    targ,
+    transfer_args,
+)
 from khabar.cli.app import DatasetOpt, DeviceOpt, PrecisionOpt, RunOpt, app, fail, field_help
 from khabar.io import read_json
 from khabar.model.base import DEFAULT_BASE_DIR
-
-
-def _targ(name: str) -> str:
-    """Help text of a TrainArgs field, so the CLI and run.json describe it the same way."""
-    from khabar.model.fitting import TrainArgs
-
-    return field_help(TrainArgs, name)
-
-
-def _load_dataset(path: Path):
-    from datasets import load_from_disk
-
-    if not (path / "dataset_dict.json").is_file():
-        fail(f"{path} is not a khabar dataset: run `make dataset` (or `khabar export`) first")
-    try:
-        dd = load_from_disk(str(path))
-    except IndexError:  # datasets cannot reload a split saved with no rows
-        fail(f"{path} cannot be read; is a split empty? Annotate more articles, then export")
-    missing = [s for s in ("train", "validation") if s not in dd or not len(dd[s])]
-    if missing:
-        fail(f"{path} has no {' or '.join(missing)} rows: annotate more articles, then export")
-    return dd
 
 
 def _eng(name: str) -> str:
     from khabar.model.engine import EngineArgs
 
     return field_help(EngineArgs, name)
-
-
-def _model_errors():
-    """Errors a user can fix (a missing or incomplete run, a label mismatch, a bad tag map)."""
-    from khabar.model.run import RunError
-
-    return (RunError, ValueError, FileNotFoundError)
-
-
-def _check_placement(device: str, precision: str) -> None:
-    """Refuse an unknown --device or --precision in one sentence, before any work."""
-    from khabar.model.device import DeviceError, check_placement
-
-    try:
-        check_placement(device, precision)
-    except DeviceError as exc:
-        fail(str(exc))
 
 
 def _summary(metrics: dict) -> str:
@@ -87,35 +55,35 @@ def train(
         "models/default"
     ),
     base_model: Annotated[
-        str, typer.Option(envvar="BASE_MODEL", help=_targ("base_model"), show_default=False)
+        str, typer.Option(envvar="BASE_MODEL", help=targ("base_model"), show_default=False)
     ] = "",
-    epochs: Annotated[int, typer.Option(help=_targ("epochs"))] = 30,
-    event_epochs: Annotated[int, typer.Option(help=_targ("event_epochs"))] = 30,
-    learning_rate: Annotated[float, typer.Option(help=_targ("learning_rate"))] = 0.0,
-    batch_size: Annotated[int, typer.Option(help=_targ("batch_size"))] = 8,
-    warmup: Annotated[float, typer.Option(help=_targ("warmup"))] = 0.1,
-    weight_decay: Annotated[float, typer.Option(help=_targ("weight_decay"))] = 0.01,
-    freeze_embeddings: Annotated[bool, typer.Option(help=_targ("freeze_embeddings"))] = True,
-    freeze_layers: Annotated[int, typer.Option(help=_targ("freeze_layers"))] = -1,
-    head_lr_factor: Annotated[float, typer.Option(help=_targ("head_lr_factor"))] = 0.0,
-    balance_events: Annotated[bool, typer.Option(help=_targ("balance_events"))] = True,
-    base_dir: Annotated[Path, typer.Option(help=_targ("base_dir"))] = Path(DEFAULT_BASE_DIR),
-    max_length: Annotated[int, typer.Option(help=_targ("max_length"))] = 128,
-    seed: Annotated[int, typer.Option(help=_targ("seed"))] = 13,
-    extra_train: Annotated[list[Path], typer.Option(help=_targ("extra_train"))] = [],  # noqa: B006
-    tag_map: Annotated[str, typer.Option(help=_targ("tag_map"))] = "",
-    baselines: Annotated[bool, typer.Option(help=_targ("baselines"))] = True,
-    trigger_weight: Annotated[float, typer.Option(help=_targ("trigger_weight"))] = 1.0,
-    role_weight: Annotated[float, typer.Option(help=_targ("role_weight"))] = 1.0,
-    trigger_lexicon: Annotated[bool, typer.Option(help=_targ("trigger_lexicon"))] = True,
-    sentence_classifier: Annotated[bool, typer.Option(help=_targ("sentence_classifier"))] = False,
-    min_type_triggers: Annotated[int, typer.Option(help=_targ("min_type_triggers"))] = 5,
+    epochs: Annotated[int, typer.Option(help=targ("epochs"))] = 30,
+    event_epochs: Annotated[int, typer.Option(help=targ("event_epochs"))] = 30,
+    learning_rate: Annotated[float, typer.Option(help=targ("learning_rate"))] = 0.0,
+    batch_size: Annotated[int, typer.Option(help=targ("batch_size"))] = 8,
+    warmup: Annotated[float, typer.Option(help=targ("warmup"))] = 0.1,
+    weight_decay: Annotated[float, typer.Option(help=targ("weight_decay"))] = 0.01,
+    freeze_embeddings: Annotated[bool, typer.Option(help=targ("freeze_embeddings"))] = True,
+    freeze_layers: Annotated[int, typer.Option(help=targ("freeze_layers"))] = -1,
+    head_lr_factor: Annotated[float, typer.Option(help=targ("head_lr_factor"))] = 0.0,
+    balance_events: Annotated[bool, typer.Option(help=targ("balance_events"))] = True,
+    base_dir: Annotated[Path, typer.Option(help=targ("base_dir"))] = Path(DEFAULT_BASE_DIR),
+    max_length: Annotated[int, typer.Option(help=targ("max_length"))] = 128,
+    seed: Annotated[int, typer.Option(help=targ("seed"))] = 13,
+    extra_train: Annotated[list[Path], typer.Option(help=targ("extra_train"))] = [],  # noqa: B006
+    tag_map: Annotated[str, typer.Option(help=targ("tag_map"))] = "",
+    baselines: Annotated[bool, typer.Option(help=targ("baselines"))] = True,
+    trigger_weight: Annotated[float, typer.Option(help=targ("trigger_weight"))] = 1.0,
+    role_weight: Annotated[float, typer.Option(help=targ("role_weight"))] = 1.0,
+    trigger_lexicon: Annotated[bool, typer.Option(help=targ("trigger_lexicon"))] = True,
+    sentence_classifier: Annotated[bool, typer.Option(help=targ("sentence_classifier"))] = False,
+    min_type_triggers: Annotated[int, typer.Option(help=targ("min_type_triggers"))] = 5,
     transfer: Annotated[
-        str, typer.Option(envvar="TRANSFER_BASE", help=_targ("transfer"), show_default=False)
+        str, typer.Option(envvar="TRANSFER_BASE", help=targ("transfer"), show_default=False)
     ] = "",
-    rehearsal: Annotated[int, typer.Option(help=_targ("rehearsal"))] = -1,
-    patience: Annotated[int, typer.Option(help=_targ("patience"))] = 0,
-    epoch_tolerance: Annotated[float, typer.Option(help=_targ("epoch_tolerance"))] = -1.0,
+    rehearsal: Annotated[int, typer.Option(help=targ("rehearsal"))] = -1,
+    patience: Annotated[int, typer.Option(help=targ("patience"))] = 0,
+    epoch_tolerance: Annotated[float, typer.Option(help=targ("epoch_tolerance"))] = -1.0,
     device: DeviceOpt = "auto",
     precision: PrecisionOpt = "auto",
 ) -> None:
@@ -126,7 +94,7 @@ def train(
     from khabar.model.report import score_run, write_metrics
     from khabar.model.training import train_run
 
-    _check_placement(device, precision)
+    check_placement_or_fail(device, precision)
     for p in extra_train:
         if not p.is_file():
             fail(f"--extra-train {p}: no such file")
@@ -142,14 +110,14 @@ def train(
         trigger_lexicon=trigger_lexicon, sentence_classifier=sentence_classifier,
         min_type_triggers=min_type_triggers, patience=patience, device=device,
         epoch_tolerance=epoch_tolerance,
-        precision=precision, **_transfer_args(transfer, rehearsal),
+        precision=precision, **transfer_args(transfer, rehearsal),
     )  # fmt: skip
-    dd = _load_dataset(dataset)
+    dd = load_dataset(dataset)
     started = time.perf_counter()
     try:
         run = train_run(dd, out, args, str(dataset))
         metrics = write_metrics(run, score_run(run, dd)[0])
-    except _model_errors() as exc:
+    except model_errors() as exc:
         fail(str(exc))
     info = run.info
     if info["extra_train_sentences"]:
@@ -159,20 +127,6 @@ def train(
     typer.echo(f"run {run.name}: {summary}; {time.perf_counter() - started:.0f} s -> {out}")
     if "transfer" in info:
         typer.echo(_transfer_summary(info["transfer"]))
-
-
-def _transfer_args(transfer: str, rehearsal: int) -> dict:
-    """TrainArgs for --transfer, the folder checked before the dataset is loaded."""
-    from khabar.model.run import RunError
-    from khabar.model.transfer import load_base
-
-    if not transfer:
-        return {"rehearsal": rehearsal}
-    try:
-        load_base(transfer)
-    except RunError as exc:
-        fail(str(exc))
-    return {"transfer": transfer, "rehearsal": rehearsal}
 
 
 def _transfer_summary(t: dict) -> str:
@@ -236,14 +190,14 @@ def evaluate(
     cv_out: Annotated[
         Path, typer.Option(help="Where --folds writes cv.json, report.md and the learning curve.")
     ] = Path("models/cv"),
-    epochs: Annotated[int, typer.Option(help=_targ("epochs"))] = 30,
+    epochs: Annotated[int, typer.Option(help=targ("epochs"))] = 30,
     transfer: Annotated[
         str,
         typer.Option(
-            envvar="TRANSFER_BASE", help="With --folds: " + _targ("transfer"), show_default=False
+            envvar="TRANSFER_BASE", help="With --folds: " + targ("transfer"), show_default=False
         ),
     ] = "",  # fmt: skip
-    rehearsal: Annotated[int, typer.Option(help="With --folds: " + _targ("rehearsal"))] = -1,
+    rehearsal: Annotated[int, typer.Option(help="With --folds: " + targ("rehearsal"))] = -1,
     device: DeviceOpt = "auto",
     precision: PrecisionOpt = "auto",
 ) -> None:
@@ -252,17 +206,17 @@ def evaluate(
     from khabar.model.report import score_run, write_metrics, write_report
     from khabar.model.run import load_run
 
-    dd = _load_dataset(dataset)
+    dd = load_dataset(dataset)
     if folds:
-        _check_placement(device, precision)
+        check_placement_or_fail(device, precision)
         args = {"epochs": epochs, "device": device, "precision": precision,
-                **_transfer_args(transfer, rehearsal)}  # fmt: skip
+                **transfer_args(transfer, rehearsal)}  # fmt: skip
         _cross_validate(dd, folds, curve, cv_out, args)
         return
     try:
         run = load_run(run_dir, device=device, precision=precision)
         metrics, preds = score_run(run, dd)
-    except _model_errors() as exc:
+    except model_errors() as exc:
         fail(str(exc))
     typer.echo(f"run {run.name}: {run.placement.summary()}", err=True)
     write_metrics(run, metrics)
@@ -281,7 +235,7 @@ def _cross_validate(dd, folds: int, curve: bool, out: Path, args: dict) -> None:
     try:
         result = cross_validate(dd, folds, TrainArgs(**args), load_schema(), curve,
                                 log=typer.echo)  # fmt: skip
-    except _model_errors() as exc:
+    except model_errors() as exc:
         fail(str(exc))
     path = write_cv(result, out)
     for name in ("entities", "trigger classification", "argument classification, gold spans"):
@@ -322,7 +276,7 @@ def predict(
     n = dict.fromkeys(("articles", "sentences", "entities", "triggers", "arguments"), 0)
     try:
         parts = predict_corpus(run_dir, articles, args)  # checks the run and the corpus first
-    except _model_errors() as exc:
+    except model_errors() as exc:
         fail(str(exc))
 
     def records():
@@ -338,7 +292,7 @@ def predict(
     try:
         # Records are written as they come; the file appears (atomically) when all are done.
         write_records(records(), out)
-    except (*_model_errors(), RuntimeError) as exc:
+    except (*model_errors(), RuntimeError) as exc:
         fail(str(exc))
     typer.echo(f"{n.pop('articles')} articles, " + ", ".join(f"{v} {k}" for k, v in n.items())
                + f" -> {out}")  # fmt: skip
@@ -356,8 +310,8 @@ def pretrain(
         "models/base-mlm"
     ),
     epochs: Annotated[int, typer.Option(help="Passes of masked-language-model training.")] = 10,
-    max_length: Annotated[int, typer.Option(help=_targ("max_length"))] = 128,
-    seed: Annotated[int, typer.Option(help=_targ("seed"))] = 13,
+    max_length: Annotated[int, typer.Option(help=targ("max_length"))] = 128,
+    seed: Annotated[int, typer.Option(help=targ("seed"))] = 13,
 ) -> None:
     """Masked-language-model pretraining of khabar's small BERT on unlabelled Hindi text; then
     train with BASE_MODEL=<out>."""

@@ -8,8 +8,14 @@ from typing import Annotated
 
 import typer
 
+from khabar.cli._util import (
+    check_placement_or_fail,
+    load_dataset,
+    model_errors,
+    targ,
+    transfer_args,
+)
 from khabar.cli.app import DatasetOpt, DeviceOpt, PrecisionOpt, app, fail
-from khabar.cli.model import _check_placement, _load_dataset, _model_errors, _targ, _transfer_args
 from khabar.io import write_json
 
 SUSPECTS_FILE = "suspects.jsonl"
@@ -25,14 +31,14 @@ def review_errors(
     folds: Annotated[
         int, typer.Option(help="Models to train, each judging the articles it never saw.")
     ] = 5,
-    epochs: Annotated[int, typer.Option(help=_targ("epochs"))] = 30,
+    epochs: Annotated[int, typer.Option(help=targ("epochs"))] = 30,
     base_model: Annotated[
-        str, typer.Option(envvar="BASE_MODEL", help=_targ("base_model"), show_default=False)
+        str, typer.Option(envvar="BASE_MODEL", help=targ("base_model"), show_default=False)
     ] = "",
     transfer: Annotated[
-        str, typer.Option(envvar="TRANSFER_BASE", help=_targ("transfer"), show_default=False)
+        str, typer.Option(envvar="TRANSFER_BASE", help=targ("transfer"), show_default=False)
     ] = "",
-    rehearsal: Annotated[int, typer.Option(help=_targ("rehearsal"))] = -1,
+    rehearsal: Annotated[int, typer.Option(help=targ("rehearsal"))] = -1,
     show: Annotated[int, typer.Option(help="Print this many of the top suspects.")] = 10,
     device: DeviceOpt = "auto",
     precision: PrecisionOpt = "auto",
@@ -45,14 +51,14 @@ def review_errors(
     from khabar.review.suspects import by_kind, find_suspects, summary
     from khabar.schema import load_schema
 
-    _check_placement(device, precision)
+    check_placement_or_fail(device, precision)
     args = TrainArgs(base_model=base_model, epochs=epochs, device=device, precision=precision,
-                     **_transfer_args(transfer, rehearsal))  # fmt: skip
-    dd = _load_dataset(dataset)
+                     **transfer_args(transfer, rehearsal))  # fmt: skip
+    dd = load_dataset(dataset)
     started = time.perf_counter()
     try:
         judged, cv = out_of_fold(dd, folds, args, load_schema(), log=typer.echo)
-    except _model_errors() as exc:
+    except model_errors() as exc:
         fail(str(exc))
     suspects = find_suspects(judged)
     out.mkdir(parents=True, exist_ok=True)
@@ -92,7 +98,7 @@ def push_review(
 
     if not suspects.is_file():
         fail(f"{suspects}: no such file; run `make review-errors` (khabar review-errors) first")
-    dd = _load_dataset(dataset)
+    dd = load_dataset(dataset)
     rows = [r for s in dd for r in rows_with_names(dd[s])]
     found = read_jsonl(suspects)
     preds = review_predictions(rows, found)

@@ -1,0 +1,63 @@
+"""Helpers that more than one command module uses (spaCy's `cli/_util` idea): the help text of
+TrainArgs fields, loading a dataset, the errors a user can fix, and the checks that run before
+any work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from khabar.cli.app import fail, field_help
+
+
+def targ(name: str) -> str:
+    """Help text of a TrainArgs field, so the CLI and run.json describe it the same way."""
+    from khabar.model.fitting import TrainArgs
+
+    return field_help(TrainArgs, name)
+
+
+def load_dataset(path: Path):
+    """The khabar dataset at `path`, or one sentence on what to run first."""
+    from datasets import load_from_disk
+
+    if not (path / "dataset_dict.json").is_file():
+        fail(f"{path} is not a khabar dataset: run `make dataset` (or `khabar export`) first")
+    try:
+        dd = load_from_disk(str(path))
+    except IndexError:  # datasets cannot reload a split saved with no rows
+        fail(f"{path} cannot be read; is a split empty? Annotate more articles, then export")
+    missing = [s for s in ("train", "validation") if s not in dd or not len(dd[s])]
+    if missing:
+        fail(f"{path} has no {' or '.join(missing)} rows: annotate more articles, then export")
+    return dd
+
+
+def model_errors():
+    """Errors a user can fix (a missing or incomplete run, a label mismatch, a bad tag map)."""
+    from khabar.model.run import RunError
+
+    return (RunError, ValueError, FileNotFoundError)
+
+
+def check_placement_or_fail(device: str, precision: str) -> None:
+    """Refuse an unknown --device or --precision in one sentence, before any work."""
+    from khabar.model.device import DeviceError, check_placement
+
+    try:
+        check_placement(device, precision)
+    except DeviceError as exc:
+        fail(str(exc))
+
+
+def transfer_args(transfer: str, rehearsal: int) -> dict:
+    """TrainArgs for --transfer, the folder checked before the dataset is loaded."""
+    from khabar.model.run import RunError
+    from khabar.model.transfer import load_base
+
+    if not transfer:
+        return {"rehearsal": rehearsal}
+    try:
+        load_base(transfer)
+    except RunError as exc:
+        fail(str(exc))
+    return {"transfer": transfer, "rehearsal": rehearsal}
