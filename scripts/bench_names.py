@@ -25,7 +25,6 @@ from itertools import combinations
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
 
 from khabar.corpus.article import read_articles  # noqa: E402
 from khabar.dataset.splits import read_manifest  # noqa: E402

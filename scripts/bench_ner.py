@@ -29,7 +29,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT.parent / "shared" / "benchmarks"
-sys.path.insert(0, str(ROOT / "src"))
 
 from benchkit import measure  # noqa: E402
 

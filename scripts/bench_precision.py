@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
 
 from khabar.io import read_jsonl  # noqa: E402
 from khabar.model.device import cpu_bf16_flags, cpu_model  # noqa: E402

@@ -23,9 +23,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 HINER = ROOT.parent / "shared" / "benchmarks" / "hiner" / "hiner-collapsed-part1.conll"
-sys.path.insert(0, str(ROOT / "src"))
 
-from khabar.model.device import cpu_bf16_flags, cpu_model  # noqa: E402  (after the path above)
+from khabar.model.device import cpu_bf16_flags, cpu_model  # noqa: E402
 
 
 def load_sentences(n: int) -> tuple[list[list[str]], str]:

@@ -42,13 +42,13 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
 
 from benchkit import free_port, label_studio, label_studio_env, measure, peak_rss, server_pid  # noqa: E402
 
 from khabar.annotations.format import content_hash  # noqa: E402
 from khabar.dataset.build import saved_digest  # noqa: E402
 from khabar.io import file_sha256, iter_jsonl, read_json, write_json, write_jsonl  # noqa: E402
+from khabar.model.device import cpu_model  # noqa: E402
 from khabar.model.prediction import ls_prediction  # noqa: E402
 from khabar.studio.client import Client, LabelStudioError  # noqa: E402
 
@@ -305,14 +305,6 @@ def bench_size(n: int, args: argparse.Namespace, work: Path, before: list[dict])
     return rows
 
 
-def cpu_model() -> str:
-    """This machine's CPU, as /proc/cpuinfo names it."""
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return "unknown"
-
-
 def markdown(result: dict) -> str:
     """The table for the README: each stage at both sizes, the ratio, Label Studio's figures."""
     small, large = sorted({r["n"] for r in result["rows"]})
@@ -405,7 +397,7 @@ def main() -> None:
                   f" -> {r['peak_rss_mb']:,} MB)")  # fmt: skip
     info = read_json(args.run / "run.json")
     result = {"run": args.run.name, "base": info.get("base_model"), "cpus": os.cpu_count(),
-              "cpu": cpu_model(), "finished": time.strftime("%Y-%m-%d %H:%M"),
+              "cpu": cpu_model() or "unknown", "finished": time.strftime("%Y-%m-%d %H:%M"),
               "rows": rows}  # fmt: skip
     write_json(args.out, result)
     print(f"-> {args.out}\n\n{markdown(result)}")

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# The lent GPU machine gets the tree, not an installed khabar: import it from src/.
 sys.path.insert(0, str(ROOT / "src"))
 
 from bench_precision import agreement  # noqa: E402

@@ -15,11 +15,9 @@ from __future__ import annotations
 import argparse
 import random
 import re
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
 
 from khabar.corpus.ingest import ingest  # noqa: E402
 from khabar.corpus.metadata import OUTLETS  # noqa: E402

@@ -23,14 +23,12 @@ from __future__ import annotations
 
 import argparse
 import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
 
 from bench_labelstudio import TOKEN, synthetic  # noqa: E402
 from benchkit import free_port, label_studio, label_studio_env, server_pid  # noqa: E402
