@@ -215,7 +215,7 @@ def tiny_run(tmp_path_factory, gold_dataset, tiny_base):
     """A run trained in seconds on the gold dataset from a tiny self-built base."""
     from khabar.model.base import build_base_model
     from khabar.model.fitting import TrainArgs, split_lists
-    from khabar.model.report import score_run, write_metrics
+    from khabar.model.scoring import score_run, write_metrics
     from khabar.model.training import train_run
 
     _, dd = gold_dataset

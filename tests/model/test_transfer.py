@@ -110,7 +110,8 @@ def test_an_o_of_a_corpus_without_dates_may_be_a_date():
 
 def test_a_run_starts_from_the_base_and_says_what_it_kept(transfer_base, gold_dataset, tmp_path):
     from khabar.model.fitting import TrainArgs
-    from khabar.model.report import score_run, write_metrics, write_report
+    from khabar.model.report import write_report
+    from khabar.model.scoring import score_run, write_metrics
     from khabar.model.training import train_run
     from khabar.publish.model_card import model_card
 
@@ -236,7 +237,8 @@ def test_a_run_mixes_the_pool_into_its_epochs_from_its_own_base(quick_pool, gold
         TrainArgs,
         split_lists,
     )
-    from khabar.model.report import score_run, write_metrics, write_report
+    from khabar.model.report import write_report
+    from khabar.model.scoring import score_run, write_metrics
     from khabar.model.training import train_run
     from khabar.publish.model_card import model_card
 

@@ -10,7 +10,8 @@ from tests.conftest import SETTINGS
 def test_model_card_shows_the_report_figures_and_loads_back(tiny_run, gold_dataset, monkeypatch):
     from transformers import AutoModelForTokenClassification, AutoTokenizer
 
-    from khabar.model.report import score_run, write_report
+    from khabar.model.report import write_report
+    from khabar.model.scoring import score_run
     from khabar.publish.model_card import publish_model
 
     _, dd = gold_dataset

@@ -91,7 +91,7 @@ def train(
     import time
 
     from khabar.model.fitting import HINER_TAG_MAP, TrainArgs
-    from khabar.model.report import score_run, write_metrics
+    from khabar.model.scoring import score_run, write_metrics
     from khabar.model.training import train_run
 
     check_placement_or_fail(device, precision)
@@ -203,8 +203,9 @@ def evaluate(
 ) -> None:
     """Score the run and its baselines (metrics.json, report.md, confusion PNGs), or with
     --folds K cross-validate by article."""
-    from khabar.model.report import score_run, write_metrics, write_report
+    from khabar.model.report import write_report
     from khabar.model.run import load_run
+    from khabar.model.scoring import score_run, write_metrics
 
     dd = load_dataset(dataset)
     if folds:

@@ -22,7 +22,7 @@ from khabar.io import write_atomic, write_json
 from khabar.model.evaluation import bio_entities
 from khabar.model.fitting import TrainArgs
 from khabar.model.joint import gold_arguments
-from khabar.model.report import SplitPredictions, score_run
+from khabar.model.scoring import SplitPredictions, score_run
 from khabar.model.training import train_run
 from khabar.schema import Schema
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from khabar.model.report import score_run
 from khabar.model.run import Run, RunError
+from khabar.model.scoring import score_run
 from khabar.schema import Schema
 
 # The three layers a pre-annotation carries; the score is the mean of their F1.

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from khabar.model.crossval import cross_validate
 from khabar.model.extraction import pairs_of
 from khabar.model.fitting import TrainArgs
-from khabar.model.report import SplitPredictions
+from khabar.model.scoring import SplitPredictions
 from khabar.review.suspects import NONE, Judged, collapse
 from khabar.schema import Schema
 
