@@ -21,11 +21,11 @@ REFERENCE_WEBHOOK = {"action": "ANNOTATION_CREATED",
                      "project": {"id": 1, "label_config": "<View></View>"}}  # fmt: skip
 
 
-def idle_trainer(tmp_path) -> Trainer:
+def idle_trainer(tmp_path, said: list[str]) -> Trainer:
     """The real trainer with a quiet period no test waits out: requests queue, nothing trains
-    (what a job then does: tests/backend/test_server.py)."""
+    (what a job then does: tests/backend/test_server.py); what it logs goes into `said`."""
     return Trainer(TrainerConfig(work_dir=tmp_path, debounce_s=3600, max_wait_s=3600),
-                   decide=lambda *_: {}, log=lambda _: None)  # fmt: skip
+                   decide=lambda *_: {}, log=said.append)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +100,8 @@ def test_webhooks_of_another_project_are_ignored_and_a_deletion_requests_trainin
 ):
     from khabar.schema import label_config
 
-    trainer = idle_trainer(tmp_path)
+    said: list[str] = []
+    trainer = idle_trainer(tmp_path, said)
     c = _client(backend, trainer=trainer)
     assert c.post("/setup", json={"project": "3.1700000000",
                                   "schema": label_config(schema)}).status_code == 200  # fmt: skip
@@ -113,9 +114,13 @@ def test_webhooks_of_another_project_are_ignored_and_a_deletion_requests_trainin
     assert deleted.json()["status"] == "scheduled"
     status = trainer.status()
     assert status["pending_requests"] == 2 and status["state"] == "waiting"
+    assert [line.split(";")[0] for line in said] == [
+        "training requested (webhook ANNOTATION_CREATED)",
+        "training requested (webhook ANNOTATION_DELETED)",
+    ]
     trainer.close()
     # an explicit project wins over the first setup
-    kept = idle_trainer(tmp_path)
+    kept = idle_trainer(tmp_path, [])
     fixed = _client(backend, trainer=kept, project=7)
     fixed.post("/setup", json={"project": "3.1", "schema": label_config(schema)})
     r = fixed.post("/webhook", json={"action": "START_TRAINING", "project": {"id": 3}})
