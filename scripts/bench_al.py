@@ -64,9 +64,9 @@ def articles_of(sentences: list, n: int) -> list[list]:
 
 def train(sentences: list, tags: list[str], base: str, a: argparse.Namespace):
     """The tagger on these (words, tags) sentences: (model, tokenizer)."""
-    from khabar.model.fitting import Split
-    from khabar.model.tagger import train_ner
-    from khabar.model.transfer_base import TransferArgs
+    from khabar.model.train.fitting import Split
+    from khabar.model.train.tagger import train_ner
+    from khabar.model.train.transfer_base import TransferArgs
 
     split = Split([w for w, _ in sentences], [t for _, t in sentences],
                   [[] for _ in sentences], [" ".join(w) for w, _ in sentences])  # fmt: skip
@@ -80,8 +80,8 @@ def train(sentences: list, tags: list[str], base: str, a: argparse.Namespace):
 
 def f1_on(model, tok, held: list) -> float:
     """Entity micro-F1 on the held-out sentences."""
-    from khabar.model.evaluation import entity_scores
-    from khabar.model.run import tag_words
+    from khabar.model.infer.run import tag_words
+    from khabar.model.measure.evaluation import entity_scores
 
     pred = tag_words(model, tok, [w for w, _ in held], 128, 64, precision=PRECISION)
     return entity_scores([t for _, t in held], [[t for t, _ in r] for r in pred])["overall"]["f1"]
@@ -90,7 +90,7 @@ def f1_on(model, tok, held: list) -> float:
 def article_score(dists: list[list[list[float]]], labels: list[str], strategy: str) -> float:
     """How much an article's annotation should teach the model: higher first. `dists`: each
     sentence's words' tag distributions under the current model."""
-    from khabar.model.prediction import uncertainty
+    from khabar.model.infer.prediction import uncertainty
     from khabar.spans import bio_decode
 
     if strategy == "uncertainty":  # the decoded tag's probability, as `khabar queue` has it
@@ -107,7 +107,7 @@ def article_score(dists: list[list[list[float]]], labels: list[str], strategy: s
 
 def ranked(model, tok, pool: list[list], left: list[int], strategy: str) -> list[int]:
     """The unlabelled articles, the most informative by `strategy` first (ties: pool order)."""
-    from khabar.model.run import word_dists
+    from khabar.model.infer.run import word_dists
 
     labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
     words = [w for i in left for w, _ in pool[i]]
@@ -120,7 +120,7 @@ def article_vectors(model, tok, pool: list[list], left: list[int]) -> np.ndarray
     """Each article's mean encoder state (over its sentences' tokens), unit length."""
     import torch
 
-    from khabar.model.inputs import encode, length_batches, pad
+    from khabar.model.net.inputs import encode, length_batches, pad
 
     sums = np.zeros((len(left), model.config.hidden_size))
     rows = [k for k, i in enumerate(left) for _ in pool[i]]  # sentence -> article
@@ -245,7 +245,7 @@ def set_precision(model) -> None:
     """Choose the inference precision once, as `khabar predict` would (`auto`)."""
     global PRECISION
     if not PRECISION:
-        from khabar.model.device import choose_precision
+        from khabar.model.net.device import choose_precision
 
         PRECISION = choose_precision("auto", model.base_model, "cpu").precision
 
@@ -293,7 +293,7 @@ def main() -> None:
         a.seeds, a.strategies = old["seeds"], [s for s in a.strategies if s not in old["runs"]]
     elif "random" not in a.strategies:
         ap.error("--strategies needs random: the savings are measured against it")
-    from khabar.model.base import DEFAULT_BASE_DIR, default_base
+    from khabar.model.base.build import DEFAULT_BASE_DIR, default_base
     from khabar.schema import load_schema
 
     corpus = local_corpus("hiner")

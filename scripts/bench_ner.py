@@ -34,10 +34,10 @@ from benchkit import measure  # noqa: E402
 
 from khabar.dataset.corpora import CorpusError, load_declared, read_corpus  # noqa: E402
 from khabar.io import read_json  # noqa: E402
-from khabar.model.baselines import CrfTagger  # noqa: E402
-from khabar.model.evaluation import entity_scores  # noqa: E402
-from khabar.model.transfer import PROVENANCE  # noqa: E402
-from khabar.model.transfer_base import TransferArgs, prepare  # noqa: E402
+from khabar.model.measure.baselines import CrfTagger  # noqa: E402
+from khabar.model.measure.evaluation import entity_scores  # noqa: E402
+from khabar.model.train.transfer import PROVENANCE  # noqa: E402
+from khabar.model.train.transfer_base import TransferArgs, prepare  # noqa: E402
 
 KHABAR = str(Path(sys.executable).parent / "khabar")
 CORPORA = ("hiner", "ilner")

@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 from khabar.io import read_jsonl  # noqa: E402
-from khabar.model.device import cpu_bf16_flags, cpu_model  # noqa: E402
+from khabar.model.net.device import cpu_bf16_flags, cpu_model  # noqa: E402
 
 
 def khabar(*args: str) -> subprocess.CompletedProcess:

@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 HINER = ROOT.parent / "shared" / "benchmarks" / "hiner" / "hiner-collapsed-part1.conll"
 
-from khabar.model.device import cpu_bf16_flags, cpu_model  # noqa: E402
+from khabar.model.net.device import cpu_bf16_flags, cpu_model  # noqa: E402
 
 
 def load_sentences(n: int) -> tuple[list[list[str]], str]:
@@ -46,7 +46,7 @@ def load_sentences(n: int) -> tuple[list[list[str]], str]:
 
 
 def entities_khabar(model, tok, words, batch_size, precision="fp32"):
-    from khabar.model.run import tag_words
+    from khabar.model.infer.run import tag_words
     from khabar.spans import Token, bio_to_spans
 
     out = []
@@ -75,7 +75,7 @@ def measure(kind: str, run: str, words: list[list[str]], batch_size: int,
     import torch
     from transformers import pipeline
 
-    from khabar.model.run import load_run
+    from khabar.model.infer.run import load_run
 
     warnings.filterwarnings("ignore")
     r = load_run(Path(run), baselines=False, precision=precision if kind == "khabar" else "fp32")

@@ -48,8 +48,8 @@ from benchkit import free_port, label_studio, label_studio_env, measure, peak_rs
 from khabar.annotations.format import content_hash  # noqa: E402
 from khabar.dataset.build import saved_digest  # noqa: E402
 from khabar.io import file_sha256, iter_jsonl, read_json, write_json, write_jsonl  # noqa: E402
-from khabar.model.device import cpu_model  # noqa: E402
-from khabar.model.prediction import ls_prediction  # noqa: E402
+from khabar.model.infer.prediction import ls_prediction  # noqa: E402
+from khabar.model.net.device import cpu_model  # noqa: E402
 from khabar.studio.client import Client, LabelStudioError  # noqa: E402
 
 TOKEN = "khabar-bench-token-0000000000000000"

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 from benchkit import local_corpus, measure  # noqa: E402
 
 from khabar.io import read_json  # noqa: E402
-from khabar.model.device import cpu_bf16_flags, cpu_model  # noqa: E402
+from khabar.model.net.device import cpu_bf16_flags, cpu_model  # noqa: E402
 
 PRECISIONS = ("fp32", "auto")
 
@@ -49,10 +49,10 @@ def sample_run(precision: str) -> dict:
 
 def hiner_steps(precision: str, steps: int) -> dict | None:
     """steps/s of the HiNER tagger's first `steps` steps in one precision (None without HiNER)."""
-    from khabar.model.base import default_base
-    from khabar.model.fitting import Split
-    from khabar.model.tagger import train_ner
-    from khabar.model.transfer_base import TransferArgs, prepare
+    from khabar.model.base.build import default_base
+    from khabar.model.train.fitting import Split
+    from khabar.model.train.tagger import train_ner
+    from khabar.model.train.transfer_base import TransferArgs, prepare
 
     corpus = local_corpus("hiner")
     if corpus is None:

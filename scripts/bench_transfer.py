@@ -34,8 +34,8 @@ from benchkit import measure  # noqa: E402
 
 from khabar.dataset.corpora import CorpusError, load_declared, read_corpus  # noqa: E402
 from khabar.io import read_json, write_json  # noqa: E402
-from khabar.model.run import load_pretrained  # noqa: E402
-from khabar.model.transfer import PROVENANCE, load_base, score_tagger  # noqa: E402
+from khabar.model.infer.run import load_pretrained  # noqa: E402
+from khabar.model.train.transfer import PROVENANCE, load_base, score_tagger  # noqa: E402
 
 KHABAR = str(Path(sys.executable).parent / "khabar")
 BENCH = ROOT.parent / "shared" / "benchmarks"

@@ -203,7 +203,7 @@ def gold_dataset(tmp_path_factory, schema):
 @pytest.fixture(scope="session")
 def tiny_base():
     """Size of a self-built BERT small enough to train in seconds."""
-    from khabar.model.base import BaseModelArgs
+    from khabar.model.base.build import BaseModelArgs
 
     return BaseModelArgs(vocab_size=600, hidden_size=32, num_hidden_layers=1,
                          num_attention_heads=2, intermediate_size=64,
@@ -213,10 +213,10 @@ def tiny_base():
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory, gold_dataset, tiny_base):
     """A run trained in seconds on the gold dataset from a tiny self-built base."""
-    from khabar.model.base import build_base_model
-    from khabar.model.fitting import TrainArgs, split_lists
-    from khabar.model.scoring import score_run, write_metrics
-    from khabar.model.training import train_run
+    from khabar.model.assess.scoring import score_run, write_metrics
+    from khabar.model.base.build import build_base_model
+    from khabar.model.train.fitting import TrainArgs, split_lists
+    from khabar.model.train.training import train_run
 
     _, dd = gold_dataset
     tmp = tmp_path_factory.mktemp("tiny-run")
@@ -345,8 +345,8 @@ def trig(text: str, needle: str, label: str, k: int = 1) -> Region:
 def weak_run(tmp_path_factory, gold_dataset, tiny_run):
     """A run from the same tiny base that learnt next to nothing (one epoch, tiny steps): the
     serving run a retrained one should replace."""
-    from khabar.model.fitting import TrainArgs
-    from khabar.model.training import train_run
+    from khabar.model.train.fitting import TrainArgs
+    from khabar.model.train.training import train_run
 
     _, dd = gold_dataset
     args = TrainArgs(base_model=tiny_run.info["base_model"], epochs=1, event_epochs=1,

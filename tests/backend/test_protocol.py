@@ -11,7 +11,7 @@ from khabar.annotations.format import task_article, task_data
 from khabar.backend.protocol import config_problem, training_reason
 from khabar.backend.trainer import Trainer, TrainerConfig, job_commands, retrain_args, run_name
 from khabar.corpus.sentences import text_sentences
-from khabar.model.selection import LAYERS, decide, validation_metrics, validation_score
+from khabar.model.assess.selection import LAYERS, decide, validation_metrics, validation_score
 from khabar.schema import label_config
 
 TEXT = "विदेश मंत्री जयशंकर मॉस्को पहुंचे। उन्होंने लावरोव से मुलाकात की।\n\nदोनों ने बयान दिया।"

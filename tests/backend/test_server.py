@@ -17,7 +17,7 @@ import pytest
 from khabar.annotations.format import task_article
 from khabar.corpus.article import Article
 from khabar.corpus.sentences import text_sentences
-from khabar.model.prediction import ls_prediction, predict_articles
+from khabar.model.infer.prediction import ls_prediction, predict_articles
 from tests.conftest import GOLD, ROOT, _free_port, run_khabar, start_backend, stop
 
 NEW = ("नई दिल्ली। विदेश मंत्री एस जयशंकर ने सोमवार को मॉस्को में रूसी विदेश मंत्री सर्गेई "
@@ -169,8 +169,8 @@ def test_the_queue_and_the_backend_share_the_projects_model_version(loop, label_
 
 def test_a_submitted_annotation_starts_exactly_one_training(loop, schema, tiny_run):
     from datasets import load_from_disk
-    from khabar.model.run import load_run
-    from khabar.model.selection import validation_metrics, validation_score
+    from khabar.model.assess.selection import validation_metrics, validation_score
+    from khabar.model.infer.run import load_run
     from khabar.studio.prelabel import build_task, load_gazetteer
 
     client, pid, _, backend, _, work = loop

@@ -101,7 +101,7 @@ def test_make_all_finishes_and_never_shows_a_secret(tmp_path, monkeypatch):
 def test_the_default_transfer_reads_a_corpus_under_transfer_data_and_can_be_left_out(tmp_path):
     """`make all`'s transfer stage as make runs it, on a toy HiNER under TRANSFER_DATA: the quick
     recipe's pool of models/default; TRANSFER= leaves it out, a named corpus is the full recipe
-    with a run of its own. (The run from a pool: tests/model/test_transfer.py.)"""
+    with a run of its own. (The run from a pool: tests/model/train/test_transfer.py.)"""
     repo, data = tmp_path / "khabar", tmp_path / "data"
     _copy_of_the_repository(repo)
     toy_hiner(data)

@@ -64,8 +64,8 @@ def test_seed_corpus_end_to_end(label_studio, tmp_path, schema, tiny_base):
         assert (conll / f"{name}.conll").read_text(encoding="utf-8").strip()
 
     # train -> evaluate -> predict -> Label Studio, with a tiny base so it takes seconds.
-    from khabar.model.base import build_base_model
-    from khabar.model.prediction import read_records
+    from khabar.model.base.build import build_base_model
+    from khabar.model.infer.prediction import read_records
 
     base = build_base_model(dd["train"]["text"], tmp_path / "base", tiny_base)
     run, preds = tmp_path / "models" / "e2e-run", tmp_path / "e2e-run.jsonl"

@@ -10,8 +10,8 @@ from tests.conftest import SETTINGS
 def test_model_card_shows_the_report_figures_and_loads_back(tiny_run, gold_dataset, monkeypatch):
     from transformers import AutoModelForTokenClassification, AutoTokenizer
 
-    from khabar.model.report import write_report
-    from khabar.model.scoring import score_run
+    from khabar.model.assess.report import write_report
+    from khabar.model.assess.scoring import score_run
     from khabar.publish.model_card import publish_model
 
     _, dd = gold_dataset
@@ -47,7 +47,7 @@ def test_model_card_shows_the_report_figures_and_loads_back(tiny_run, gold_datas
     model = AutoModelForTokenClassification.from_pretrained(str(folder))
     assert model.config.id2label == tiny_run.ner.config.id2label
     # The documented head file loads beside it and gives the run's own event layers.
-    from khabar.model.extraction import extract, load_heads
+    from khabar.model.net.extraction import extract, load_heads
 
     heads = load_heads(folder)
     assert heads.config == tiny_run.heads.config

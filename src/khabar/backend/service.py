@@ -10,8 +10,8 @@ from pathlib import Path
 
 from khabar.annotations.format import task_article
 from khabar.backend.protocol import empty_prediction
-from khabar.model.prediction import ls_prediction, predict_articles
-from khabar.model.run import Run, load_run
+from khabar.model.infer.prediction import ls_prediction, predict_articles
+from khabar.model.infer.run import Run, load_run
 
 
 class Backend:
@@ -52,7 +52,7 @@ class Backend:
         """Compare a freshly trained run with the serving one on the new dataset's validation
         split (`selection.decide`) and serve it when it is better; the decision as a dict."""
         from datasets import load_from_disk
-        from khabar.model.selection import decide
+        from khabar.model.assess.selection import decide
 
         candidate = load_run(run_dir, baselines=False, device=self.device,
                              precision=self.precision)  # fmt: skip

@@ -11,7 +11,7 @@ from khabar.cli.app import fail, field_help
 
 def targ(name: str) -> str:
     """Help text of a TrainArgs field, so the CLI and run.json describe it the same way."""
-    from khabar.model.fitting import TrainArgs
+    from khabar.model.train.fitting import TrainArgs
 
     return field_help(TrainArgs, name)
 
@@ -34,14 +34,14 @@ def load_dataset(path: Path):
 
 def model_errors():
     """Errors a user can fix (a missing or incomplete run, a label mismatch, a bad tag map)."""
-    from khabar.model.run import RunError
+    from khabar.model.infer.run import RunError
 
     return (RunError, ValueError, FileNotFoundError)
 
 
 def check_placement_or_fail(device: str, precision: str) -> None:
     """Refuse an unknown --device or --precision in one sentence, before any work."""
-    from khabar.model.device import DeviceError, check_placement
+    from khabar.model.net.device import DeviceError, check_placement
 
     try:
         check_placement(device, precision)
@@ -51,8 +51,8 @@ def check_placement_or_fail(device: str, precision: str) -> None:
 
 def transfer_args(transfer: str, rehearsal: int) -> dict:
     """TrainArgs for --transfer, the folder checked before the dataset is loaded."""
-    from khabar.model.run import RunError
-    from khabar.model.transfer import load_base
+    from khabar.model.infer.run import RunError
+    from khabar.model.train.transfer import load_base
 
     if not transfer:
         return {"rehearsal": rehearsal}

@@ -55,7 +55,7 @@ def serve_backend(
     from khabar.backend.server import basic_auth_from_env, create_app
     from khabar.backend.service import load_backend
     from khabar.backend.trainer import Trainer, retrain_args
-    from khabar.model.run import RunError
+    from khabar.model.infer.run import RunError
 
     def log(msg: str) -> None:
         typer.echo(f"[khabar backend] {msg}", err=True)

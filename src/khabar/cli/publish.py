@@ -94,7 +94,7 @@ def publish_model(
     HF_TOKEN and HF_MODEL_REPO set, upload that same folder."""
     import os
 
-    from khabar.model.run import RunError
+    from khabar.model.infer.run import RunError
     from khabar.publish.hub import PublishError
     from khabar.publish.model_card import publish_model as run_publish
 

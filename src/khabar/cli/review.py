@@ -46,7 +46,7 @@ def review_errors(
     """Rank suspect annotations: out-of-fold predictions by article, cleanlab's label quality
     and span rules -> <out>/suspects.jsonl."""
     from khabar.io import write_jsonl
-    from khabar.model.fitting import TrainArgs
+    from khabar.model.train.fitting import TrainArgs
     from khabar.review.oof import out_of_fold
     from khabar.review.suspects import by_kind, find_suspects, summary
     from khabar.schema import load_schema

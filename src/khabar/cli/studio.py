@@ -190,7 +190,7 @@ class PredictionFile:
     def items(self):
         """(article_id, Label Studio prediction) of every record."""
         from khabar.io import iter_jsonl
-        from khabar.model.prediction import ls_prediction
+        from khabar.model.infer.prediction import ls_prediction
 
         return ((r["article_id"], ls_prediction(r)) for r in iter_jsonl(self.path))
 

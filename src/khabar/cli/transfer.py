@@ -8,11 +8,11 @@ from typing import Annotated
 import typer
 
 from khabar.cli.app import SchemaOpt, app, fail, field_help, load_schema_or_fail
-from khabar.model.base import DEFAULT_BASE_DIR
+from khabar.model.base.build import DEFAULT_BASE_DIR
 
 
 def _arg(name: str) -> str:
-    from khabar.model.transfer_base import TransferArgs
+    from khabar.model.train.transfer_base import TransferArgs
 
     return field_help(TransferArgs, name)
 
@@ -109,9 +109,9 @@ def transfer_base(
         read_corpus,
         select,
     )
-    from khabar.model.base import default_base
-    from khabar.model.run import RunError
-    from khabar.model.transfer_base import (
+    from khabar.model.base.build import default_base
+    from khabar.model.infer.run import RunError
+    from khabar.model.train.transfer_base import (
         folder_name,
         mark_unavailable,
         prepare,

