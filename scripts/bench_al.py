@@ -6,6 +6,7 @@ in any order? An annotation simulation on HiNER part 1 (../shared/benchmarks; NE
   10 % (800 sentences), never used to pick anything.
 - Each run starts from 4 articles drawn with its seed (the same 4, and so the same first model,
   for every strategy), then ROUNDS rounds of +4 articles, chosen under the current model by
+  (the strategies live in `khabar.model.infer.strategies`)
   - `uncertainty`: khabar's queue (`prediction.uncertainty`): the mean over an article's
     sentences of 1 − its least sure word's tag probability (least confidence);
   - `margin`: the mean over sentences of 1 − the smallest gap between a word's two likeliest
@@ -52,6 +53,12 @@ ROOT = Path(__file__).resolve().parents[1]
 from benchkit import local_corpus  # noqa: E402
 
 from khabar.io import read_json, write_json  # noqa: E402
+from khabar.model.infer.strategies import (  # noqa: E402
+    STRATEGIES,
+    article_score,
+    article_vectors,
+    diverse_picks,
+)
 
 PER_ARTICLE = 25
 STEP = 4  # articles: the seed set and each round
@@ -87,24 +94,6 @@ def f1_on(model, tok, held: list) -> float:
     return entity_scores([t for _, t in held], [[t for t, _ in r] for r in pred])["overall"]["f1"]
 
 
-def article_score(dists: list[list[list[float]]], labels: list[str], strategy: str) -> float:
-    """How much an article's annotation should teach the model: higher first. `dists`: each
-    sentence's words' tag distributions under the current model."""
-    from khabar.model.infer.prediction import uncertainty
-    from khabar.spans import bio_decode
-
-    if strategy == "uncertainty":  # the decoded tag's probability, as `khabar queue` has it
-        return uncertainty([min((row[k][j] for k, j in enumerate(bio_decode(row, labels))),
-                                default=1.0) for row in dists])  # fmt: skip
-    if strategy == "margin":
-        gaps = [min((np.diff(np.sort(p)[-2:])[0] for p in row), default=1.0) for row in dists]
-        return float(np.mean([1 - g for g in gaps])) if gaps else 1.0
-    if strategy == "entropy":
-        p = np.clip(np.array([w for row in dists for w in row]), 1e-12, 1.0)
-        return float(-(p * np.log(p)).sum()) if p.size else 0.0
-    raise ValueError(f"unknown strategy {strategy!r}")
-
-
 def ranked(model, tok, pool: list[list], left: list[int], strategy: str) -> list[int]:
     """The unlabelled articles, the most informative by `strategy` first (ties: pool order)."""
     from khabar.model.infer.run import word_dists
@@ -116,43 +105,12 @@ def ranked(model, tok, pool: list[list], left: list[int], strategy: str) -> list
     return sorted(left, key=lambda i: -score[i])
 
 
-def article_vectors(model, tok, pool: list[list], left: list[int]) -> np.ndarray:
-    """Each article's mean encoder state (over its sentences' tokens), unit length."""
-    import torch
-
-    from khabar.model.net.inputs import encode, length_batches, pad
-
-    sums = np.zeros((len(left), model.config.hidden_size))
-    rows = [k for k, i in enumerate(left) for _ in pool[i]]  # sentence -> article
-    words = [w for i in left for w, _ in pool[i]]
-    model.eval()
-    with torch.inference_mode():
-        for batch in length_batches(encode(tok, words, 128), 64):
-            ids, mask = pad(batch, tok.pad_token_id)
-            states = model.base_model(input_ids=ids, attention_mask=mask).last_hidden_state
-            means = (states * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
-            for b, w in enumerate(batch):
-                sums[rows[w.row]] += means[b].float().numpy()
-    return sums / np.linalg.norm(sums, axis=1, keepdims=True)
-
-
 def diverse(model, tok, pool: list[list], left: list[int], seed: int) -> list[int]:
     """STEP articles: the highest total entropy in each of STEP entropy-weighted k-means
     clusters of the unlabelled articles, the most uncertain cluster's first."""
-    from sklearn.cluster import KMeans
-
     order = ranked(model, tok, pool, left, "entropy")
-    weight = {i: len(order) - k for k, i in enumerate(order)}  # rank weights: scale-free
-    vectors = article_vectors(model, tok, pool, left)
-    clusters = KMeans(STEP, n_init=10, random_state=seed).fit(
-        vectors, sample_weight=[weight[i] for i in left]).labels_  # fmt: skip
-    cluster = dict(zip(left, clusters, strict=True))
-    picks, seen = [], set()
-    for i in order:  # the most uncertain article of each cluster not yet drawn from
-        if cluster[i] not in seen:
-            seen.add(cluster[i])
-            picks.append(i)
-    return picks[:STEP]
+    vectors = article_vectors(model, tok, [[w for w, _ in pool[i]] for i in left])
+    return diverse_picks(order, vectors, STEP, seed)
 
 
 def choose(model, tok, pool: list[list], left: list[int], strategy: str,
@@ -330,9 +288,6 @@ def report(result: dict) -> None:
     final = result["random_final"]
     print(f"random's best F1 {final['f1']:.3f} (at {final['sentences']:.0f} sentences) "
           "-> models/benchmarks/bench-al.json, bench-al.png")  # fmt: skip
-
-
-STRATEGIES = ("uncertainty", "margin", "entropy", "diversity", "random")
 
 
 def summarise(result: dict, seconds: float) -> None:

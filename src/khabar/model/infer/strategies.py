@@ -1,0 +1,80 @@
+"""Which unlabelled articles to annotate next (active learning), beside the queue's own
+`prediction.uncertainty`. Each strategy scores an article from its sentences' word tag
+distributions under the current model, higher first:
+
+- `uncertainty`: the queue's least confidence, the mean over sentences of 1 − the least sure
+  decoded tag's probability;
+- `margin`: the mean over sentences of 1 − the smallest gap between a word's two likeliest tags
+  (Scheffer et al. 2001);
+- `entropy`: total token entropy, summed over the article's words (Settles & Craven 2008);
+- `diversity`: total entropy, but one article from each of k clusters of the articles' encoder
+  states, weighted by that entropy (Zhdanov 2019, diverse mini-batch active learning);
+- `random`: the order of a seeded draw.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from khabar.model.infer.prediction import uncertainty
+from khabar.spans import bio_decode
+
+STRATEGIES = ("uncertainty", "margin", "entropy", "diversity", "random")
+Dists = list[list[list[float]]]  # per sentence, per word: the tag distribution
+
+
+def article_score(dists: Dists, labels: list[str], strategy: str) -> float:
+    """How much annotating an article should teach the model (higher first), from `dists`, its
+    sentences' words' tag distributions; `diversity` ranks by `entropy` before clustering."""
+    if strategy == "uncertainty":  # the decoded tag's probability, as `khabar queue` has it
+        return uncertainty([min((row[k][j] for k, j in enumerate(bio_decode(row, labels))),
+                                default=1.0) for row in dists])  # fmt: skip
+    if strategy == "margin":
+        gaps = [min((np.diff(np.sort(p)[-2:])[0] for p in row), default=1.0) for row in dists]
+        return float(np.mean([1 - g for g in gaps])) if gaps else 1.0
+    if strategy in ("entropy", "diversity"):
+        p = np.clip(np.array([w for row in dists for w in row]), 1e-12, 1.0)
+        return float(-(p * np.log(p)).sum()) if p.size else 0.0
+    raise ValueError(f"unknown strategy {strategy!r}: choose one of {', '.join(STRATEGIES[:-1])}")
+
+
+def diverse_picks(order: list[int], vectors: np.ndarray, k: int, seed: int) -> list[int]:
+    """k of the candidate articles `order` ranks (most informative first): the first of each of
+    k clusters, k-means over `vectors` (row r: candidate r's unit-length mean encoder state, in
+    candidate order, i.e. sorted(order)) weighted by rank, so scale-free; the most informative
+    cluster's first."""
+    from sklearn.cluster import KMeans
+
+    candidates = sorted(order)
+    rank = {i: len(order) - r for r, i in enumerate(order)}
+    labels = KMeans(k, n_init=10, random_state=seed).fit(
+        vectors, sample_weight=[rank[i] for i in candidates]).labels_  # fmt: skip
+    cluster = dict(zip(candidates, labels, strict=True))
+    picks, seen = [], set()
+    for i in order:  # the most informative article of each cluster not yet drawn from
+        if cluster[i] not in seen:
+            seen.add(cluster[i])
+            picks.append(i)
+    return picks[:k]
+
+
+def article_vectors(model, tokenizer, articles: list[list[list[str]]], max_length: int = 128,
+                    batch_size: int = 64) -> np.ndarray:  # fmt: skip
+    """Each article's mean encoder state over its sentences' sub-tokens, unit length (what
+    `diverse_picks` clusters)."""
+    import torch
+
+    from khabar.model.net.inputs import encode, length_batches, pad
+
+    sums = np.zeros((len(articles), model.config.hidden_size))
+    rows = [k for k, sents in enumerate(articles) for _ in sents]  # sentence -> article
+    words = [w for sents in articles for w in sents]
+    model.eval()
+    with torch.inference_mode():
+        for batch in length_batches(encode(tokenizer, words, max_length), batch_size):
+            ids, mask = pad(batch, tokenizer.pad_token_id)
+            states = model.base_model(input_ids=ids, attention_mask=mask).last_hidden_state
+            means = (states * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
+            for b, w in enumerate(batch):
+                sums[rows[w.row]] += means[b].float().numpy()
+    return sums / np.linalg.norm(sums, axis=1, keepdims=True)
