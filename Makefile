@@ -306,7 +306,7 @@ $(MODEL): $(DATASET) $(MODEL_SRC) $(if $(BASE_MODEL)$(TRANSFER),,$(if $(E5_HERE)
 .PHONY: evaluate
 evaluate: $(REPORT) ## Score the run beside its baselines: models/<RUN>/report.md + confusion PNGs
 
-$(REPORT): $(MODEL) $(DATASET) $(call SRC,model/assess/scoring) $(call SRC,model/assess/report) $(call SRC,model/measure/evaluation)
+$(REPORT): $(MODEL) $(DATASET) $(call SRC,model/assess/scoring) $(call SRC,model/assess/report) $(call SRC,model/assess/tables) $(call SRC,model/measure/evaluation)
 	$(KHABAR) evaluate --run $(RUN_DIR) --dataset datasets/dataset
 
 # Cross-validation trains FOLDS models (and, for the learning curve, each on fewer articles too);
@@ -319,7 +319,7 @@ CV := models/cv$(if $(TRANSFER_NAMED),-$(notdir $(TRANSFER_DIR)))/cv.json
 .PHONY: cv
 cv: $(CV) ## Cross-validate by article (FOLDS=5): mean ± std, bootstrap CIs, learning curve (CURVE=0: none) -> models/cv/
 
-$(CV): $(DATASET) $(MODEL_SRC) $(call SRC,model/assess/crossval) $(call SRC,model/assess/scoring) $(call SRC,model/assess/report) $(if $(BASE_MODEL)$(TRANSFER),,$(if $(E5_HERE),$(E5_BASE))) $(TRANSFER_BASE) | $(STAMP)
+$(CV): $(DATASET) $(MODEL_SRC) $(foreach m,crossval cv_report scoring report tables,$(call SRC,model/assess/$(m))) $(if $(BASE_MODEL)$(TRANSFER),,$(if $(E5_HERE),$(E5_BASE))) $(TRANSFER_BASE) | $(STAMP)
 	$(KHABAR) evaluate --dataset datasets/dataset --folds $(FOLDS) --cv-out $(dir $@) $(TRANSFER_ARG) $(CV_FLAGS)
 
 # Suspect annotations: FOLDS out-of-fold models judge every sentence; cleanlab's label quality
@@ -339,7 +339,7 @@ $(REVIEWED): $(SUSPECTS) $(PUSHED) | $(STAMP)
 $(SUSPECTS): $(DATASET) $(MODEL_SRC) $(call SRC,model/assess/crossval) $(call PKG,review) $(if $(BASE_MODEL)$(TRANSFER),,$(if $(E5_HERE),$(E5_BASE))) $(TRANSFER_BASE) | $(STAMP)
 	$(KHABAR) review-errors --dataset datasets/dataset --out $(dir $@) --folds $(FOLDS) $(TRANSFER_ARG)
 
-$(PREDICTIONS): $(MODEL) $(CLEANED) $(call SRC,model/infer/prediction) $(call SRC,model/infer/run) $(call SRC,model/net/extraction)
+$(PREDICTIONS): $(MODEL) $(CLEANED) $(call SRC,model/infer/prediction) $(call SRC,model/infer/run) $(call PKG,model/net)
 	$(KHABAR) predict --run $(RUN_DIR) --articles $(CLEANED) --out $@
 
 $(PREDICTED): $(PREDICTIONS) $(PUSHED) | $(STAMP)

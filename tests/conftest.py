@@ -215,7 +215,8 @@ def tiny_run(tmp_path_factory, gold_dataset, tiny_base):
     """A run trained in seconds on the gold dataset from a tiny self-built base."""
     from khabar.model.assess.scoring import score_run, write_metrics
     from khabar.model.base.build import build_base_model
-    from khabar.model.train.fitting import TrainArgs, split_lists
+    from khabar.model.train.args import TrainArgs
+    from khabar.model.train.fitting import split_lists
     from khabar.model.train.training import train_run
 
     _, dd = gold_dataset
@@ -345,7 +346,7 @@ def trig(text: str, needle: str, label: str, k: int = 1) -> Region:
 def weak_run(tmp_path_factory, gold_dataset, tiny_run):
     """A run from the same tiny base that learnt next to nothing (one epoch, tiny steps): the
     serving run a retrained one should replace."""
-    from khabar.model.train.fitting import TrainArgs
+    from khabar.model.train.args import TrainArgs
     from khabar.model.train.training import train_run
 
     _, dd = gold_dataset

@@ -47,7 +47,8 @@ def test_model_card_shows_the_report_figures_and_loads_back(tiny_run, gold_datas
     model = AutoModelForTokenClassification.from_pretrained(str(folder))
     assert model.config.id2label == tiny_run.ner.config.id2label
     # The documented head file loads beside it and gives the run's own event layers.
-    from khabar.model.net.extraction import extract, load_heads
+    from khabar.model.net.decoding import extract
+    from khabar.model.net.heads import load_heads
 
     heads = load_heads(folder)
     assert heads.config == tiny_run.heads.config

@@ -19,7 +19,7 @@ class Backend:
     two concurrent passes only fight for the same cores)."""
 
     def __init__(self, run: Run, log: Callable[[str], None] = print, batch_size: int = 32,
-                 device: str = "cpu", precision: str = "fp32"):  # fmt: skip
+                 device: str | None = None, precision: str | None = None):  # fmt: skip
         self.run, self._log, self.batch_size = run, log, batch_size
         self.device, self.precision = device, precision  # as asked: a new run is placed so too
         self._model_lock = threading.Lock()
@@ -75,8 +75,8 @@ class Backend:
                 "started": self.started, "switches": list(self.switches)}  # fmt: skip
 
 
-def load_backend(run_dir: Path, log: Callable[[str], None] = print, device: str = "cpu",
-                 precision: str = "fp32") -> Backend:  # fmt: skip
+def load_backend(run_dir: Path, log: Callable[[str], None] = print, device: str | None = None,
+                 precision: str | None = None) -> Backend:  # fmt: skip
     """The backend for a run folder; `RunError` (one sentence) when the folder lacks files."""
     run = load_run(run_dir, baselines=False, device=device, precision=precision)
     return Backend(run, log, device=device, precision=precision)

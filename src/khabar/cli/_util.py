@@ -1,19 +1,11 @@
-"""Helpers that more than one command module uses (spaCy's `cli/_util` idea): the help text of
-TrainArgs fields, loading a dataset, the errors a user can fix, and the checks that run before
-any work."""
+"""Helpers that more than one command module uses (spaCy's `cli/_util` idea): loading a dataset,
+the errors a user can fix, and the transfer check that runs before any work."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from khabar.cli.app import fail, field_help
-
-
-def targ(name: str) -> str:
-    """Help text of a TrainArgs field, so the CLI and run.json describe it the same way."""
-    from khabar.model.train.fitting import TrainArgs
-
-    return field_help(TrainArgs, name)
+from khabar.cli.app import fail
 
 
 def load_dataset(path: Path):
@@ -39,25 +31,14 @@ def model_errors():
     return (RunError, ValueError, FileNotFoundError)
 
 
-def check_placement_or_fail(device: str, precision: str) -> None:
-    """Refuse an unknown --device or --precision in one sentence, before any work."""
-    from khabar.model.net.device import DeviceError, check_placement
-
-    try:
-        check_placement(device, precision)
-    except DeviceError as exc:
-        fail(str(exc))
-
-
-def transfer_args(transfer: str, rehearsal: int) -> dict:
-    """TrainArgs for --transfer, the folder checked before the dataset is loaded."""
+def check_transfer(transfer: str) -> None:
+    """Refuse a --transfer folder that is no transfer base, before the dataset is loaded."""
     from khabar.model.infer.run import RunError
     from khabar.model.train.transfer import load_base
 
     if not transfer:
-        return {"rehearsal": rehearsal}
+        return
     try:
         load_base(transfer)
     except RunError as exc:
         fail(str(exc))
-    return {"transfer": transfer, "rehearsal": rehearsal}

@@ -4,10 +4,18 @@ own module (corpus, studio, annotations, dataset, model, publish)."""
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import inspect
+import typing
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from khabar.model.net.device import device_field, precision_field
+from khabar.settings import field_default
 
 app = typer.Typer(
     help="khabar: raw Hindi news -> Label Studio -> Hugging Face dataset -> model.",
@@ -22,13 +30,19 @@ SchemaOpt = Annotated[
 
 DatasetOpt = Annotated[Path, typer.Option("--dataset", help="DatasetDict folder (khabar export).")]
 RunOpt = Annotated[Path, typer.Option("--run", help="Run folder, models/<run>.")]
-DeviceOpt = Annotated[str, typer.Option(
-    "--device", envvar="KHABAR_DEVICE",
-    help="auto (CUDA where torch sees one, else the CPU), cpu or cuda.")]  # fmt: skip
-PrecisionOpt = Annotated[str, typer.Option(
-    "--precision", envvar="KHABAR_PRECISION",
-    help="The encoder's: auto (bf16 where the CPU or GPU runs it natively and a check at load "
-         "finds it faster, else fp32), fp32 or bf16. Heads and decisions stay fp32.")]  # fmt: skip
+
+
+def field_option(f: dataclasses.Field, *decls: str) -> typer.models.OptionInfo:
+    """The typer option of a dataclass field: its help and environment variable as the field
+    states them (its default is the parameter's: `field_default(f)`)."""
+    envvar = f.metadata.get("envvar")
+    return typer.Option(*decls, help=f.metadata["help"], envvar=envvar,
+                        show_default=field_default(f) not in ("", None))  # fmt: skip
+
+
+# For commands placing a model without an argument dataclass of their own (the ML backend).
+DeviceOpt = Annotated[str, field_option(device_field(), "--device")]
+PrecisionOpt = Annotated[str, field_option(precision_field(), "--precision")]
 
 # `khabar --help` lists commands, then command groups, in pipeline order, whichever module
 # registers them (typer lists them in registration order).
@@ -44,6 +58,41 @@ PIPELINE = (
 def field_help(cls: type, name: str) -> str:
     """Help text of a dataclass field, so the CLI and the code's own arguments say the same."""
     return cls.__dataclass_fields__[name].metadata["help"]
+
+
+def options_from(cls: type, param: str = "args", only: Iterable[str] | None = None,
+                 skip: Iterable[str] = ()) -> Callable[[Callable], Callable]:  # fmt: skip
+    """Decorator, HfArgumentParser's idea: the command's options are `cls`'s fields (`only`
+    those, none of `skip`), each with the type, default, help and environment variable the
+    dataclass states, and the command receives them as one `cls` object, its `param`. A value
+    the dataclass refuses (a ValueError) is one `error:` line."""
+    only, skip = (None if only is None else set(only)), set(skip)
+
+    def decorate(command: Callable) -> Callable:
+        sig = inspect.signature(command, eval_str=True)
+        hints = typing.get_type_hints(cls)
+        chosen = [f for f in dataclasses.fields(cls) if "help" in f.metadata
+                  and (only is None or f.name in only) and f.name not in skip]  # fmt: skip
+        own = [p for p in sig.parameters.values() if p.name != param]
+        added = [inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=field_default(f),
+                                   annotation=Annotated[hints[f.name], field_option(f)])
+                 for f in chosen]  # fmt: skip
+
+        @functools.wraps(command)
+        def wrapper(**kwargs):
+            values = {f.name: kwargs.pop(f.name) for f in chosen}
+            try:
+                args = cls(**values)
+            except ValueError as exc:
+                fail(str(exc))
+            return command(**kwargs, **{param: args})
+
+        wrapper.options_from = (cls, [f.name for f in chosen])  # what tests/cli/test_options reads
+        wrapper.__signature__ = sig.replace(parameters=own + added)
+        wrapper.__annotations__ = {p.name: p.annotation for p in own + added}
+        return wrapper
+
+    return decorate
 
 
 def fail(message: str, code: int = 1) -> None:

@@ -10,6 +10,7 @@ import typer
 
 from khabar.backend.trainer import TrainerConfig
 from khabar.cli.app import DeviceOpt, PrecisionOpt, RunOpt, app, connect, fail, field_help
+from khabar.model.net.device import DEVICE, PRECISION
 
 DEFAULT_PORT = 9090  # Label Studio's documented ML backend port
 
@@ -45,8 +46,8 @@ def serve_backend(
             show_default=False,
         ),
     ] = None,
-    device: DeviceOpt = "auto",
-    precision: PrecisionOpt = "auto",
+    device: DeviceOpt = DEVICE,
+    precision: PrecisionOpt = PRECISION,
 ) -> None:
     """Serve a trained run as a Label Studio ML backend (health, setup, predict, train, webhook;
     GET /status for khabar's own state), loading the model once."""

@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from tqdm import tqdm
 
-from khabar.cli._util import (
-    check_placement_or_fail,
-    load_dataset,
-    model_errors,
-    targ,
-    transfer_args,
-)
-from khabar.cli.app import DatasetOpt, DeviceOpt, PrecisionOpt, RunOpt, app, fail, field_help
+from khabar.cli._util import check_transfer, load_dataset, model_errors
+from khabar.cli.app import DatasetOpt, RunOpt, app, fail, options_from
 from khabar.io import read_json
 from khabar.model.base.build import DEFAULT_BASE_DIR
-
-
-def _eng(name: str) -> str:
-    from khabar.model.infer.engine import EngineArgs
-
-    return field_help(EngineArgs, name)
+from khabar.model.infer.engine import EngineArgs
+from khabar.model.train.args import TrainArgs
 
 
 def _summary(metrics: dict) -> str:
@@ -49,69 +40,24 @@ def _summary(metrics: dict) -> str:
 
 
 @app.command()
+@options_from(TrainArgs)
 def train(
     dataset: DatasetOpt = Path("datasets/dataset"),
     out: Annotated[Path, typer.Option(help="Run folder to write, models/<run>.")] = Path(
         "models/default"
     ),
-    base_model: Annotated[
-        str, typer.Option(envvar="BASE_MODEL", help=targ("base_model"), show_default=False)
-    ] = "",
-    epochs: Annotated[int, typer.Option(help=targ("epochs"))] = 30,
-    event_epochs: Annotated[int, typer.Option(help=targ("event_epochs"))] = 30,
-    learning_rate: Annotated[float, typer.Option(help=targ("learning_rate"))] = 0.0,
-    batch_size: Annotated[int, typer.Option(help=targ("batch_size"))] = 8,
-    warmup: Annotated[float, typer.Option(help=targ("warmup"))] = 0.1,
-    weight_decay: Annotated[float, typer.Option(help=targ("weight_decay"))] = 0.01,
-    freeze_embeddings: Annotated[bool, typer.Option(help=targ("freeze_embeddings"))] = True,
-    freeze_layers: Annotated[int, typer.Option(help=targ("freeze_layers"))] = -1,
-    head_lr_factor: Annotated[float, typer.Option(help=targ("head_lr_factor"))] = 0.0,
-    balance_events: Annotated[bool, typer.Option(help=targ("balance_events"))] = True,
-    base_dir: Annotated[Path, typer.Option(help=targ("base_dir"))] = Path(DEFAULT_BASE_DIR),
-    max_length: Annotated[int, typer.Option(help=targ("max_length"))] = 128,
-    seed: Annotated[int, typer.Option(help=targ("seed"))] = 13,
-    extra_train: Annotated[list[Path], typer.Option(help=targ("extra_train"))] = [],  # noqa: B006
-    tag_map: Annotated[str, typer.Option(help=targ("tag_map"))] = "",
-    baselines: Annotated[bool, typer.Option(help=targ("baselines"))] = True,
-    trigger_weight: Annotated[float, typer.Option(help=targ("trigger_weight"))] = 1.0,
-    role_weight: Annotated[float, typer.Option(help=targ("role_weight"))] = 1.0,
-    trigger_lexicon: Annotated[bool, typer.Option(help=targ("trigger_lexicon"))] = True,
-    sentence_classifier: Annotated[bool, typer.Option(help=targ("sentence_classifier"))] = False,
-    min_type_triggers: Annotated[int, typer.Option(help=targ("min_type_triggers"))] = 5,
-    transfer: Annotated[
-        str, typer.Option(envvar="TRANSFER_BASE", help=targ("transfer"), show_default=False)
-    ] = "",
-    rehearsal: Annotated[int, typer.Option(help=targ("rehearsal"))] = -1,
-    patience: Annotated[int, typer.Option(help=targ("patience"))] = 0,
-    epoch_tolerance: Annotated[float, typer.Option(help=targ("epoch_tolerance"))] = -1.0,
-    device: DeviceOpt = "auto",
-    precision: PrecisionOpt = "auto",
+    args: TrainArgs = None,  # every TrainArgs field is an option (options_from)
 ) -> None:
     """Fine-tune the entity + trigger + argument model, train the baselines, score them all."""
     import time
 
     from khabar.model.assess.scoring import score_run, write_metrics
-    from khabar.model.train.fitting import HINER_TAG_MAP, TrainArgs
     from khabar.model.train.training import train_run
 
-    check_placement_or_fail(device, precision)
-    for p in extra_train:
-        if not p.is_file():
+    for p in args.extra_train:
+        if not Path(p).is_file():
             fail(f"--extra-train {p}: no such file")
-    args = TrainArgs(
-        base_model=base_model, epochs=epochs, event_epochs=event_epochs,
-        learning_rate=learning_rate, batch_size=batch_size, warmup=warmup,
-        weight_decay=weight_decay, freeze_embeddings=freeze_embeddings,
-        freeze_layers=freeze_layers, base_dir=str(base_dir),
-        head_lr_factor=head_lr_factor, balance_events=balance_events,
-        max_length=max_length, seed=seed,
-        extra_train=[str(p) for p in extra_train], tag_map=tag_map or HINER_TAG_MAP,
-        baselines=baselines, trigger_weight=trigger_weight, role_weight=role_weight,
-        trigger_lexicon=trigger_lexicon, sentence_classifier=sentence_classifier,
-        min_type_triggers=min_type_triggers, patience=patience, device=device,
-        epoch_tolerance=epoch_tolerance,
-        precision=precision, **transfer_args(transfer, rehearsal),
-    )  # fmt: skip
+    check_transfer(args.transfer)
     dd = load_dataset(dataset)
     started = time.perf_counter()
     try:
@@ -171,6 +117,7 @@ def base_model_cmd(
 
 
 @app.command()
+@options_from(TrainArgs, only=("epochs", "transfer", "rehearsal", "device", "precision"))
 def evaluate(
     run_dir: RunOpt = Path("models/default"),
     dataset: DatasetOpt = Path("datasets/dataset"),
@@ -190,16 +137,7 @@ def evaluate(
     cv_out: Annotated[
         Path, typer.Option(help="Where --folds writes cv.json, report.md and the learning curve.")
     ] = Path("models/cv"),
-    epochs: Annotated[int, typer.Option(help=targ("epochs"))] = 30,
-    transfer: Annotated[
-        str,
-        typer.Option(
-            envvar="TRANSFER_BASE", help="With --folds: " + targ("transfer"), show_default=False
-        ),
-    ] = "",  # fmt: skip
-    rehearsal: Annotated[int, typer.Option(help="With --folds: " + targ("rehearsal"))] = -1,
-    device: DeviceOpt = "auto",
-    precision: PrecisionOpt = "auto",
+    args: TrainArgs = None,  # epochs, transfer, rehearsal (--folds), device, precision
 ) -> None:
     """Score the run and its baselines (metrics.json, report.md, confusion PNGs), or with
     --folds K cross-validate by article."""
@@ -209,13 +147,11 @@ def evaluate(
 
     dd = load_dataset(dataset)
     if folds:
-        check_placement_or_fail(device, precision)
-        args = {"epochs": epochs, "device": device, "precision": precision,
-                **transfer_args(transfer, rehearsal)}  # fmt: skip
+        check_transfer(args.transfer)
         _cross_validate(dd, folds, curve, cv_out, args)
         return
     try:
-        run = load_run(run_dir, device=device, precision=precision)
+        run = load_run(run_dir, device=args.device, precision=args.precision)
         metrics, preds = score_run(run, dd)
     except model_errors() as exc:
         fail(str(exc))
@@ -225,16 +161,16 @@ def evaluate(
     typer.echo(f"run {run.name}: {_summary(metrics)} -> {path}")
 
 
-def _cross_validate(dd, folds: int, curve: bool, out: Path, args: dict) -> None:
+def _cross_validate(dd, folds: int, curve: bool, out: Path, args: TrainArgs) -> None:
     import time
 
-    from khabar.model.assess.crossval import cross_validate, write_cv
-    from khabar.model.train.fitting import TrainArgs
+    from khabar.model.assess.crossval import cross_validate
+    from khabar.model.assess.cv_report import write_cv
     from khabar.schema import load_schema
 
     started = time.perf_counter()
     try:
-        result = cross_validate(dd, folds, TrainArgs(**args), load_schema(), curve,
+        result = cross_validate(dd, folds, args, load_schema(), curve,
                                 log=typer.echo)  # fmt: skip
     except model_errors() as exc:
         fail(str(exc))
@@ -248,6 +184,7 @@ def _cross_validate(dd, folds: int, curve: bool, out: Path, args: dict) -> None:
 
 
 @app.command()
+@options_from(EngineArgs)
 def predict(
     run_dir: RunOpt = Path("models/default"),
     articles: Annotated[Path, typer.Option(help="Cleaned corpus (JSONL).")] = Path(
@@ -256,23 +193,15 @@ def predict(
     out: Annotated[
         Path | None, typer.Option(help="Predictions JSONL [default: datasets/predictions/<run>]")
     ] = None,
-    engine: Annotated[str, typer.Option(help=_eng("engine"))] = "local",
-    address: Annotated[str | None, typer.Option(help=_eng("address"))] = None,
-    workers: Annotated[int | None, typer.Option(help=_eng("workers"))] = None,
-    cpus_per_worker: Annotated[float, typer.Option(help=_eng("cpus_per_worker"))] = 1.0,
-    batch_size: Annotated[int, typer.Option(help=_eng("batch_size"))] = 32,
-    chunk: Annotated[int, typer.Option(help=_eng("chunk"))] = 64,
-    device: DeviceOpt = "auto",
-    precision: PrecisionOpt = "auto",
+    args: EngineArgs = None,  # every EngineArgs field is an option (options_from)
 ) -> None:
     """Run the model over every article: entities, event triggers and their arguments with
     scores, each sentence's event types and a task uncertainty, into
     datasets/predictions/<run>.jsonl (streamed; --engine ray runs it on Ray Data)."""
-    from khabar.model.infer.engine import EngineArgs, count_articles, predict_corpus
+    from khabar.model.infer.engine import count_articles, predict_corpus
     from khabar.model.infer.prediction import write_records
 
-    args = EngineArgs(engine, address, workers, cpus_per_worker, batch_size, chunk, device,
-                      precision, log=lambda m: typer.echo(m, err=True))  # fmt: skip
+    args = replace(args, log=lambda m: typer.echo(m, err=True))
     out = out or Path("datasets/predictions") / f"{run_dir.name}.jsonl"
     n = dict.fromkeys(("articles", "sentences", "entities", "triggers", "arguments"), 0)
     try:
@@ -281,7 +210,7 @@ def predict(
         fail(str(exc))
 
     def records():
-        with tqdm(total=count_articles(articles), desc=f"predicting ({engine})",
+        with tqdm(total=count_articles(articles), desc=f"predicting ({args.engine})",
                   unit="article") as bar:  # fmt: skip
             for part in parts:
                 n["articles"] += len(part)
@@ -300,6 +229,7 @@ def predict(
 
 
 @app.command()
+@options_from(TrainArgs, only=("max_length", "seed"))
 def pretrain(
     articles: Annotated[Path, typer.Option(help="Cleaned corpus (JSONL).")] = Path(
         "datasets/cleaned/articles.jsonl"
@@ -311,12 +241,10 @@ def pretrain(
         "models/base-mlm"
     ),
     epochs: Annotated[int, typer.Option(help="Passes of masked-language-model training.")] = 10,
-    max_length: Annotated[int, typer.Option(help=targ("max_length"))] = 128,
-    seed: Annotated[int, typer.Option(help=targ("seed"))] = 13,
+    args: TrainArgs = None,  # max_length, seed (options_from)
 ) -> None:
     """Masked-language-model pretraining of khabar's small BERT on unlabelled Hindi text; then
     train with BASE_MODEL=<out>."""
-    from khabar.model.train.fitting import TrainArgs
     from khabar.model.train.pretraining import pretrain as run_pretrain
     from khabar.model.train.pretraining import read_texts
 
@@ -327,6 +255,6 @@ def pretrain(
         texts += read_texts(path)
     if not texts:
         fail("no text to pretrain on")
-    info = run_pretrain(texts, out, TrainArgs(max_length=max_length, seed=seed), epochs)
+    info = run_pretrain(texts, out, args, epochs)
     typer.echo(f"pretrained on {len(texts)} sentences, final MLM loss {info['mlm_loss']:.3f}, "
                f"{info['seconds']:.0f} s -> {out}; use it with BASE_MODEL={out}")  # fmt: skip

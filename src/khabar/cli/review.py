@@ -8,21 +8,18 @@ from typing import Annotated
 
 import typer
 
-from khabar.cli._util import (
-    check_placement_or_fail,
-    load_dataset,
-    model_errors,
-    targ,
-    transfer_args,
-)
-from khabar.cli.app import DatasetOpt, DeviceOpt, PrecisionOpt, app, fail
+from khabar.cli._util import check_transfer, load_dataset, model_errors
+from khabar.cli.app import DatasetOpt, app, fail, options_from
 from khabar.io import write_json
+from khabar.model.train.args import TrainArgs
 
 SUSPECTS_FILE = "suspects.jsonl"
 REVIEW_FILE = "review.json"
 
 
 @app.command("review-errors")
+@options_from(TrainArgs, only=("epochs", "base_model", "transfer", "rehearsal", "device",
+                               "precision"))  # fmt: skip
 def review_errors(
     dataset: DatasetOpt = Path("datasets/dataset"),
     out: Annotated[
@@ -31,29 +28,17 @@ def review_errors(
     folds: Annotated[
         int, typer.Option(help="Models to train, each judging the articles it never saw.")
     ] = 5,
-    epochs: Annotated[int, typer.Option(help=targ("epochs"))] = 30,
-    base_model: Annotated[
-        str, typer.Option(envvar="BASE_MODEL", help=targ("base_model"), show_default=False)
-    ] = "",
-    transfer: Annotated[
-        str, typer.Option(envvar="TRANSFER_BASE", help=targ("transfer"), show_default=False)
-    ] = "",
-    rehearsal: Annotated[int, typer.Option(help=targ("rehearsal"))] = -1,
     show: Annotated[int, typer.Option(help="Print this many of the top suspects.")] = 10,
-    device: DeviceOpt = "auto",
-    precision: PrecisionOpt = "auto",
+    args: TrainArgs = None,  # the TrainArgs fields above are options (options_from)
 ) -> None:
     """Rank suspect annotations: out-of-fold predictions by article, cleanlab's label quality
     and span rules -> <out>/suspects.jsonl."""
     from khabar.io import write_jsonl
-    from khabar.model.train.fitting import TrainArgs
     from khabar.review.oof import out_of_fold
     from khabar.review.suspects import by_kind, find_suspects, summary
     from khabar.schema import load_schema
 
-    check_placement_or_fail(device, precision)
-    args = TrainArgs(base_model=base_model, epochs=epochs, device=device, precision=precision,
-                     **transfer_args(transfer, rehearsal))  # fmt: skip
+    check_transfer(args.transfer)
     dd = load_dataset(dataset)
     started = time.perf_counter()
     try:

@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from khabar.io import read_json
-from khabar.model.assess.report import (
+from khabar.model.assess.tables import (
     describe_base,
     entity_table,
     event_table,
@@ -19,7 +19,7 @@ from khabar.model.assess.report import (
     transfer_lines,
 )
 from khabar.model.infer.run import EVENTS_DIR, NER_DIR, RUN_FILE, check_model_dir
-from khabar.model.net.extraction import HEADS_CONFIG, HEADS_FILE
+from khabar.model.net.heads import HEADS_CONFIG, HEADS_FILE
 from khabar.publish.hub import PublishError, build_folder_atomically, load_card_settings, upload
 
 
@@ -93,7 +93,8 @@ def model_card(run_dir: Path, settings: dict, dataset_id: str, repo: str = "<use
         f'ner = AutoModelForTokenClassification.from_pretrained("{repo}")  # entities',
         "# triggers and arguments: `pip install khabar`, then",
         "from huggingface_hub import snapshot_download",
-        "from khabar.model.net.extraction import extract, load_heads",
+        "from khabar.model.net.decoding import extract",
+        "from khabar.model.net.heads import load_heads",
         f'folder = snapshot_download("{repo}")',
         "heads = load_heads(folder)",
         "found = extract(ner, heads, AutoTokenizer.from_pretrained(folder), [words])",

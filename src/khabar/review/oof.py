@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 from khabar.model.assess.crossval import cross_validate
 from khabar.model.assess.scoring import SplitPredictions
-from khabar.model.net.extraction import pairs_of
-from khabar.model.train.fitting import TrainArgs
+from khabar.model.net.heads import pairs_of
+from khabar.model.train.args import TrainArgs
 from khabar.review.suspects import NONE, Judged, collapse
 from khabar.schema import Schema
 

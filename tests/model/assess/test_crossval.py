@@ -33,8 +33,9 @@ def test_micro_f1_and_its_bootstrap_interval():
 
 def test_cross_validation_of_a_tiny_model_reports_every_figure(gold_dataset, tiny_run, schema,
                                                                tmp_path):  # fmt: skip
-    from khabar.model.assess.crossval import cross_validate, write_cv
-    from khabar.model.train.fitting import TrainArgs
+    from khabar.model.assess.crossval import cross_validate
+    from khabar.model.assess.cv_report import write_cv
+    from khabar.model.train.args import TrainArgs
 
     _, dd = gold_dataset
     args = TrainArgs(base_model=tiny_run.info["base_model"], epochs=2, max_length=64,

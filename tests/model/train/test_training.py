@@ -6,7 +6,7 @@ import json
 
 from khabar.model.base.build import BASE_INFO
 from khabar.model.infer.run import load_pretrained, load_run
-from khabar.model.train.fitting import TrainArgs
+from khabar.model.train.args import TrainArgs
 from khabar.model.train.pretraining import pretrain
 from khabar.model.train.sentence_events import event_features
 from khabar.model.train.tagger import ner_features
@@ -85,7 +85,7 @@ def test_new_head_gets_its_own_learning_rate_and_frozen_weights_none(tiny_run):
     assert (body["lr"], head["lr"]) == (1e-4, 1e-3)
     head_ids = {id(p) for p in head["params"]}
     assert head_ids == {id(model.classifier.weight), id(model.classifier.bias)}
-    from khabar.model.net.extraction import Joint
+    from khabar.model.net.heads import Joint
 
     joint = Joint(model, tiny_run.heads)
     _, head = param_groups(joint, 1e-4, 10.0)  # the event heads are new weights too

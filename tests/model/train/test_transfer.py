@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from khabar.dataset.corpora import CorpusSpec, read_corpus
-from khabar.model.net.extraction import SentenceLabels, entity_loss
+from khabar.model.net.losses import SentenceLabels, entity_loss
 from khabar.model.train.transfer import PROVENANCE, carry_rows, is_transfer_base, load_base
 from khabar.model.train.transfer_base import (
     TransferArgs,
@@ -111,7 +111,7 @@ def test_an_o_of_a_corpus_without_dates_may_be_a_date():
 def test_a_run_starts_from_the_base_and_says_what_it_kept(transfer_base, gold_dataset, tmp_path):
     from khabar.model.assess.report import write_report
     from khabar.model.assess.scoring import score_run, write_metrics
-    from khabar.model.train.fitting import TrainArgs
+    from khabar.model.train.args import TrainArgs
     from khabar.model.train.training import train_run
     from khabar.publish.model_card import model_card
 
@@ -181,7 +181,7 @@ def test_a_folder_that_is_no_transfer_base_is_refused(tmp_path):
 def test_the_crf_baseline_never_trains_on_transfer_sentences(transfer_base, gold_dataset,
                                                              tmp_path, monkeypatch):  # fmt: skip
     from khabar.model.measure import baselines as bl
-    from khabar.model.train.fitting import TrainArgs
+    from khabar.model.train.args import TrainArgs
     from khabar.model.train.training import train_run
 
     out = transfer_base[0]
@@ -232,13 +232,8 @@ def test_a_run_mixes_the_pool_into_its_epochs_from_its_own_base(quick_pool, gold
     from khabar.model.assess.scoring import score_run, write_metrics
     from khabar.model.base.build import build_base_model
     from khabar.model.train import joint
-    from khabar.model.train.fitting import (
-        MIXED_FREEZE,
-        MIXED_IN,
-        MIXED_TOLERANCE,
-        TrainArgs,
-        split_lists,
-    )
+    from khabar.model.train.args import MIXED_FREEZE, MIXED_IN, MIXED_TOLERANCE, TrainArgs
+    from khabar.model.train.fitting import split_lists
     from khabar.model.train.training import train_run
     from khabar.publish.model_card import model_card
 
@@ -278,7 +273,8 @@ def test_a_run_mixes_the_pool_into_its_epochs_from_its_own_base(quick_pool, gold
 def test_unreadable_corpora_leave_the_run_to_the_projects_data(gold_dataset, tiny_base,
                                                                 tmp_path):  # fmt: skip
     from khabar.model.base.build import build_base_model
-    from khabar.model.train.fitting import TrainArgs, split_lists
+    from khabar.model.train.args import TrainArgs
+    from khabar.model.train.fitting import split_lists
     from khabar.model.train.training import train_run
 
     out, args = tmp_path / "transfer-toy-quick", recipe_args("quick")

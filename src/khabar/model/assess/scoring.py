@@ -16,7 +16,7 @@ from khabar.model.measure.evaluation import (
     entity_scores,
     event_scores,
 )
-from khabar.model.net.extraction import roles_on
+from khabar.model.net.decoding import roles_on
 from khabar.model.train.fitting import Split, label_names, split_lists
 from khabar.model.train.joint import gold_arguments, resolve
 from khabar.schema import Schema, load_schema
@@ -49,7 +49,8 @@ class SplitPredictions:
 def predict_split(run: Run, split: Split, schema: Schema) -> SplitPredictions:
     """Run the joint model (one encoder pass per sentence), the sentence classifier if the run
     has one, and the baselines over one split."""
-    from khabar.model.net.extraction import extract, pairs_of
+    from khabar.model.net.decoding import extract
+    from khabar.model.net.heads import pairs_of
 
     gold_pairs = [pairs_of(t, e) for t, e in zip(split.triggers, split.entities, strict=True)]
     ext = extract(run.ner, run.heads, run.ner_tokenizer, split.words, run.max_length, 32,

@@ -18,7 +18,7 @@ from typing import TypeVar
 from khabar.corpus.article import Article, iter_articles, require_corpus
 from khabar.model.infer.prediction import predict_articles
 from khabar.model.infer.run import check_run, load_run
-from khabar.model.net.device import check_placement
+from khabar.model.net.device import asked, device_field, precision_field
 
 ENGINES = ("local", "ray")
 # Articles per `predict_articles` call: batches are length-sorted across a chunk (less padding),
@@ -52,10 +52,15 @@ class EngineArgs:
     )
     batch_size: int = field(default=32, metadata={"help": "Model inputs per forward pass."})
     chunk: int = field(default=CHUNK, metadata={"help": "Articles per prediction call."})
-    device: str = field(default="cpu", metadata={"help": "auto, cpu or cuda (`device.py`)."})
-    precision: str = field(default="fp32", metadata={"help": "The encoder's: auto, fp32, bf16."})
-    log: Callable[[str], None] | None = field(default=None, metadata={
-        "help": "Where the device and precision chosen are said (local engine)."})  # fmt: skip
+    device: str = device_field()
+    precision: str = precision_field()
+    # Where the device and precision chosen are said (local engine); no option, hence no help.
+    log: Callable[[str], None] | None = None
+
+    def __post_init__(self) -> None:
+        asked(self.device, self.precision)  # a typo fails now, not after loading the run
+        if self.engine not in ENGINES:
+            raise ValueError(f"unknown engine {self.engine!r}: choose one of {', '.join(ENGINES)}")
 
 
 def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -104,9 +109,6 @@ def count_articles(path: Path) -> int:
 
 def predict_corpus(run_dir: Path, articles: Path, args: EngineArgs) -> Iterator[list[dict]]:
     """Prediction records of every article of `articles`, in file order, one list per chunk."""
-    if args.engine not in ENGINES:
-        raise ValueError(f"unknown engine {args.engine!r}: choose one of {', '.join(ENGINES)}")
-    check_placement(args.device, args.precision)  # a typo fails now, not after loading the run
     check_run(run_dir)
     require_corpus(articles)
     if args.engine == "ray":
@@ -125,8 +127,8 @@ def _predict_local(run_dir: Path, articles: Path, args: EngineArgs) -> Iterator[
 class RayPredictor:
     """A Ray Data actor: loads the run once, then predicts the corpus a byte span at a time."""
 
-    def __init__(self, run_dir: str, articles: str, batch_size: int, device: str = "cpu",
-                 precision: str = "fp32") -> None:  # fmt: skip
+    def __init__(self, run_dir: str, articles: str, batch_size: int, device: str | None = None,
+                 precision: str | None = None) -> None:  # fmt: skip
         self.run = load_run(Path(run_dir), baselines=False, device=device, precision=precision)
         self.articles = Path(articles)
         self.batch_size = batch_size

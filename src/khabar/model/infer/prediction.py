@@ -35,9 +35,7 @@ def predict_articles(run: Run, articles: list[Article], batch_size: int = 32) ->
     """One record per article: entities and triggers (exact spans, label, score), arguments
     (trigger id, entity id, role, score), sentences with the event types of their triggers, and
     the uncertainty. Ids are the Label Studio region ids of the spans."""
-    from khabar.model.net.extraction import (
-        extract,  # torch: not for commands that only read records
-    )
+    from khabar.model.net.decoding import extract
 
     toks = [sentence_tokens(a) for a in articles]
     flat = [[t.text for t in sent] for sents in toks for sent in sents]

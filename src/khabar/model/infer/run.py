@@ -20,7 +20,7 @@ from khabar.model.net.inputs import encode, length_batches, pad
 from khabar.spans import bio_decode
 
 if TYPE_CHECKING:
-    from khabar.model.net.extraction import EventHeads
+    from khabar.model.net.heads import EventHeads
 
 NER_DIR = "ner"
 EVENTS_DIR = "events"
@@ -193,7 +193,7 @@ class Run:
 
 def check_run(path: Path) -> None:
     """Raise RunError when a run folder lacks what prediction loads (without loading it)."""
-    from khabar.model.net.extraction import HEADS_CONFIG, HEADS_FILE
+    from khabar.model.net.heads import HEADS_CONFIG, HEADS_FILE
 
     path = Path(path)
     if not (path / RUN_FILE).is_file():
@@ -205,12 +205,12 @@ def check_run(path: Path) -> None:
                        "trained before event extraction existed; retrain the run")  # fmt: skip
 
 
-def load_run(path: Path, baselines: bool = True, device: str = "cpu",
-             precision: str = "fp32") -> Run:  # fmt: skip
+def load_run(path: Path, baselines: bool = True, device: str | None = None,
+             precision: str | None = None) -> Run:  # fmt: skip
     """Load a run folder, refusing an incomplete one with the list of what is missing; its
     models on `device` with the encoder in `precision` (`auto` for either: `device.py`)."""
     from khabar.model.measure import baselines as bl
-    from khabar.model.net.extraction import load_heads
+    from khabar.model.net.heads import load_heads
 
     path = Path(path)
     check_run(path)

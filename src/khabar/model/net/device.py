@@ -15,9 +15,18 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from khabar.settings import env_field
 
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("auto", "fp32", "bf16")
+# What is asked when nothing is said (KHABAR_DEVICE / KHABAR_PRECISION override it): the one
+# default of every argument object, command and loader that places a model.
+DEVICE = "auto"
+PRECISION = "auto"
+DEVICE_ENV = "KHABAR_DEVICE"
+PRECISION_ENV = "KHABAR_PRECISION"
 BF16_FLAGS = ("amx_bf16", "avx512_bf16")  # /proc/cpuinfo flags of native bf16 arithmetic
 # bf16 must beat fp32 by this much in the check at load to be chosen: below it, the
 # noise of a short check could pick a precision that is no faster and not exact.
@@ -42,6 +51,31 @@ class Placement:
 
 
 FP32_CPU = Placement()
+
+
+def device_field() -> Any:
+    """The `device` field of an argument dataclass: its default, help and environment variable."""
+    return env_field(DEVICE_ENV, DEVICE, "Where the model runs: auto (CUDA where torch sees "
+                     "one, else the CPU), cpu or cuda.")  # fmt: skip
+
+
+def precision_field() -> Any:
+    """The `precision` field of an argument dataclass: its default, help and environment
+    variable."""
+    return env_field(PRECISION_ENV, PRECISION, "The encoder's precision: auto (bf16 where the "
+                     "CPU or GPU runs it natively and a check at load finds it faster, else fp32), "
+                     "fp32 or bf16. The heads, decisions, loss and weights stay fp32.")  # fmt: skip
+
+
+def asked(device: str | None = None, precision: str | None = None) -> tuple[str, str]:
+    """The device and precision asked for: as given, else the environment's, else the default
+    (`auto` for both); an unknown name is refused here (DeviceError), before any work."""
+    import os
+
+    device = device or os.environ.get(DEVICE_ENV, DEVICE)
+    precision = precision or os.environ.get(PRECISION_ENV, PRECISION)
+    check_placement(device, precision)
+    return device, precision
 
 
 def encoder_autocast(precision: str, device: str) -> AbstractContextManager:
@@ -182,9 +216,12 @@ def choose_precision(requested: str, encoder, device: str) -> Placement:
                      f"auto: {'/'.join(flags)}, bf16 measured {gain:.2f}x fp32")  # fmt: skip
 
 
-def place(models: list, device: str = "cpu", precision: str = "fp32") -> Placement:
+def place(models: list, device: str | None = None, precision: str | None = None) -> Placement:
     """Move models (the first one's encoder is the one timed) to the device and choose the
-    encoder precision; the weights stay fp32 (autocast casts per operation)."""
+    encoder precision (None: `asked`'s default); the weights stay fp32 (autocast casts per
+    operation). The one place a device and precision are resolved, at load or when a fit
+    starts; what it returns is carried from there."""
+    device, precision = asked(device, precision)
     where = pick_device(device)
     for m in models:
         if m is not None:

@@ -9,20 +9,21 @@ from typing import TYPE_CHECKING
 
 from khabar.model.infer.run import load_pretrained
 from khabar.model.measure.evaluation import Arg, ace_scores, entity_scores
-from khabar.model.train.fitting import Split, TrainArgs, fit, freeze_words
+from khabar.model.train.args import TrainArgs
+from khabar.model.train.fitting import Split, fit, freeze_words
 from khabar.model.train.transfer import carry_rows
 from khabar.schema import Schema, bio_inventory
 from khabar.spans import Span, tokenize
 
 if TYPE_CHECKING:
-    from khabar.model.net.extraction import HeadsConfig
+    from khabar.model.net.heads import HeadsConfig
     from khabar.model.train.transfer import TransferBase
 
 
 def heads_config(tagger, schema: Schema, event_names: list[str], role_names: list[str],
                  lexicon: bool = True) -> HeadsConfig:  # fmt: skip
     """The event heads' inventories, from the schema (roles and what entity types fill them)."""
-    from khabar.model.net.extraction import NONE, HeadsConfig
+    from khabar.model.net.heads import NONE, HeadsConfig
 
     tags = [tagger.config.id2label[i] for i in range(tagger.config.num_labels)]
     ent = [t[2:] for t in tags if t.startswith("B-")]  # in the tagger's (the schema's) order
@@ -40,7 +41,7 @@ def tune_heads(ext: list, val: Split, gold_pairs: list, cfg: HeadsConfig) -> dic
     threshold on validation (ties: the model alone, thresholds nearest 0.5); return the scores
     there: entity F1, trigger classification F1, argument classification F1 on gold spans
     (`gold_pairs`: each sentence's gold (trigger, entity) pairs, as `extract` scored them)."""
-    from khabar.model.net.extraction import (
+    from khabar.model.net.decoding import (
         anchor_triggers,
         decode_spans,
         gate_triggers,
@@ -105,14 +106,9 @@ def train_joint(base: str, train: Split, val: Split, tag_names: list[str], lr: f
 
     import torch
 
-    from khabar.model.net.extraction import (
-        EventHeads,
-        Joint,
-        extract,
-        joint_loss,
-        pairs_of,
-        training_items,
-    )
+    from khabar.model.net.decoding import extract
+    from khabar.model.net.heads import EventHeads, Joint, pairs_of
+    from khabar.model.net.losses import joint_loss, training_items
 
     torch.manual_seed(args.seed)  # the new heads are initialised here and on load
     label2id = {t: i for i, t in enumerate(tag_names)}
@@ -166,7 +162,7 @@ def rehearsal(base: TransferBase, tok, label2id: dict[str, int], config: HeadsCo
     from the base's rehearsal pool. Their O tags are partial labels: a corpus without DATE or
     EVENT tags a date O because it never tags dates, not because it is no date, so an O there
     may be any tag of a type the corpus lacks (`SentenceLabels.o_also`)."""
-    from khabar.model.net.extraction import training_items
+    from khabar.model.net.losses import training_items
 
     want = args.rehearsal  # per epoch, resolved by `training.train_run` for the kind of base
     if want <= 0:

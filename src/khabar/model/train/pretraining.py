@@ -9,7 +9,8 @@ from khabar.io import write_json
 from khabar.model.base.build import BASE_INFO, BaseModelArgs, build_base_model
 from khabar.model.infer.run import load_pretrained
 from khabar.model.net.inputs import encode
-from khabar.model.train.fitting import TrainArgs, fit
+from khabar.model.train.args import TrainArgs
+from khabar.model.train.fitting import fit
 from khabar.spans import tokenize
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from khabar.model.infer.run import event_probs, load_pretrained
 from khabar.model.measure.evaluation import event_scores, tune_threshold
 from khabar.model.net.inputs import encode
-from khabar.model.train.fitting import Split, TrainArgs, fit, freeze_words
+from khabar.model.train.args import TrainArgs
+from khabar.model.train.fitting import Split, fit, freeze_words
 
 
 def event_features(tokenizer, words, events, labels, max_length) -> list[dict]:

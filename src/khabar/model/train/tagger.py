@@ -7,7 +7,8 @@ from collections.abc import Callable
 from khabar.model.infer.run import load_pretrained, tag_words
 from khabar.model.measure.evaluation import entity_scores
 from khabar.model.net.inputs import encode
-from khabar.model.train.fitting import Split, TrainArgs, fit, freeze_words
+from khabar.model.train.args import TrainArgs
+from khabar.model.train.fitting import Split, fit, freeze_words
 
 
 def ner_features(tokenizer, words, tags, label2id, max_length) -> list[dict]:

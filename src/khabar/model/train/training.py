@@ -1,6 +1,7 @@
 """A run: the joint entity + event model (`joint`), from the default base, a self-built one or a
 transfer base, the optional sentence classifier (`sentence_events`) and the baselines, trained on
-the same splits and saved into a run folder (`run`). What the trainers share is in `fitting`."""
+the same splits and saved into a run folder (`infer.run`). What the trainers share is in `fitting`,
+how a run is trained in `args`."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from khabar.model.base.e5 import read_provenance
 from khabar.model.infer import run as md
 from khabar.model.infer.run import Run, RunError
 from khabar.model.measure import baselines as bl
-from khabar.model.train.fitting import (
+from khabar.model.train.args import (
     HEAD_LR_FACTOR,
     MIXED_FREEZE,
     MIXED_IN,
@@ -32,11 +33,9 @@ from khabar.model.train.fitting import (
     SCRATCH_LR,
     TRANSFER_HEAD_LR,
     TRANSFER_LR,
-    Split,
     TrainArgs,
-    label_names,
-    split_lists,
 )
+from khabar.model.train.fitting import Split, label_names, split_lists
 from khabar.model.train.joint import train_joint
 from khabar.model.train.sentence_events import train_events
 from khabar.model.train.transfer import load_base, transfer_scores
@@ -79,7 +78,7 @@ def train_run(dd, out: Path, args: TrainArgs, dataset_path: str = "",
               schema: Schema | None = None) -> Run:  # fmt: skip
     """Train the joint entity + event model (and, if asked, the sentence classifier) and the
     baselines on `dd` (a khabar DatasetDict) into `out`."""
-    from khabar.model.net.extraction import save_heads
+    from khabar.model.net.heads import save_heads
     from khabar.schema import load_schema
 
     schema = schema or load_schema()

@@ -17,7 +17,8 @@ from pathlib import Path
 from khabar.dataset.corpora import Corpus, Sentence, carve, mentions, require_mentions, sample
 from khabar.io import read_json, write_json, write_jsonl
 from khabar.model.net.device import cpu_bf16_flags, cpu_model
-from khabar.model.train.fitting import Split, TrainArgs
+from khabar.model.train.args import TrainArgs
+from khabar.model.train.fitting import Split
 from khabar.model.train.tagger import train_ner
 from khabar.model.train.transfer import DATA_DIR, KIND, PROVENANCE, score_tagger
 from khabar.schema import bio_inventory
