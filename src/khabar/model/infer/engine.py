@@ -18,7 +18,7 @@ from typing import TypeVar
 from khabar.corpus.article import Article, iter_articles, require_corpus
 from khabar.model.infer.prediction import predict_articles
 from khabar.model.infer.run import check_run, load_run
-from khabar.model.net.device import asked, device_field, precision_field
+from khabar.model.net.device import check_placement, device_field, precision_field
 
 ENGINES = ("local", "ray")
 # Articles per `predict_articles` call: batches are length-sorted across a chunk (less padding),
@@ -58,7 +58,7 @@ class EngineArgs:
     log: Callable[[str], None] | None = None
 
     def __post_init__(self) -> None:
-        asked(self.device, self.precision)  # a typo fails now, not after loading the run
+        check_placement(self.device, self.precision)  # a typo fails now, not after loading the run
         if self.engine not in ENGINES:
             raise ValueError(f"unknown engine {self.engine!r}: choose one of {', '.join(ENGINES)}")
 

@@ -69,13 +69,11 @@ def precision_field() -> Any:
 
 def asked(device: str | None = None, precision: str | None = None) -> tuple[str, str]:
     """The device and precision asked for: as given, else the environment's, else the default
-    (`auto` for both); an unknown name is refused here (DeviceError), before any work."""
+    (`auto` for both)."""
     import os
 
-    device = device or os.environ.get(DEVICE_ENV, DEVICE)
-    precision = precision or os.environ.get(PRECISION_ENV, PRECISION)
-    check_placement(device, precision)
-    return device, precision
+    return (device or os.environ.get(DEVICE_ENV, DEVICE),
+            precision or os.environ.get(PRECISION_ENV, PRECISION))  # fmt: skip
 
 
 def encoder_autocast(precision: str, device: str) -> AbstractContextManager:

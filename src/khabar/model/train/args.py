@@ -3,10 +3,10 @@ options from it) and the recipe constants its defaults resolve to."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from khabar.model.base.build import DEFAULT_BASE_DIR
-from khabar.model.net.device import asked, device_field, precision_field
+from khabar.model.net.device import check_placement, device_field, precision_field
 from khabar.settings import env_field
 
 HINER_TAG_MAP = "PERSON=PER,LOCATION=LOC,ORGANIZATION=ORG"
@@ -126,4 +126,31 @@ class TrainArgs:
                 f"base, {MIXED_IN} from a quick recipe's pool."})  # fmt: skip
 
     def __post_init__(self) -> None:
-        asked(self.device, self.precision)  # an unknown name fails here, before any work
+        check_placement(self.device, self.precision)  # a typo fails here, before any work
+
+    # The fields whose default depends on the base (0 or -1 above) are settled here and only here.
+
+    def encoder_lr(self, scratch: bool, trained: bool) -> float:
+        """The encoder's peak learning rate on a self-built, pretrained or transfer base."""
+        return self.learning_rate or (TRANSFER_LR if trained else SCRATCH_LR if scratch else
+                                      PRETRAINED_LR)  # fmt: skip
+
+    @property
+    def head_factor(self) -> float:
+        """The heads' learning rate multiple where nothing settled it (a trainer run on its own)."""
+        return self.head_lr_factor or HEAD_LR_FACTOR
+
+    def resolved(self, lr: float, scratch: bool, trained: bool, mixed: bool) -> TrainArgs:
+        """These arguments with every base-dependent default settled for a run's base: `lr` the
+        encoder's, a self-built base (`scratch`), a trained transfer base, or a quick recipe's
+        pool mixed in. What run.json records."""
+        # Self-built: every weight is new, no head to single out.
+        factor = 1.0 if scratch else self.head_lr_factor or (
+            TRANSFER_HEAD_LR / lr if trained else HEAD_LR_FACTOR)  # fmt: skip
+        per_epoch = self.rehearsal if self.rehearsal >= 0 else REHEARSAL if trained else MIXED_IN
+        tolerance = self.epoch_tolerance if self.epoch_tolerance >= 0 else (
+            MIXED_TOLERANCE if mixed else 0.0)  # fmt: skip
+        frozen = self.freeze_layers if self.freeze_layers >= 0 else MIXED_FREEZE if mixed else 0
+        return replace(self, head_lr_factor=factor, epoch_tolerance=tolerance,
+                       freeze_layers=frozen,
+                       rehearsal=per_epoch if trained or mixed else self.rehearsal)  # fmt: skip

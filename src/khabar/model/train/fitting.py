@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from khabar.model.train.args import HEAD_LR_FACTOR, TrainArgs
+from khabar.model.train.args import TrainArgs
 from khabar.spans import Span, word_span
 
 
@@ -158,7 +158,7 @@ def fit(model, features: list[dict], collator, epochs: int, lr: float, args: Tra
     placement = place([model], args.device, args.precision)  # resolved once, for this fit
     device, encoder = placement.device, model.base_model
     # fused: one kernel over all parameters instead of a loop of small ones per tensor.
-    opt = torch.optim.AdamW(param_groups(model, lr, args.head_lr_factor or HEAD_LR_FACTOR),
+    opt = torch.optim.AdamW(param_groups(model, lr, args.head_factor),
                             weight_decay=args.weight_decay, fused=True)  # fmt: skip
     steps = epochs * math.ceil((len(features) + n_more) / args.batch_size)
     sched = get_linear_schedule_with_warmup(opt, int(args.warmup * steps), max(steps, 1))

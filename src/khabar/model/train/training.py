@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,15 +24,6 @@ from khabar.model.infer import run as md
 from khabar.model.infer.run import Run, RunError
 from khabar.model.measure import baselines as bl
 from khabar.model.train.args import (
-    HEAD_LR_FACTOR,
-    MIXED_FREEZE,
-    MIXED_IN,
-    MIXED_TOLERANCE,
-    PRETRAINED_LR,
-    REHEARSAL,
-    SCRATCH_LR,
-    TRANSFER_HEAD_LR,
-    TRANSFER_LR,
     TrainArgs,
 )
 from khabar.model.train.fitting import Split, label_names, split_lists
@@ -102,19 +93,9 @@ def train_run(dd, out: Path, args: TrainArgs, dataset_path: str = "",
     out.mkdir(parents=True, exist_ok=True)
     base, scratch = (str(transfer.path), False) if trained else _base(
         args, train.texts + extra.texts, out)  # fmt: skip
-    lr = args.learning_rate or (TRANSFER_LR if trained else SCRATCH_LR if scratch else
-                                PRETRAINED_LR)  # fmt: skip
+    lr = args.encoder_lr(scratch, trained)
     freeze = args.freeze_embeddings and not scratch
-    # Self-built: every weight is new, no head to single out.
-    factor = 1.0 if scratch else args.head_lr_factor or (
-        TRANSFER_HEAD_LR / lr if trained else HEAD_LR_FACTOR)  # fmt: skip
-    per_epoch = args.rehearsal if args.rehearsal >= 0 else REHEARSAL if trained else MIXED_IN
-    mixed = transfer is not None and not trained
-    tolerance = args.epoch_tolerance if args.epoch_tolerance >= 0 else (
-        MIXED_TOLERANCE if mixed else 0.0)  # fmt: skip
-    frozen = args.freeze_layers if args.freeze_layers >= 0 else MIXED_FREEZE if mixed else 0
-    args = replace(args, head_lr_factor=factor, epoch_tolerance=tolerance, freeze_layers=frozen,
-                   rehearsal=per_epoch if transfer else args.rehearsal)  # fmt: skip
+    args = args.resolved(lr, scratch, trained, mixed=transfer is not None and not trained)
     joint_train = Split(train.words + extra.words, train.tags + extra.tags, [], [],
                         entities=train.entities + [[]] * len(extra.words),
                         triggers=train.triggers, arguments=train.arguments)  # fmt: skip
