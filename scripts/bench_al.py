@@ -26,7 +26,7 @@ in any order? An annotation simulation on HiNER part 1 (../shared/benchmarks; NE
   it needs to reach random's best F1, on each mean curve's running best (interpolated), against
   the sentences random needed: the saving.
 
-Writes models/benchmarks/bench-al.json and bench-al.png.
+Writes models/benchmarks/bench-al-finetune.json and bench-al-finetune.png.
 
     python scripts/bench_al.py [--seeds 1 2 3] [--rounds 5] [--pool 48] [--epochs 1]
         [--min-steps 160] [--strategies uncertainty entropy random] [--summarise] [--add]
@@ -238,13 +238,13 @@ def main() -> None:
     a = ap.parse_args()
     out = ROOT / "models" / "benchmarks"
     if a.summarise:
-        result = read_json(out / "bench-al.json")
+        result = read_json(out / "bench-al-finetune.json")
         summarise(result, result["seconds"])
-        write_json(out / "bench-al.json", result, indent=1)
-        plot(result, out / "bench-al.png")
+        write_json(out / "bench-al-finetune.json", result, indent=1)
+        plot(result, out / "bench-al-finetune.png")
         report(result)
         return
-    old = read_json(out / "bench-al.json") if a.add else None
+    old = read_json(out / "bench-al-finetune.json") if a.add else None
     if old is not None:  # the settings and seeds the curves beside these were run with
         a.pool, a.rounds, a.epochs, a.min_steps = (old["pool_articles"], old["rounds"],
                                                    old["epochs"], old["min_steps"])  # fmt: skip
@@ -274,8 +274,8 @@ def main() -> None:
             result["runs"][strategy].append(curve)
         result["seeds"].append(seed)
         summarise(result, time.perf_counter() - t0 + (old or {}).get("seconds", 0))
-        write_json(out / "bench-al.json", result, indent=1)
-        plot(result, out / "bench-al.png")
+        write_json(out / "bench-al-finetune.json", result, indent=1)
+        plot(result, out / "bench-al-finetune.png")
     report(result)
 
 
@@ -287,7 +287,7 @@ def report(result: dict) -> None:
         )
     final = result["random_final"]
     print(f"random's best F1 {final['f1']:.3f} (at {final['sentences']:.0f} sentences) "
-          "-> models/benchmarks/bench-al.json, bench-al.png")  # fmt: skip
+          "-> models/benchmarks/bench-al-finetune.json, bench-al-finetune.png")  # fmt: skip
 
 
 def summarise(result: dict, seconds: float) -> None:

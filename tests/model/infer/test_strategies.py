@@ -13,7 +13,7 @@ DOUBT = [0.50, 0.45, 0.05]
 SPLIT = [0.34, 0.33, 0.33]
 
 
-@pytest.mark.parametrize("strategy", ["uncertainty", "margin", "entropy"])
+@pytest.mark.parametrize("strategy", ["uncertainty", "margin", "entropy", "mnlp"])
 def test_a_doubtful_word_ranks_an_article_first(strategy):
     sure = [[SURE, SURE]]
     doubtful = [[SURE, DOUBT]]
@@ -37,6 +37,15 @@ def test_total_entropy_grows_with_length_least_confidence_does_not():
     assert article_score(long, LABELS, "entropy") == pytest.approx(
         4 * article_score(short, LABELS, "entropy"))  # fmt: skip
     assert article_score(long, LABELS, "uncertainty") == article_score(short, LABELS, "uncertainty")
+
+
+def test_mnlp_is_normalised_by_length():
+    # one doubtful word in a sentence of 4 weighs a quarter of one in a sentence of 1
+    one = article_score([[DOUBT]], LABELS, "mnlp")
+    assert one == pytest.approx(-np.log(0.50))
+    four = article_score([[DOUBT, SURE, SURE, SURE]], LABELS, "mnlp")
+    assert four == pytest.approx((-np.log(0.50) - 3 * np.log(0.98)) / 4)
+    assert article_score([[DOUBT] * 4], LABELS, "mnlp") == pytest.approx(one)
 
 
 def test_an_unknown_strategy_is_refused():

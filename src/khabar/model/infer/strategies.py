@@ -7,6 +7,8 @@ distributions under the current model, higher first:
 - `margin`: the mean over sentences of 1 − the smallest gap between a word's two likeliest tags
   (Scheffer et al. 2001);
 - `entropy`: total token entropy, summed over the article's words (Settles & Craven 2008);
+- `mnlp`: the decoded tags' mean negative log probability per sentence (length-normalised, so
+  long sentences are not preferred for their length; Shen et al. 2018), mean over sentences;
 - `diversity`: total entropy, but one article from each of k clusters of the articles' encoder
   states, weighted by that entropy (Zhdanov 2019, diverse mini-batch active learning);
 - `random`: the order of a seeded draw.
@@ -19,7 +21,7 @@ import numpy as np
 from khabar.model.infer.prediction import uncertainty
 from khabar.spans import bio_decode
 
-STRATEGIES = ("uncertainty", "margin", "entropy", "diversity", "random")
+STRATEGIES = ("uncertainty", "margin", "entropy", "mnlp", "diversity", "random")
 Dists = list[list[list[float]]]  # per sentence, per word: the tag distribution
 
 
@@ -32,6 +34,11 @@ def article_score(dists: Dists, labels: list[str], strategy: str) -> float:
     if strategy == "margin":
         gaps = [min((np.diff(np.sort(p)[-2:])[0] for p in row), default=1.0) for row in dists]
         return float(np.mean([1 - g for g in gaps])) if gaps else 1.0
+    if strategy == "mnlp":
+        per = [-np.mean([np.log(max(row[k][j], 1e-12))
+                         for k, j in enumerate(bio_decode(row, labels))])
+               for row in dists if len(row)]  # fmt: skip
+        return float(np.mean(per)) if per else 0.0
     if strategy in ("entropy", "diversity"):
         p = np.clip(np.array([w for row in dists for w in row]), 1e-12, 1.0)
         return float(-(p * np.log(p)).sum()) if p.size else 0.0
