@@ -262,9 +262,9 @@ adjudicate: $(STAMP) ## Push a merged proposal (agreed + marked disputed regions
 	$(KHABAR) adjudicate --schema $(SCHEMA)
 
 .PHONY: queue
-queue: $(STAMP) ## Serve the least confident unlabelled task first in Label Studio; say how many remain
+queue: $(STAMP) ## Serve the least confident unlabelled task first in Label Studio (STRATEGY=margin|entropy|mnlp rescores $(PREDICTIONS) by it); say how many remain
 	@$(LS_UP)
-	$(KHABAR) queue
+	$(KHABAR) queue $(if $(STRATEGY),--strategy $(STRATEGY) --predictions $(PREDICTIONS))
 
 # ------------------------------------------------------------------ model
 

@@ -7,7 +7,7 @@ in any order? An annotation simulation on HiNER part 1 (../shared/benchmarks; NE
 - Each run starts from 4 articles drawn with its seed (the same 4, and so the same first model,
   for every strategy), then ROUNDS rounds of +4 articles, chosen under the current model by
   (the strategies live in `khabar.model.infer.strategies`)
-  - `uncertainty`: khabar's queue (`prediction.uncertainty`): the mean over an article's
+  - `uncertainty`: khabar's queue (`strategies.uncertainty`): the mean over an article's
     sentences of 1 − its least sure word's tag probability (least confidence);
   - `margin`: the mean over sentences of 1 − the smallest gap between a word's two likeliest
     tags (Scheffer et al. 2001);

@@ -48,3 +48,48 @@ def test_queue_serves_the_least_confident_unlabelled_task_first(label_studio, ls
     assert f"task {want[0]}:" not in out and f"task {want[1]}: uncertainty 0.500" in out
     assert len([v for v in client.call(client.sdk.views.list, project=pid)
                 if v.data.get("title") == QUEUE_VIEW]) == 1  # rerun replaces the tab  # fmt: skip
+
+
+def test_the_queue_ranks_by_the_strategy_asked(label_studio, ls_env, seed_tasks, tmp_path):
+    """`khabar queue --strategy margin` pushes the run's predictions again scored by margin, and
+    Label Studio then serves tasks in margin's order, not least confidence's."""
+    import json
+
+    import requests
+
+    from khabar.studio.client import Client
+    from tests.conftest import run_khabar
+
+    run_khabar("push", "--tasks", seed_tasks, env=ls_env)
+    client = Client(*label_studio)
+    pid = client.find_project(ls_env["KHABAR_PROJECT"])
+    tasks = client.tasks(pid)
+    # Least confidence and margin disagree: uncertainty ranks the tasks 0, 1, 2, 3, 4 first to
+    # last; margin the other way round.
+    records = [{"article_id": t["data"]["article_id"], "content_hash": t["data"]["content_hash"],
+                "model_version": "run-s", "uncertainty": 0.9 - 0.1 * k,
+                "scores": {"margin": 0.1 + 0.1 * k, "entropy": 1.0, "mnlp": 1.0},
+                "entities": [], "triggers": [], "arguments": [], "sentences": []}
+               for k, t in enumerate(tasks)]  # fmt: skip
+    path = tmp_path / "run-s.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    ids = [t["id"] for t in tasks]
+
+    def served() -> list[int]:
+        out = run_khabar("queue", "--show", 5, env=ls_env)
+        return [int(line.split()[1][:-1]) for line in out.splitlines()[:5]]
+
+    run_khabar("push-predictions", "--predictions", path, env=ls_env)
+    assert served() == ids  # least confident first: the default
+    out = run_khabar("queue", "--strategy", "margin", "--predictions", path, "--show", 5,
+                     env=ls_env)  # fmt: skip
+    assert "ranked by run-s" in out
+    assert [int(line.split()[1][:-1]) for line in out.splitlines()[:5]] == ids[::-1]
+    url, token = label_studio
+    nxt = requests.get(f"{url}/api/projects/{pid}/next",
+                       headers={"Authorization": f"Token {token}"}, timeout=30).json()  # fmt: skip
+    assert nxt["id"] == ids[-1]  # Label Studio's own stream follows the score the queue wrote
+    # One prediction of the run per task still: the strategy's push replaced the first.
+    assert all(sum(p["model_version"] == "run-s" for p in t["predictions"]) == 1
+               for t in client.tasks(pid))  # fmt: skip
+    assert served() == ids[::-1]  # a later queue keeps the strategy's scores

@@ -176,10 +176,12 @@ def load_annotations(
 
 class PredictionFile:
     """`khabar predict`'s records as a `sync.PredictionSource`: the file is read twice and never
-    held (100,000 records are gigabytes)."""
+    held (100,000 records are gigabytes). Each prediction's score is `strategy`'s."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, path: Path, strategy: str | None = None) -> None:
+        from khabar.model.infer.strategies import QUEUE_STRATEGY
+
+        self.path, self.strategy = path, strategy or QUEUE_STRATEGY
 
     def versions(self):
         """(article_id, model_version) of every record."""
@@ -192,29 +194,47 @@ class PredictionFile:
         from khabar.io import iter_jsonl
         from khabar.model.infer.prediction import ls_prediction
 
-        return ((r["article_id"], ls_prediction(r)) for r in iter_jsonl(self.path))
+        return ((r["article_id"], ls_prediction(r, self.strategy)) for r in iter_jsonl(self.path))
+
+
+StrategyOpt = Annotated[str | None, typer.Option(
+    envvar="KHABAR_QUEUE_STRATEGY", show_default=False,
+    help="What the prediction score ranks tasks by: uncertainty (least confidence over every "
+         "layer, the default), margin, entropy or mnlp (the entity layer's; docs/benchmarks.md "
+         "measures them).")]  # fmt: skip
+
+
+def _push(client, pid: int, predictions: Path, strategy: str | None):
+    """Replace the run's predictions in the project, each scored by `strategy`."""
+    from khabar.studio.sync import replace_predictions
+
+    hashes, version = {}, "?"
+    for r in iter_items(predictions):
+        hashes[r["article_id"]], version = r["content_hash"], r["model_version"]
+    source = PredictionFile(predictions, strategy)
+    try:
+        next(iter(source.items()), None)  # a strategy the records cannot rank by fails here
+    except ValueError as exc:
+        fail(str(exc))
+    with tqdm(total=len(hashes), desc="predictions", unit="task") as bar:
+        report = replace_predictions(client, pid, source, hashes, on_chunk=bar.update)
+    return report, version
 
 
 @app.command("push-predictions")
 def push_predictions(
     predictions: Annotated[Path, typer.Option(help="Predictions JSONL from `khabar predict`.")],
+    strategy: StrategyOpt = None,
 ) -> None:
     """Put a run's predictions into Label Studio (model_version = run; a rerun replaces them)."""
     from khabar.studio.client import LabelStudioError
-    from khabar.studio.sync import replace_predictions
 
     if not predictions.is_file():
         fail(f"{predictions} not found: run `khabar predict` (or `make predict`) first")
-
-    hashes, version = {}, "?"
-    for r in iter_items(predictions):
-        hashes[r["article_id"]], version = r["content_hash"], r["model_version"]
     client, settings = connect()
     try:
         pid = client.find_project(settings.project)
-        with tqdm(total=len(hashes), desc="predictions", unit="task") as bar:
-            report = replace_predictions(client, pid, PredictionFile(predictions), hashes,
-                                         on_chunk=bar.update)  # fmt: skip
+        report, version = _push(client, pid, predictions, strategy)
     except LabelStudioError as exc:
         fail(str(exc))
     for line in report.stale:
@@ -234,15 +254,27 @@ def queue(
         ),
     ] = None,
     show: Annotated[int, typer.Option(help="How many of the next tasks to list.")] = 5,
+    strategy: StrategyOpt = None,
+    predictions: Annotated[
+        Path,
+        typer.Option(help="With --strategy: the run's predictions, pushed again scored by it."),
+    ] = Path("datasets/predictions/default.jsonl"),
 ) -> None:
-    """Order Label Studio's task list least confident first and say how many tasks remain."""
+    """Order Label Studio's task list least confident first (or by --strategy) and say how many
+    tasks remain."""
     from khabar.studio.client import LabelStudioError
     from khabar.studio.queue import QUEUE_VIEW, QueueError
     from khabar.studio.queue import queue as run_queue
 
+    if strategy and not predictions.is_file():
+        fail(f"--strategy {strategy}: {predictions} not found; run `make predict` (or give "
+             "--predictions)")  # fmt: skip
     client, settings = connect()
     try:
         pid = client.find_project(settings.project)
+        if strategy:  # the scores Label Studio sorts by are the strategy's from now on
+            _, version = _push(client, pid, predictions, strategy)
+            model_version = model_version or version
         report = run_queue(client, pid, model_version)
     except (LabelStudioError, QueueError) as exc:
         fail(str(exc))

@@ -12,8 +12,9 @@ import pytest
 from khabar.annotations.format import content_hash, task_data
 from khabar.corpus.article import Article
 from khabar.corpus.sentences import split_sentences
-from khabar.model.infer.prediction import ls_prediction, predict_articles, uncertainty
+from khabar.model.infer.prediction import ls_prediction, predict_articles
 from khabar.model.infer.run import tag_words
+from khabar.model.infer.strategies import uncertainty
 from khabar.spans import bio_to_spans, tokenize
 
 TWEET = "जयशंकर ने लिखा 😀🙏 @DrSJaishankar: Honored to call on President Putin at the Kremlin."

@@ -60,3 +60,18 @@ def test_diverse_picks_take_one_article_from_each_cluster():
     vectors = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
     order = [2, 0, 1, 5, 3, 4]
     assert diverse_picks(order, vectors, k=2, seed=13) == [2, 5]
+
+
+def test_a_records_prediction_score_keeps_its_strategys_order():
+    from khabar.model.infer.strategies import prediction_score
+
+    a = {"model_version": "r", "uncertainty": 0.2, "scores": {"margin": 0.9, "mnlp": 0.1}}
+    b = {"model_version": "r", "uncertainty": 0.6, "scores": {"margin": 0.3, "mnlp": 2.0}}
+    # Label Studio serves the lowest score first
+    assert prediction_score(b) < prediction_score(a)  # least confidence: b is the less sure
+    assert prediction_score(a, "margin") < prediction_score(b, "margin")
+    assert prediction_score(b, "mnlp") < prediction_score(a, "mnlp")
+    with pytest.raises(ValueError, match="carry no entropy score"):
+        prediction_score(a, "entropy")
+    with pytest.raises(ValueError, match="unknown queue strategy 'random'"):
+        prediction_score(a, "random")

@@ -11,6 +11,12 @@ from khabar.annotations.format import Region, Relation, content_hash, prediction
 from khabar.corpus.article import Article
 from khabar.io import read_jsonl, write_jsonl
 from khabar.model.infer.run import Run
+from khabar.model.infer.strategies import (
+    QUEUE_STRATEGY,
+    prediction_score,
+    record_scores,
+    uncertainty,
+)
 from khabar.schema import ENTITY_CONTROL, TRIGGER_CONTROL
 from khabar.spans import Span, Token, tokenize
 
@@ -21,22 +27,14 @@ def sentence_tokens(article: Article) -> list[list[Token]]:
     return [tokenize(article.text[s:e], offset=s) for s, e in spans]
 
 
-def uncertainty(confidences: list[float]) -> float:
-    """Task-level uncertainty from each sentence's least sure decision (`Extracted.confidence`:
-    the lowest of its words' entity-tag probabilities, its words' trigger-tag probabilities and
-    its (trigger, entity) pairs' role-decision probabilities): the mean over sentences of 1 −
-    that, so an article with several doubtful sentences, in any layer, sorts before one with a
-    single doubtful word. 1 for an article without sentences: nothing was predicted, so its
-    prediction score (1 − uncertainty) is 0, as for a task without text."""
-    return sum(1 - c for c in confidences) / len(confidences) if confidences else 1.0
-
-
 def predict_articles(run: Run, articles: list[Article], batch_size: int = 32) -> list[dict]:
     """One record per article: entities and triggers (exact spans, label, score), arguments
     (trigger id, entity id, role, score), sentences with the event types of their triggers, and
     the uncertainty. Ids are the Label Studio region ids of the spans."""
     from khabar.model.net.decoding import extract
 
+    labels = [run.ner.config.id2label[i] for i in range(run.ner.config.num_labels)]
+    index = {t: i for i, t in enumerate(labels)}
     toks = [sentence_tokens(a) for a in articles]
     flat = [[t.text for t in sent] for sents in toks for sent in sents]
     found = iter(extract(run.ner, run.heads, run.ner_tokenizer, flat, run.max_length, batch_size,
@@ -44,9 +42,12 @@ def predict_articles(run: Run, articles: list[Article], batch_size: int = 32) ->
     records = []
     for art, sents in zip(articles, toks, strict=True):
         entities, triggers, arguments, sentences, confidences = [], [], [], [], []
+        dists, paths = [], []  # the entity layer's, for the queue's other strategies
         for sent in sents:
             x = next(found)
             confidences.append(x.confidence)
+            dists.append(x.entity_probs)
+            paths.append([index[t] for t, _ in x.entity_tags])
             ents = [_span(art, sent, e, sc, ENTITY_CONTROL)
                     for e, sc in zip(x.entities, x.entity_scores, strict=True)]  # fmt: skip
             trigs = [_span(art, sent, t, sc, TRIGGER_CONTROL)
@@ -74,6 +75,7 @@ def predict_articles(run: Run, articles: list[Article], batch_size: int = 32) ->
             "article_id": art.id, "origin": art.origin, "content_hash": content_hash(art.text),
             "model_version": run.name, "precision": run.precision, "device": run.placement.device,
             "uncertainty": round(uncertainty(confidences), 4),
+            "scores": record_scores(dists, labels, paths),
             "entities": entities, "triggers": triggers, "arguments": arguments,
             "sentences": sentences,
         })  # fmt: skip
@@ -97,11 +99,12 @@ def read_records(path: Path) -> list[dict]:
     return read_jsonl(path)
 
 
-def ls_prediction(record: dict) -> dict:
+def ls_prediction(record: dict, strategy: str = QUEUE_STRATEGY) -> dict:
     """The Label Studio prediction of a record: entity and trigger regions with scores and the
     argument relations between them (both ends are regions of this prediction); its score is
-    the confidence 1 − uncertainty, so sorting by prediction score ascending puts the least
-    confident task first."""
+    what the queue sorts by (`strategies.prediction_score`: for the default, the confidence
+    1 − uncertainty), so sorting by prediction score ascending puts the task to annotate
+    first first."""
     regions = [
         Region(x["id"], x["start"], x["end"], x["label"], control, x["text"], x["score"])
         for control, key in ((ENTITY_CONTROL, "entities"), (TRIGGER_CONTROL, "triggers"))
@@ -110,5 +113,5 @@ def ls_prediction(record: dict) -> dict:
     relations = [Relation(a["trigger_id"], a["entity_id"], a["role"])
                  for a in record.get("arguments", [])]  # fmt: skip
     return prediction(regions, record["model_version"], relations) | {
-        "score": round(1 - record["uncertainty"], 4)
+        "score": prediction_score(record, strategy)
     }

@@ -18,31 +18,71 @@ from __future__ import annotations
 
 import numpy as np
 
-from khabar.model.infer.prediction import uncertainty
 from khabar.spans import bio_decode
 
 STRATEGIES = ("uncertainty", "margin", "entropy", "mnlp", "diversity", "random")
+# What a prediction record can rank the queue by (diversity needs the whole pool at once, random
+# no model), and the default: least confidence, measured level with margin and MNLP and no
+# worse than either beyond the seeds' spread (docs/benchmarks.md, "What to annotate next").
+QUEUE_STRATEGIES = ("uncertainty", "margin", "entropy", "mnlp")
+QUEUE_STRATEGY = "uncertainty"
 Dists = list[list[list[float]]]  # per sentence, per word: the tag distribution
 
 
-def article_score(dists: Dists, labels: list[str], strategy: str) -> float:
+def uncertainty(confidences: list[float]) -> float:
+    """Task-level uncertainty from each sentence's least sure decision (`Extracted.confidence`:
+    the lowest of its words' entity-tag probabilities, its words' trigger-tag probabilities and
+    its (trigger, entity) pairs' role-decision probabilities): the mean over sentences of 1 −
+    that, so an article with several doubtful sentences, in any layer, sorts before one with a
+    single doubtful word. 1 for an article without sentences: nothing was predicted, so its
+    prediction score (1 − uncertainty) is 0, as for a task without text."""
+    return sum(1 - c for c in confidences) / len(confidences) if confidences else 1.0
+
+
+def article_score(dists: Dists, labels: list[str], strategy: str,
+                  paths: list[list[int]] | None = None) -> float:  # fmt: skip
     """How much annotating an article should teach the model (higher first), from `dists`, its
-    sentences' words' tag distributions; `diversity` ranks by `entropy` before clustering."""
+    sentences' words' tag distributions (`paths`: their decoded tags, when known already);
+    `diversity` ranks by `entropy` before clustering."""
+    if strategy in ("uncertainty", "mnlp") and paths is None:
+        paths = [bio_decode(row, labels) if len(row) else [] for row in dists]
     if strategy == "uncertainty":  # the decoded tag's probability, as `khabar queue` has it
-        return uncertainty([min((row[k][j] for k, j in enumerate(bio_decode(row, labels))),
-                                default=1.0) for row in dists])  # fmt: skip
+        return uncertainty([min((row[k][j] for k, j in enumerate(path)), default=1.0)
+                            for row, path in zip(dists, paths, strict=True)])  # fmt: skip
     if strategy == "margin":
         gaps = [min((np.diff(np.sort(p)[-2:])[0] for p in row), default=1.0) for row in dists]
         return float(np.mean([1 - g for g in gaps])) if gaps else 1.0
     if strategy == "mnlp":
-        per = [-np.mean([np.log(max(row[k][j], 1e-12))
-                         for k, j in enumerate(bio_decode(row, labels))])
-               for row in dists if len(row)]  # fmt: skip
+        per = [-np.mean([np.log(max(row[k][j], 1e-12)) for k, j in enumerate(path)])
+               for row, path in zip(dists, paths, strict=True) if len(row)]  # fmt: skip
         return float(np.mean(per)) if per else 0.0
     if strategy in ("entropy", "diversity"):
         p = np.clip(np.array([w for row in dists for w in row]), 1e-12, 1.0)
         return float(-(p * np.log(p)).sum()) if p.size else 0.0
     raise ValueError(f"unknown strategy {strategy!r}: choose one of {', '.join(STRATEGIES[:-1])}")
+
+
+def record_scores(dists: Dists, labels: list[str], paths: list[list[int]]) -> dict[str, float]:
+    """What a prediction record keeps to rank the queue by a strategy other than least
+    confidence (which reads every layer): each one's article score on the entity layer."""
+    return {s: round(article_score(dists, labels, s, paths), 4)
+            for s in QUEUE_STRATEGIES if s != QUEUE_STRATEGY}  # fmt: skip
+
+
+def prediction_score(record: dict, strategy: str = QUEUE_STRATEGY) -> float:
+    """The score Label Studio sorts a task's prediction by (ascending: the task to annotate
+    first has the lowest): 1 − uncertainty, or for another strategy 1 / (1 + its article
+    score), which keeps that strategy's order."""
+    if strategy == QUEUE_STRATEGY:
+        return round(1 - record["uncertainty"], 4)
+    if strategy not in QUEUE_STRATEGIES:
+        raise ValueError(f"unknown queue strategy {strategy!r}: choose one of "
+                         f"{', '.join(QUEUE_STRATEGIES)}")  # fmt: skip
+    if strategy not in record.get("scores", {}):
+        raise ValueError(f"the predictions of {record.get('model_version')} carry no "
+                         f"{strategy} score (made before khabar kept one): run `make predict` "
+                         "again")  # fmt: skip
+    return round(1 / (1 + record["scores"][strategy]), 4)
 
 
 def diverse_picks(order: list[int], vectors: np.ndarray, k: int, seed: int) -> list[int]:
