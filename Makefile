@@ -406,8 +406,13 @@ test: $(STAMP) ## Run the test suite (starts its own Label Studio on a free port
 
 .PHONY: docs
 docs: $(STAMP) ## Build the documentation site (docs/, mkdocs.yml) into site/ in strict mode
+	@$(BIN)/python scripts/docs_tables.py --check
 	@NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict -d site 2>&1 | { grep -v '^INFO' || true; }
 	@echo "docs -> site/index.html"
+
+.PHONY: docs-tables
+docs-tables: $(STAMP) ## Render the docs' tables of measured figures from their JSON (docs/results/)
+	$(BIN)/python scripts/docs_tables.py
 
 .PHONY: lint
 lint: $(STAMP) ## ruff check and format check; lint-imports checks the layers (.importlinter)

@@ -43,3 +43,28 @@ def test_the_readme_is_a_newcomers_page():
     for page in ("annotating", "training", "events", "publishing", "operating", "benchmarks",
                  "architecture"):  # fmt: skip
         assert f"docs/{page}.md" in readme
+
+
+def test_the_docs_tables_are_rendered_from_their_json(tmp_path):
+    """Every table of measured figures is what its JSON renders to, and a figure changed by hand
+    in the JSON (or in the page) is caught."""
+    import json
+    import shutil
+
+    script = [sys.executable, str(ROOT / "scripts" / "docs_tables.py")]
+    done = subprocess.run([*script, "--check"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "0 stale" in done.stdout and not done.stdout.startswith("0 rendered")
+
+    docs = tmp_path / "docs"
+    shutil.copytree(ROOT / "docs", docs)
+    result = docs / "results" / "bench-al.json"
+    r = json.loads(result.read_text(encoding="utf-8"))
+    r["summary"]["margin"]["words_mean"] += 1000  # a figure changed in the JSON alone
+    result.write_text(json.dumps(r), encoding="utf-8")
+    done = subprocess.run([*script, "--docs", str(docs), "--check"], capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 1 and "benchmarks.md: a table differs" in done.stderr
+    subprocess.run([*script, "--docs", str(docs)], check=True, capture_output=True, timeout=120)
+    assert "12,359 ± 1,023" in (docs / "benchmarks.md").read_text(encoding="utf-8")

@@ -1,0 +1,87 @@
+"""The docs' tables of measured figures, rendered from the JSON a benchmark wrote (one source per
+figure): `make docs-tables` rewrites every table between its markers, `--check` fails where a
+page's table differs from its JSON (a figure edited by hand, or a JSON updated without it).
+
+In a page, a rendered table sits between two markers:
+
+    <!-- table: results/bench-al.json -->
+    | ... |
+    <!-- /table -->
+
+The path is relative to docs/; the file's stem picks its renderer below.
+
+    python scripts/docs_tables.py [--docs docs] [--check]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MARKED = re.compile(r"(<!-- table: (?P<src>[^ ]+) -->\n)(?P<body>.*?)(<!-- /table -->)", re.S)
+
+AL_NAMES = {"uncertainty": "least confidence (the queue's default)", "margin": "smallest margin",
+            "entropy": "total token entropy", "mnlp": "MNLP (length-normalised)",
+            "diversity": "entropy × diversity", "random": "random order"}  # fmt: skip
+
+
+def _pm(mean: float | None, std: float | None, scale: float = 1.0, fmt: str = ",.0f") -> str:
+    if mean is None:
+        return "not reached"
+    return f"{scale * mean:{fmt}} ± {scale * std:{fmt}}".replace("-", "−")
+
+
+def bench_al(r: dict) -> str:
+    """The words each strategy needs to reach 95 % of the full-pool F1 (make bench-al)."""
+    rows = ["| strategy | words to 95 % of full-pool F1 | seeds reaching it | saving against "
+            f"random (paired) | F1 at {r['max_sentences']:,} sentences | mentions / 100 words |",
+            "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    for s, x in r["summary"].items():
+        saving = "0" if s == "random" else _pm(x["saving_mean"], x["saving_std"], 100) + " %"
+        rows.append(f"| {AL_NAMES.get(s, s)} | {_pm(x['words_mean'], x['words_std'])} | "
+                    f"{x['reached']} | {saving} | {x['final_f1']:.3f} | "
+                    f"{x['mentions_per_100_words']:.1f} |")  # fmt: skip
+    return "\n".join(rows) + "\n"
+
+
+RENDERERS: dict[str, Callable[[dict], str]] = {"bench-al": bench_al}
+
+
+def render(page: str, docs: Path) -> str:
+    """`page` with every marked table rendered from its JSON."""
+
+    def one(m: re.Match) -> str:
+        src = docs / m["src"]
+        table = RENDERERS[src.stem](json.loads(src.read_text(encoding="utf-8")))
+        return m.group(1) + table + m.group(4)
+
+    return MARKED.sub(one, page)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--docs", type=Path, default=ROOT / "docs")
+    ap.add_argument("--check", action="store_true", help="fail where a table differs")
+    a = ap.parse_args()
+    stale = []
+    for page in sorted(a.docs.glob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        new = render(text, a.docs)
+        if new != text:
+            stale.append(page)
+            if not a.check:
+                page.write_text(new, encoding="utf-8")
+    n = sum(len(MARKED.findall(p.read_text(encoding="utf-8"))) for p in a.docs.glob("*.md"))
+    if a.check and stale:
+        sys.exit(f"{', '.join(p.name for p in stale)}: a table differs from its JSON; "
+                 "run `make docs-tables` (never edit a rendered table by hand)")  # fmt: skip
+    print(f"{n} rendered tables, {len(stale)} {'stale' if a.check else 'rewritten'}")
+
+
+if __name__ == "__main__":
+    main()
