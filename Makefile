@@ -426,13 +426,17 @@ bench-labelstudio: $(STAMP) ## Import/export throughput: khabar vs raw SDK calls
 
 # ------------------------------------------------------------------ publish
 
+# PUBLIC=1: the Hub repository publish-dataset / publish-model creates is public (default private).
+PUBLIC ?=
+PUBLIC_ARG = $(if $(filter 1 yes true,$(PUBLIC)),--public)
+
 .PHONY: publish-dataset
-publish-dataset: $(DATASET) $(AGREEMENT) ## Build datasets/hub/<repo>/ (parquet + generated card); uploads with HF_TOKEN + HF_DATASET_REPO
-	$(KHABAR) publish dataset --dataset datasets/dataset --articles $(CLEANED) --export $(EXPORT) --agreement $(AGREEMENT)
+publish-dataset: $(DATASET) $(AGREEMENT) ## Build datasets/hub/<repo>/ (parquet + generated card); uploads with HF_TOKEN + HF_DATASET_REPO (private; PUBLIC=1: public)
+	$(KHABAR) publish dataset --dataset datasets/dataset --articles $(CLEANED) --export $(EXPORT) --agreement $(AGREEMENT) $(PUBLIC_ARG)
 
 .PHONY: publish-model
-publish-model: $(REPORT) ## Build models/<RUN>/hub/ (models + card with the report's figures); uploads with HF_TOKEN + HF_MODEL_REPO
-	$(KHABAR) publish model --run $(RUN_DIR)
+publish-model: $(REPORT) ## Build models/<RUN>/hub/ (models + card with the report's figures); uploads with HF_TOKEN + HF_MODEL_REPO (private; PUBLIC=1: public)
+	$(KHABAR) publish model --run $(RUN_DIR) $(PUBLIC_ARG)
 
 .PHONY: bench-predict
 bench-predict: $(MODEL) ## Sentences/s of khabar's inference vs transformers.pipeline on 2,000 sentences

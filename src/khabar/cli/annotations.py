@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from khabar.cli.app import SchemaOpt, app, connect, fail, load_schema_or_fail
+from khabar.cli.app import SERVER_HELP, SchemaOpt, app, connect, fail, load_schema_or_fail
 
 GoldOpt = Annotated[Path, typer.Option("--gold", help="Folder of gold files (*.json).")]
 ArticlesOpt = Annotated[Path, typer.Option(help="Cleaned corpus (JSONL) the gold refers to.")]
@@ -168,7 +168,7 @@ def agreement(
                f"{len(result['problems'])} reported -> {', '.join(map(str, paths))}")  # fmt: skip
 
 
-@app.command()
+@app.command(epilog=SERVER_HELP)
 def adjudicate(
     schema_path: Annotated[Path, typer.Option("--schema")] = Path("annotation/schema.yaml"),
 ) -> None:

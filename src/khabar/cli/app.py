@@ -16,6 +16,7 @@ import typer
 
 from khabar.model.net.device import device_field, precision_field
 from khabar.settings import field_default
+from khabar.studio.settings import DEFAULT_URL
 
 app = typer.Typer(
     help="khabar: raw Hindi news -> Label Studio -> Hugging Face dataset -> model.",
@@ -23,6 +24,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+# Said under every command that talks to Label Studio (`connect`): how to name the server.
+SERVER_HELP = (f"Label Studio: LABEL_STUDIO_URL (default {DEFAULT_URL}, or the port in "
+               "LABEL_STUDIO_PORT), LABEL_STUDIO_API_KEY and KHABAR_PROJECT, from the environment "
+               "or .env (`make secrets` writes one).")  # fmt: skip
 
 SchemaOpt = Annotated[
     Path, typer.Option("--schema", help="Annotation schema (single source of labels).")

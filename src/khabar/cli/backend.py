@@ -9,7 +9,16 @@ from typing import Annotated
 import typer
 
 from khabar.backend.trainer import TrainerConfig
-from khabar.cli.app import DeviceOpt, PrecisionOpt, RunOpt, app, connect, fail, field_help
+from khabar.cli.app import (
+    SERVER_HELP,
+    DeviceOpt,
+    PrecisionOpt,
+    RunOpt,
+    app,
+    connect,
+    fail,
+    field_help,
+)
 from khabar.model.net.device import DEVICE, PRECISION
 
 DEFAULT_PORT = 9090  # Label Studio's documented ML backend port
@@ -87,7 +96,7 @@ def serve_backend(
             trainer.close()
 
 
-@app.command("connect-backend")
+@app.command("connect-backend", epilog=SERVER_HELP)
 def connect_backend_cmd(
     url: Annotated[
         str, typer.Option(help="Where the backend answers, as Label Studio sees it.")

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from khabar.cli.app import app, connect, fail, load_schema_or_fail
+from khabar.cli.app import SERVER_HELP, app, connect, fail, load_schema_or_fail
 
 
 def download_export(client, project_id: int, out: Path) -> int:
@@ -33,7 +33,7 @@ def download_export(client, project_id: int, out: Path) -> int:
     return size
 
 
-@app.command()
+@app.command(epilog=SERVER_HELP)
 def export(
     out: Annotated[Path, typer.Option(help="Raw Label Studio export snapshot (JSON).")] = Path(
         "datasets/export/export.json"

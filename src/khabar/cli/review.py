@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from khabar.cli._util import check_transfer, load_dataset, model_errors
-from khabar.cli.app import DatasetOpt, app, fail, options_from
+from khabar.cli.app import SERVER_HELP, DatasetOpt, app, fail, options_from
 from khabar.io import write_json
 from khabar.model.train.args import TrainArgs
 
@@ -65,7 +65,7 @@ def review_errors(
     typer.echo(f"{summary(suspects)} -> {out / SUSPECTS_FILE}")
 
 
-@app.command("push-review")
+@app.command("push-review", epilog=SERVER_HELP)
 def push_review(
     suspects: Annotated[Path, typer.Option(help="Ranked suspects (review-errors).")] = Path(
         "datasets/review/suspects.jsonl"

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from tqdm import tqdm
 
-from khabar.cli.app import app, connect, fail, load_schema_or_fail
+from khabar.cli.app import SERVER_HELP, app, connect, fail, load_schema_or_fail
 from khabar.io import count_items, iter_items, read_json, write_items, write_json
 
 
@@ -68,7 +68,7 @@ def tasks(
     typer.echo(f"{n} tasks, {regions} pre-annotated regions -> {out}")
 
 
-@app.command()
+@app.command(epilog=SERVER_HELP)
 def push(
     tasks_file: Annotated[
         Path, typer.Option("--tasks", help="Tasks (JSONL or JSON) from `khabar tasks`.")
@@ -105,7 +105,7 @@ def push(
                f"open {settings.url}/projects/{pid}")  # fmt: skip
 
 
-@app.command()
+@app.command(epilog=SERVER_HELP)
 def reanchor(
     tasks_file: Annotated[
         Path, typer.Option("--tasks", help="Tasks from `khabar tasks` (the new text).")
@@ -137,7 +137,7 @@ def reanchor(
                                    if report.unplaced else ""))  # fmt: skip
 
 
-@app.command("load-annotations")
+@app.command("load-annotations", epilog=SERVER_HELP)
 def load_annotations(
     gold: Annotated[Path, typer.Option(help="Folder of gold annotations (*.json).")] = Path(
         "annotation/gold"
@@ -221,7 +221,7 @@ def _push(client, pid: int, predictions: Path, strategy: str | None):
     return report, version
 
 
-@app.command("push-predictions")
+@app.command("push-predictions", epilog=SERVER_HELP)
 def push_predictions(
     predictions: Annotated[Path, typer.Option(help="Predictions JSONL from `khabar predict`.")],
     strategy: StrategyOpt = None,
@@ -243,7 +243,7 @@ def push_predictions(
                f"(ascending) for least confident first: {settings.url}/projects/{pid}")  # fmt: skip
 
 
-@app.command()
+@app.command(epilog=SERVER_HELP)
 def queue(
     model_version: Annotated[
         str | None,
@@ -313,7 +313,7 @@ annotators_app = typer.Typer(help="Annotator accounts in Label Studio.", no_args
 app.add_typer(annotators_app, name="annotators")
 
 
-@annotators_app.command("add")
+@annotators_app.command("add", epilog=SERVER_HELP)
 def annotators_add(
     names: Annotated[list[str], typer.Argument(help="Names (asha) or emails (asha@example.org).")],
     domain: Annotated[str, typer.Option(help="Email domain for plain names.")] = "khabar.local",
@@ -351,7 +351,7 @@ def annotators_add(
     typer.echo(f"passwords of new accounts are in {credentials}; log in at {settings.url}")
 
 
-@annotators_app.command("list")
+@annotators_app.command("list", epilog=SERVER_HELP)
 def annotators_list() -> None:
     """Members of the Label Studio organisation (id and email)."""
     from khabar.studio.client import LabelStudioError

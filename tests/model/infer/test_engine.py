@@ -65,7 +65,10 @@ def test_an_unknown_engine_or_a_missing_run_is_one_clear_line(tiny_run, tmp_path
             ["--run", tiny_run.path, "--engine", "spark"],
             "unknown engine 'spark': choose one of local, ray",
         ),
-        (["--run", tmp_path / "nothing"], "run.json not found: train the run first"),
+        (
+            ["--run", tmp_path / "nothing"],
+            "run.json not found: train the run first (`make train RUN=nothing`)",
+        ),
     ):
         done = subprocess.run([sys.executable, "-m", "khabar.cli", "predict", "--articles",
                                str(corpus), "--out", str(tmp_path / "p.jsonl"), *map(str, args)],

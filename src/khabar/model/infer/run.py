@@ -106,10 +106,17 @@ def event_probs(model, tokenizer, word_lists: list[list[str]], max_length: int =
     return out
 
 
+def train_hint(run: Path) -> str:
+    """The command that trains the run folder `run` (models/<name>: `make train RUN=<name>`)."""
+    name = Path(run).name
+    return "`make train`" if name == "default" else f"`make train RUN={name}`"
+
+
 def check_model_dir(path: Path) -> None:
     """Raise RunError naming every file a saved model folder lacks."""
     if not path.is_dir():
-        raise RunError(f"{path} is not a folder: train a run first (`make train`)")
+        run = path.parent if path.name == NER_DIR else path
+        raise RunError(f"{path} is not a folder: train a run first ({train_hint(run)})")
     missing = [f for f in MODEL_FILES if not (path / f).is_file()]
     if not any((path / f).is_file() for f in WEIGHT_FILES):
         missing.append(" or ".join(WEIGHT_FILES))
@@ -197,7 +204,7 @@ def check_run(path: Path) -> None:
 
     path = Path(path)
     if not (path / RUN_FILE).is_file():
-        raise RunError(f"{path / RUN_FILE} not found: train the run first (`make train`)")
+        raise RunError(f"{path / RUN_FILE} not found: train the run first ({train_hint(path)})")
     check_model_dir(path / NER_DIR)
     lacking = [f for f in (HEADS_FILE, HEADS_CONFIG) if not (path / NER_DIR / f).is_file()]
     if lacking:
