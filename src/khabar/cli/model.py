@@ -257,4 +257,5 @@ def pretrain(
         fail("no text to pretrain on")
     info = run_pretrain(texts, out, args, epochs)
     typer.echo(f"pretrained on {len(texts)} sentences, final MLM loss {info['mlm_loss']:.3f}, "
-               f"{info['seconds']:.0f} s -> {out}; use it with BASE_MODEL={out}")  # fmt: skip
+               f"{info['seconds']:.0f} s -> {out}; train on it with `make train RUN=mlm "
+               f"BASE_MODEL={out}`")  # fmt: skip
