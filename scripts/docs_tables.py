@@ -8,7 +8,8 @@ In a page, a rendered table sits between two markers:
     | ... |
     <!-- /table -->
 
-The path is relative to docs/; the file's stem picks its renderer below.
+The path is relative to docs/; the file's name picks its renderer below (`../Makefile`: the
+targets' `##` help, the Makefile's own documentation).
 
     python scripts/docs_tables.py [--docs docs] [--check]
 """
@@ -49,15 +50,32 @@ def bench_al(r: dict) -> str:
     return "\n".join(rows) + "\n"
 
 
+TARGET = re.compile(r"^([a-z][a-z0-9-]*):[^=\n]*## (.*)$", re.M)
+
+
+def make_targets(makefile: str) -> str:
+    """Every target of the Makefile with a `##` help line, in the Makefile's order."""
+    rows = ["| target | what it does |", "| --- | --- |"]
+    for name, help_ in TARGET.findall(makefile):
+        said = help_.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+        rows.append(f"| `make {name}` | {said} |")
+    return "\n".join(rows) + "\n"
+
+
 RENDERERS: dict[str, Callable[[dict], str]] = {"bench-al": bench_al}
+TEXT_RENDERERS: dict[str, Callable[[str], str]] = {"Makefile": make_targets}
 
 
 def render(page: str, docs: Path) -> str:
-    """`page` with every marked table rendered from its JSON."""
+    """`page` with every marked table rendered from its source."""
 
     def one(m: re.Match) -> str:
         src = docs / m["src"]
-        table = RENDERERS[src.stem](json.loads(src.read_text(encoding="utf-8")))
+        text = src.read_text(encoding="utf-8")
+        if src.name in TEXT_RENDERERS:
+            table = TEXT_RENDERERS[src.name](text)
+        else:
+            table = RENDERERS[src.stem](json.loads(text))
         return m.group(1) + table + m.group(4)
 
     return MARKED.sub(one, page)

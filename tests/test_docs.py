@@ -59,6 +59,7 @@ def test_the_docs_tables_are_rendered_from_their_json(tmp_path):
 
     docs = tmp_path / "docs"
     shutil.copytree(ROOT / "docs", docs)
+    shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")  # architecture.md's targets
     result = docs / "results" / "bench-al.json"
     r = json.loads(result.read_text(encoding="utf-8"))
     r["summary"]["margin"]["words_mean"] += 1000  # a figure changed in the JSON alone
@@ -68,3 +69,10 @@ def test_the_docs_tables_are_rendered_from_their_json(tmp_path):
     assert done.returncode == 1 and "benchmarks.md: a table differs" in done.stderr
     subprocess.run([*script, "--docs", str(docs)], check=True, capture_output=True, timeout=120)
     assert "12,359 ± 1,023" in (docs / "benchmarks.md").read_text(encoding="utf-8")
+
+    # A new documented make target is missing from the architecture page until it is rendered.
+    with (tmp_path / "Makefile").open("a", encoding="utf-8") as fh:
+        fh.write("\nshiny: ## A new target\n\t@true\n")
+    done = subprocess.run([*script, "--docs", str(docs), "--check"], capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 1 and "architecture.md: a table differs" in done.stderr
