@@ -76,3 +76,12 @@ def test_the_docs_tables_are_rendered_from_their_json(tmp_path):
     done = subprocess.run([*script, "--docs", str(docs), "--check"], capture_output=True,
                           text=True, timeout=120)  # fmt: skip
     assert done.returncode == 1 and "architecture.md: a table differs" in done.stderr
+
+
+def test_each_role_page_starts_with_what_to_run():
+    for page in ("annotating", "training", "events", "publishing", "operating"):
+        head = (ROOT / "docs" / f"{page}.md").read_text(encoding="utf-8").splitlines()[:25]
+        fence = head.index("```bash") if "```bash" in head else None
+        assert fence is not None and head[fence + 1].startswith("make "), page
+    annotating = (ROOT / "docs" / "annotating.md").read_text(encoding="utf-8")[:1500]
+    assert "http://127.0.0.1:8080" in annotating and "admin@khabar.local" in annotating
