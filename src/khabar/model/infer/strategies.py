@@ -1,5 +1,5 @@
-"""Which unlabelled articles to annotate next (active learning), beside the queue's own
-`prediction.uncertainty`. Each strategy scores an article from its sentences' word tag
+"""Which unlabelled articles to annotate next (active learning), the queue's least confidence
+(`uncertainty`) among them. Each strategy scores an article from its sentences' word tag
 distributions under the current model, higher first:
 
 - `uncertainty`: the queue's least confidence, the mean over sentences of 1 − the least sure
@@ -46,18 +46,24 @@ def article_score(dists: Dists, labels: list[str], strategy: str,
     `diversity` ranks by `entropy` before clustering."""
     if strategy in ("uncertainty", "mnlp") and paths is None:
         paths = [bio_decode(row, labels) if len(row) else [] for row in dists]
+    # One array per sentence, one numpy call per sentence (not per word): this runs for every
+    # article `khabar predict` writes. The rows keep their dtype (the model's float32).
+    rows = [np.asarray(row) for row in dists]
+    if strategy in ("uncertainty", "mnlp"):
+        chosen = [r[np.arange(len(r)), np.asarray(path, dtype=int)] if len(r) else r[:0]
+                  for r, path in zip(rows, paths, strict=True)]  # fmt: skip
     if strategy == "uncertainty":  # the decoded tag's probability, as `khabar queue` has it
-        return uncertainty([min((row[k][j] for k, j in enumerate(path)), default=1.0)
-                            for row, path in zip(dists, paths, strict=True)])  # fmt: skip
+        return float(uncertainty([c.min() if c.size else 1.0 for c in chosen]))
     if strategy == "margin":
-        gaps = [min((np.diff(np.sort(p)[-2:])[0] for p in row), default=1.0) for row in dists]
+        gaps = [np.diff(np.sort(r, axis=1)[:, -2:], axis=1).min() if len(r) else 1.0
+                for r in rows]  # fmt: skip
         return float(np.mean([1 - g for g in gaps])) if gaps else 1.0
     if strategy == "mnlp":
-        per = [-np.mean([np.log(max(row[k][j], 1e-12)) for k, j in enumerate(path)])
-               for row, path in zip(dists, paths, strict=True) if len(row)]  # fmt: skip
+        per = [-np.log(np.maximum(c, 1e-12)).mean() for c in chosen if c.size]
         return float(np.mean(per)) if per else 0.0
     if strategy in ("entropy", "diversity"):
-        p = np.clip(np.array([w for row in dists for w in row]), 1e-12, 1.0)
+        words = [r for r in rows if len(r)]
+        p = np.clip(np.concatenate(words), 1e-12, 1.0) if words else np.zeros(0)
         return float(-(p * np.log(p)).sum()) if p.size else 0.0
     raise ValueError(f"unknown strategy {strategy!r}: choose one of {', '.join(STRATEGIES[:-1])}")
 
