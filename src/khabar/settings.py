@@ -8,9 +8,14 @@ from dataclasses import MISSING, Field, field
 from typing import Any
 
 
+def env_default(var: str, default: str) -> str:
+    """$`var` when it is set, else `default`: what a setting is when nobody passes it."""
+    return os.environ.get(var, default)
+
+
 def env_field(var: str, default: str, help: str) -> Any:
     """A str field defaulting to `default`, or to $`var` when it is set (the CLI reads it too)."""
-    return field(default_factory=lambda: os.environ.get(var, default),
+    return field(default_factory=lambda: env_default(var, default),
                  metadata={"help": help, "envvar": var, "default": default})  # fmt: skip
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from khabar.settings import env_field
+from khabar.settings import env_default, env_field
 
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -69,11 +69,9 @@ def precision_field() -> Any:
 
 def asked(device: str | None = None, precision: str | None = None) -> tuple[str, str]:
     """The device and precision asked for: as given, else the environment's, else the default
-    (`auto` for both)."""
-    import os
-
-    return (device or os.environ.get(DEVICE_ENV, DEVICE),
-            precision or os.environ.get(PRECISION_ENV, PRECISION))  # fmt: skip
+    (`auto` for both): what the `device_field` and `precision_field` of an argument object say."""
+    return (device or env_default(DEVICE_ENV, DEVICE),
+            precision or env_default(PRECISION_ENV, PRECISION))  # fmt: skip
 
 
 def encoder_autocast(precision: str, device: str) -> AbstractContextManager:
