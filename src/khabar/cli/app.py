@@ -66,19 +66,19 @@ def field_help(cls: type, name: str) -> str:
     return cls.__dataclass_fields__[name].metadata["help"]
 
 
-def options_from(cls: type, param: str = "args", only: Iterable[str] | None = None,
-                 skip: Iterable[str] = ()) -> Callable[[Callable], Callable]:  # fmt: skip
-    """Decorator, HfArgumentParser's idea: the command's options are `cls`'s fields (`only`
-    those, none of `skip`), each with the type, default, help and environment variable the
-    dataclass states, and the command receives them as one `cls` object, its `param`. A value
-    the dataclass refuses (a ValueError) is one `error:` line."""
-    only, skip = (None if only is None else set(only)), set(skip)
+def options_from(cls: type, param: str = "args",
+                 only: Iterable[str] | None = None) -> Callable[[Callable], Callable]:  # fmt: skip
+    """Decorator, HfArgumentParser's idea: the command's options are `cls`'s fields with help
+    (`only` those), each with the type, default, help and environment variable the dataclass
+    states, and the command receives them as one `cls` object, its `param`. A value the
+    dataclass refuses (a ValueError) is one `error:` line."""
+    only = None if only is None else set(only)
 
     def decorate(command: Callable) -> Callable:
         sig = inspect.signature(command, eval_str=True)
         hints = typing.get_type_hints(cls)
         chosen = [f for f in dataclasses.fields(cls) if "help" in f.metadata
-                  and (only is None or f.name in only) and f.name not in skip]  # fmt: skip
+                  and (only is None or f.name in only)]  # fmt: skip
         own = [p for p in sig.parameters.values() if p.name != param]
         added = [inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=field_default(f),
                                    annotation=Annotated[hints[f.name], field_option(f)])
