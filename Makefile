@@ -221,10 +221,16 @@ gold-counts: $(STAMP) ## Regenerate the counts appendix of annotation/guidelines
 # Export and dataset files are rewritten only when their content changes, and their stages are
 # stamps: an export with nothing new, or new tasks nobody labelled yet, retrains nothing.
 # The pull and the build are two stages, each run once: the pull only writes the snapshot.
+# A stage's stamp takes the time of the file it (re)wrote when that file is newer than all the
+# stage's inputs, else the time now: after a finished `make all`, no file is older than its stamp,
+# so `make -n` previews nothing (`file: stamp ;` looks out of date to -n, which cannot see that
+# the stage left the file as it was).
+stamp_from = @if [ -z "$$(find $^ -newer $(1) 2>/dev/null)" ]; then touch -r $(1) $@; else touch $@; fi
+
 $(EXPORTED): $(ANNOTATED) | $(STAMP)
 	@$(LS_UP)
 	$(KHABAR) export --no-build --out $(EXPORT)
-	@touch $@
+	$(call stamp_from,$(EXPORT))
 
 $(EXPORT): $(EXPORTED) ;
 
@@ -234,7 +240,7 @@ DATASET_SRC := $(filter-out $(call SRC,dataset/corpora),$(call PKG,dataset)) $(f
 
 $(DATASET_BUILT): $(EXPORT) $(SCHEMA) $(SPLITS_FILE) $(DATASET_SRC) | $(STAMP)
 	$(KHABAR) export --from-file --out $(EXPORT) --dataset datasets/dataset --conll datasets/conll --schema $(SCHEMA) --splits $(SPLITS_FILE)
-	@touch $@
+	$(call stamp_from,$(DATASET))
 
 $(DATASET): $(DATASET_BUILT) ;
 
@@ -481,8 +487,12 @@ bench-al: $(STAMP) $(E5_BASE) ## Annotation simulation on all of HiNER part 1 (2
 	$(BIN)/python scripts/bench_al_grid.py $(if $(STRATEGIES),--strategies $(STRATEGIES))
 
 .PHONY: bench-al-finetune
-bench-al-finetune: $(STAMP) $(E5_BASE) ## The fine-tuning check of bench-al: e5 fine-tuned each round on a smaller pool (hours; STRATEGIES=..., needs ../shared)
-	$(BIN)/python scripts/bench_al.py $(if $(STRATEGIES),--strategies $(STRATEGIES))
+bench-al-finetune: $(STAMP) $(E5_BASE) ## The fine-tuning check of bench-al: e5 fine-tuned each round, margin against random, 2 seeds at 400/800/1200 sentences (about 75 min; STRATEGIES=..., needs ../shared)
+	$(BIN)/python scripts/bench_al.py --pool 288 --budgets 400 800 1200 --seeds 1 2 --epochs 4 --strategies $(or $(STRATEGIES),margin random)
+
+.PHONY: bench-effort
+bench-effort: $(STAMP) $(DATASET) $(TRANSFER_BASE) ## Edits from pre-annotations to gold per article and per 100 words: nothing, the rules, the sample-only and the default model out of fold (FOLDS)
+	$(BIN)/python scripts/bench_effort.py --folds $(FOLDS) $(if $(TRANSFER),--transfer $(TRANSFER_DIR)) --json docs/results/bench-effort.json
 
 .PHONY: bench-names
 bench-names: $(PREDICTIONS) $(CLEANED) ## Names across scripts and dates from the gold, without a person: merges back, false merges, DATE values, event tuples per alias file

