@@ -1,35 +1,28 @@
-"""Benchmark: does labelling the least confident article first (`khabar queue`) beat labelling
-in any order? An annotation simulation on HiNER part 1 (../shared/benchmarks; NER only).
+"""Benchmark: the fine-tuning check of `make bench-al` (`make bench-al-finetune`). An annotation
+simulation on HiNER part 1 (../shared/benchmarks; NER only) that fine-tunes e5 every round, as the
+product does, where bench-al's grid trains a fast head on frozen word vectors.
 
-- The pool: the first POOL pseudo-articles of 25 consecutive training sentences (HiNER's gold
-  stands in for the annotator). The score: entity micro-F1 (seqeval) on HiNER's held-out last
-  10 % (800 sentences), never used to pick anything.
+- The pool: the first POOL pseudo-articles of 25 consecutive training sentences (all 288 by
+  `make bench-al-finetune`; HiNER's gold stands in for the annotator). The score: entity
+  micro-F1 (seqeval) on HiNER's held-out last 10 % (800 sentences), never used to pick anything.
 - Each run starts from 4 articles drawn with its seed (the same 4, and so the same first model,
-  for every strategy), then ROUNDS rounds of +4 articles, chosen under the current model by
-  (the strategies live in `khabar.model.infer.strategies`)
-  - `uncertainty`: khabar's queue (`strategies.uncertainty`): the mean over an article's
-    sentences of 1 − its least sure word's tag probability (least confidence);
-  - `margin`: the mean over sentences of 1 − the smallest gap between a word's two likeliest
-    tags (Scheffer et al. 2001);
-  - `entropy`: the total token entropy of the article, summed over its words (Settles & Craven
-    2008: the best of their sequence measures), so long sentences full of doubt come first;
-  - `diversity`: total entropy, but one article from each of STEP clusters (k-means, weighted
-    by that entropy, over the articles' mean encoder states under the current model): the
-    most uncertain article of each region, so a round does not spend its four on one kind of
-    text (Zhdanov 2019, "diverse mini-batch active learning");
-  - `random`.
-  Each round retrains the tagger from the default base (e5-small, `tagger.train_ner`, the
+  for every strategy), then rounds of articles chosen under the current model: +4 a round for
+  ROUNDS rounds, or (--budgets) up to each budget's sentences in one round each (batch-mode:
+  the make target's 400, 800 and 1,200). Strategies: `khabar.model.infer.strategies`
+  (uncertainty, margin, entropy, mnlp, diversity) and random.
+- Each round retrains the tagger from the default base (e5-small, `tagger.train_ner`, the
   transfer recipe, EPOCHS epochs but at least MIN_STEPS steps, the last epoch kept: nothing is
   held out to pick by).
-- Reported per strategy (mean over seeds): F1 against annotated sentences, as PNG and JSON; the
-  mean F1 over the rounds after the first (area under the learning curve); and the sentences
-  it needs to reach random's best F1, on each mean curve's running best (interpolated), against
-  the sentences random needed: the saving.
+- Reported per strategy (mean over seeds): F1 against annotated sentences (and the words they
+  hold), as PNG and JSON; the mean F1 over the rounds after the first (area under the learning
+  curve); and the sentences it needs to reach random's best F1, on each mean curve's running
+  best (interpolated), against the sentences random needed: the saving.
 
 Writes models/benchmarks/bench-al-finetune.json and bench-al-finetune.png.
 
-    python scripts/bench_al.py [--seeds 1 2 3] [--rounds 5] [--pool 48] [--epochs 1]
-        [--min-steps 160] [--strategies uncertainty entropy random] [--summarise] [--add]
+    python scripts/bench_al.py [--seeds 1 2 3] [--rounds 5 | --budgets 400 800 1200]
+        [--pool 48] [--epochs 1] [--min-steps 160] [--strategies margin random]
+        [--summarise] [--add]
 
 The JSON is rewritten after every seed, so a run cut short keeps the seeds it finished. `--add`
 runs more strategies into the existing JSON (same seeds and settings; round 0 is retrained, the
@@ -41,6 +34,7 @@ from __future__ import annotations
 import argparse
 import math
 import random
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -49,7 +43,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from benchkit import hiner_and_base  # noqa: E402
+from benchkit import hiner_and_base, provenance  # noqa: E402
 
 from khabar.io import read_json, write_json  # noqa: E402
 from khabar.model.infer.strategies import (  # noqa: E402
@@ -271,7 +265,8 @@ def main() -> None:
     corpus, base = hiner_and_base("bench-al-finetune")
     tags = load_schema().bio_tags
     pool = articles_of(corpus.train, a.pool)
-    result = {"pool_articles": a.pool, "per_article": PER_ARTICLE, "step": STEP,
+    result = provenance("python scripts/bench_al.py " + " ".join(sys.argv[1:])) | {
+              "pool_articles": a.pool, "per_article": PER_ARTICLE, "step": STEP,
               "rounds": len(round_sizes(a)), "budgets": a.budgets, "epochs": a.epochs,
               "min_steps": a.min_steps, "model_seed": a.model_seed,
               "seeds": [], "base": str(base), "held_out": len(corpus.held_out),

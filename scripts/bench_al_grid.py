@@ -31,11 +31,12 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import random
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
-from benchkit import hiner_and_base
+from benchkit import hiner_and_base, provenance
 from tqdm import tqdm
 
 from khabar.io import write_json
@@ -249,7 +250,6 @@ def main() -> None:
     STEP = a.step
     if "random" not in a.strategies:
         ap.error("--strategies needs random: the savings are measured against it")
-    from khabar.model.net.device import cpu_model
 
     corpus, base = hiner_and_base("bench-al")
     OUT.mkdir(parents=True, exist_ok=True)
@@ -267,7 +267,8 @@ def main() -> None:
     art_vecs /= np.linalg.norm(art_vecs, axis=1, keepdims=True)
     full = f1_of(train_head(vecs, tags, labels), *held, labels)
     encoded = time.perf_counter() - t0
-    result = {"command": "make bench-al", "cpu": cpu_model(), "pool_articles": len(arts),
+    result = provenance("python scripts/bench_al_grid.py " + " ".join(sys.argv[1:])) | {
+              "pool_articles": len(arts),
               "per_article": PER_ARTICLE, "step": STEP, "max_sentences": a.sentences,
               "held_out": len(corpus.held_out), "base": str(base), "learner": "softmax head "
               "on frozen e5 word vectors, L-BFGS to convergence, L2 1e-4",

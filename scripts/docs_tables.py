@@ -50,6 +50,56 @@ def bench_al(r: dict) -> str:
     return "\n".join(rows) + "\n"
 
 
+EFFORT_NAMES = {"nothing": "nothing (annotate from scratch)",
+                "rules": "rules with the shipped gazetteer",
+                "rules-no-gazetteer": "rules without the gazetteer (dates, trigger words)",
+                "sample-model": "sample-only model, out of fold",
+                "default-model": "default model (transfer), out of fold"}  # fmt: skip
+
+
+def bench_effort(r: dict) -> str:
+    """The edits from each source's pre-annotations to the gold (make bench-effort)."""
+    rows = ["| pre-annotations | edits | per article | per 100 words | regions added | deleted | "
+            "relabelled | re-bounded | relations added | removed | relabelled |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    for name, x in r["sources"].items():
+        e = x["edits"]
+        rows.append(f"| {EFFORT_NAMES.get(name, name)} | {x['total']:,} | {x['per_article']:.1f} | "
+                    f"{x['per_100_words']:.1f} | {e['added']} | {e['deleted']} | "
+                    f"{e['relabelled']} | {e['rebounded']} | {e['relation_added']} | "
+                    f"{e['relation_removed']} | {e['relation_relabelled']} |")  # fmt: skip
+    # Per article: the edits per 100 words of each source (the article's words beside them).
+    articles = next(iter(r["sources"].values()))["articles"]
+    rows += ["", "| edits per 100 words: article (words) | " + " | ".join(
+        n.replace("-", " ") for n in r["sources"]) + " |",
+        "| --- |" + " --- |" * len(r["sources"])]  # fmt: skip
+    for a, x in articles.items():
+        rows.append(
+            f"| `{a}` ({x['words']:,}) | "
+            + " | ".join(
+                f"{src['articles'][a]['per_100_words']:.1f}" for src in r["sources"].values()
+            )
+            + " |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def bench_al_finetune(r: dict) -> str:
+    """The fine-tuning check: mean F1 at each budget per strategy, and margin's lead (make
+    bench-al-finetune)."""
+    names = list(r["mean"])
+    budgets = [round(n) for n, _ in r["mean"][names[0]]]
+    rows = ["| annotated sentences | " + " | ".join(f"{AL_NAMES.get(s, s)}: F1 (words)"
+                                                  for s in names) + " | lead over random |",
+            "| --- |" + " --- |" * (len(names) + 1)]  # fmt: skip
+    for k, n in enumerate(budgets):
+        f1 = {s: r["mean"][s][k][1] for s in names}
+        cells = [f"{f1[s]:.3f} ({r['mean_words'][s][k]:,.0f})" for s in names]
+        lead = max(f1[s] - f1["random"] for s in names if s != "random")
+        rows.append(f"| {n:,} | " + " | ".join(cells) + f" | {lead:+.3f} |".replace("-", "−"))
+    return "\n".join(rows) + "\n"
+
+
 TARGET = re.compile(r"^([a-z][a-z0-9-]*):[^=\n]*## (.*)$", re.M)
 
 
@@ -62,7 +112,11 @@ def make_targets(makefile: str) -> str:
     return "\n".join(rows) + "\n"
 
 
-RENDERERS: dict[str, Callable[[dict], str]] = {"bench-al": bench_al}
+RENDERERS: dict[str, Callable[[dict], str]] = {
+    "bench-al": bench_al,
+    "bench-effort": bench_effort,
+    "bench-al-finetune": bench_al_finetune,
+}
 TEXT_RENDERERS: dict[str, Callable[[str], str]] = {"Makefile": make_targets}
 
 

@@ -72,14 +72,14 @@ def record_scores(dists: Dists, labels: list[str], paths: list[list[int]]) -> di
     """What a prediction record keeps to rank the queue by a strategy other than least
     confidence (which reads every layer): each one's article score on the entity layer."""
     return {s: round(article_score(dists, labels, s, paths), 4)
-            for s in QUEUE_STRATEGIES if s != QUEUE_STRATEGY}  # fmt: skip
+            for s in QUEUE_STRATEGIES if s != "uncertainty"}  # fmt: skip
 
 
 def prediction_score(record: dict, strategy: str = QUEUE_STRATEGY) -> float:
     """The score Label Studio sorts a task's prediction by (ascending: the task to annotate
     first has the lowest): 1 − uncertainty, or for another strategy 1 / (1 + its article
     score), which keeps that strategy's order."""
-    if strategy == QUEUE_STRATEGY:
+    if strategy == "uncertainty":  # the record's own field, over every layer
         return round(1 - record["uncertainty"], 4)
     if strategy not in QUEUE_STRATEGIES:
         raise ValueError(f"unknown queue strategy {strategy!r}: choose one of "
