@@ -301,9 +301,9 @@ def summarise(result: dict, seconds: float) -> None:
     the sentences each needs to reach random's best F1, on the running best of each mean curve
     (the best model so far: one noisy round neither gives nor takes the target), and the saving
     against the sentences random itself needed."""
-    n = len(result["seeds"])  # under --add, the seeds every strategy has run so far
-    result["mean"] = {s: mean_curve(r[:n]) for s, r in result["runs"].items()}
-    result["mean_words"] = {s: [float(np.mean([run[k]["words"] for run in r[:n]]))
+    n_seeds = len(result["seeds"])  # under --add, the seeds every strategy has run so far
+    result["mean"] = {s: mean_curve(r[:n_seeds]) for s, r in result["runs"].items()}
+    result["mean_words"] = {s: [float(np.mean([run[k]["words"] for run in r[:n_seeds]]))
                                 for k in range(len(r[0]))]
                             for s, r in result["runs"].items()}  # fmt: skip
     best = {s: [(n, max(f for _, f in c[: k + 1])) for k, (n, _) in enumerate(c)]
@@ -311,13 +311,26 @@ def summarise(result: dict, seconds: float) -> None:
     target = best["random"][-1][1]
     needs = sentences_to_reach(best["random"], target)  # where random itself first got there
     result["random_final"] = {"sentences": needs, "f1": target}
+    # The same read off in words annotated (what an annotator spends), on each mean curve's
+    # words per round.
+    in_words = {s: [(w, f) for w, (_, f) in zip(result["mean_words"][s], best[s], strict=True)]
+                for s in best}  # fmt: skip
+    needs_words = sentences_to_reach(in_words["random"], target)
     result["reach"] = {}
     for s, curve in result["mean"].items():
-        n = sentences_to_reach(best[s], target)
+        n, w = sentences_to_reach(best[s], target), sentences_to_reach(in_words[s], target)
         result["reach"][s] = {"sentences": n,
                               "saving": None if n is None else round(1 - n / needs, 3),
+                              "words": w,
+                              "word_saving": None if w is None else round(1 - w / needs_words, 3),
                               "area": round(float(np.mean([f for _, f in curve[1:]])), 4),
-                              "final": round(curve[-1][1], 4)}  # fmt: skip
+                              "final": round(curve[-1][1], 4),
+                              # per seed, per round: this strategy's F1 less random's
+                              "lead_per_seed": [[round(p["f1"] - q["f1"], 4)
+                                                 for p, q in zip(mine, theirs, strict=True)]
+                                                for mine, theirs in zip(result["runs"][s][:n_seeds],
+                                                                        result["runs"]["random"],
+                                                                        strict=False)]}  # fmt: skip
     result["seconds"] = round(seconds)
     result["precision"] = PRECISION or result.get("precision", "")
 
