@@ -175,7 +175,7 @@ def mean_curve(runs: list[list[dict]]) -> list[tuple[float, float]]:
 
 
 def plot(result: dict, path: Path) -> None:
-    """F1 against annotated sentences, each strategy's mean solid, each seed faint."""
+    """F1 against annotated words, each strategy's mean solid, each seed faint."""
     from khabar.plots import pyplot
 
     plt = pyplot()
@@ -185,11 +185,13 @@ def plot(result: dict, path: Path) -> None:
     for name in result["runs"]:
         colour = colours[name]
         for run in result["runs"][name]:
-            ax.plot([p["sentences"] for p in run], [p["f1"] for p in run], color=colour,
+            ax.plot([p["words"] for p in run], [p["f1"] for p in run], color=colour,
                     alpha=0.25, lw=1)  # fmt: skip
-        xs, ys = zip(*result["mean"][name], strict=True)
-        ax.plot(xs, ys, color=colour, marker="o", label=f"{name} (mean of {len(result['seeds'])})")
-    ax.set(xlabel="annotated sentences", ylabel="entity F1 on HiNER held-out (800 sentences)",
+        ys = [f for _, f in result["mean"][name]]
+        ax.plot(result["mean_words"][name], ys, color=colour, marker="o",
+                label=f"{name} (mean of {len(result['seeds'])})")  # fmt: skip
+    ax.set(xlabel="annotated words (what an annotator spends)",
+           ylabel="entity F1 on HiNER held-out (800 sentences)",
            title="Choosing what to annotate next (HiNER part 1)")  # fmt: skip
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, frameon=False)
     fig.tight_layout()

@@ -85,18 +85,22 @@ def bench_effort(r: dict) -> str:
 
 
 def bench_al_finetune(r: dict) -> str:
-    """The fine-tuning check: mean F1 at each budget per strategy, and margin's lead (make
-    bench-al-finetune)."""
-    names = list(r["mean"])
-    budgets = [round(n) for n, _ in r["mean"][names[0]]]
+    """The fine-tuning check (make bench-al-finetune): per budget, each strategy's mean F1 and
+    words, and each seed's lead over random; then the words to random's best F1."""
+    names = [s for s in r["mean"] if s != "random"] + ["random"]
     rows = ["| annotated sentences | " + " | ".join(f"{AL_NAMES.get(s, s)}: F1 (words)"
-                                                  for s in names) + " | lead over random |",
-            "| --- |" + " --- |" * (len(names) + 1)]  # fmt: skip
-    for k, n in enumerate(budgets):
-        f1 = {s: r["mean"][s][k][1] for s in names}
-        cells = [f"{f1[s]:.3f} ({r['mean_words'][s][k]:,.0f})" for s in names]
-        lead = max(f1[s] - f1["random"] for s in names if s != "random")
-        rows.append(f"| {n:,} | " + " | ".join(cells) + f" | {lead:+.3f} |".replace("-", "−"))
+                                                  for s in names) + " | lead over random, "
+            "per seed |", "| --- |" + " --- |" * (len(names) + 1)]  # fmt: skip
+    for k, (n, _) in enumerate(r["mean"]["random"]):
+        cells = [f"{r['mean'][s][k][1]:.3f} ({r['mean_words'][s][k]:,.0f})" for s in names]
+        leads = ", ".join(f"{lead[k]:+.3f}".replace("-", "−") for s in names[:-1]
+                          for lead in r["reach"][s]["lead_per_seed"])  # fmt: skip
+        rows.append(f"| {n:,.0f} | " + " | ".join(cells) + f" | {leads if k else '—'} |")
+    reach = [f"{x['words']:,.0f} ({x['word_saving']:+.1%})".replace("-", "−")
+             if x["words"] is not None else "not reached"
+             for x in (r["reach"][s] for s in names)]  # fmt: skip
+    rows.append(f"| words to random's best F1 ({r['random_final']['f1']:.3f}) and the saving | "
+                + " | ".join(reach) + " | |")  # fmt: skip
     return "\n".join(rows) + "\n"
 
 

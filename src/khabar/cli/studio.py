@@ -11,6 +11,7 @@ from tqdm import tqdm
 
 from khabar.cli.app import SERVER_HELP, app, connect, fail, load_schema_or_fail
 from khabar.io import count_items, iter_items, read_json, write_items, write_json
+from khabar.model.infer.strategies import QUEUE_STRATEGY
 
 
 @app.command()
@@ -200,8 +201,8 @@ class PredictionFile:
 StrategyOpt = Annotated[str | None, typer.Option(
     envvar="KHABAR_QUEUE_STRATEGY", show_default=False,
     help="What the prediction score ranks tasks by: uncertainty (least confidence over every "
-         "layer, the default), margin, entropy or mnlp (the entity layer's; docs/benchmarks.md "
-         "measures them).")]  # fmt: skip
+         "layer), margin, entropy or mnlp (the entity layer's); default: "
+         f"{QUEUE_STRATEGY} (docs/benchmarks.md measures them).")]  # fmt: skip
 
 
 def _push(client, pid: int, predictions: Path, strategy: str | None):

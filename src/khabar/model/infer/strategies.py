@@ -22,8 +22,10 @@ from khabar.spans import bio_decode
 
 STRATEGIES = ("uncertainty", "margin", "entropy", "mnlp", "diversity", "random")
 # What a prediction record can rank the queue by (diversity needs the whole pool at once, random
-# no model), and the default: least confidence, measured level with margin and MNLP and no
-# worse than either beyond the seeds' spread (docs/benchmarks.md, "What to annotate next").
+# no model), and the default: least confidence. In the grid (make bench-al) margin alone saved
+# words beyond the seeds' spread, and fine-tuning every round (make bench-al-finetune) did not
+# confirm it (docs/benchmarks.md); so the default stays the one every record carries, over all
+# three layers.
 QUEUE_STRATEGIES = ("uncertainty", "margin", "entropy", "mnlp")
 QUEUE_STRATEGY = "uncertainty"
 Dists = list[list[list[float]]]  # per sentence, per word: the tag distribution
