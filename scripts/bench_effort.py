@@ -179,7 +179,8 @@ def main() -> None:
     args = TrainArgs()  # cross-validation scores each fold beside its baselines too
     flags = " ".join(f"--{k} {v}" for k, v in (("folds", a.folds), ("transfer", a.transfer)) if v)
     result = provenance(f"python scripts/bench_effort.py {flags}") | {
-        "dataset": str(a.dataset), "folds": a.folds, "transfer": a.transfer,
+        "dataset": str(a.dataset.resolve().relative_to(ROOT)) if a.dataset.resolve()
+        .is_relative_to(ROOT) else str(a.dataset), "folds": a.folds, "transfer": a.transfer,
         "sources": {}, "models": {}, "seconds": {}}  # fmt: skip
     for source in a.sources:
         t0 = time.perf_counter()
