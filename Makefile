@@ -487,7 +487,7 @@ bench-al: $(STAMP) $(E5_BASE) ## Annotation simulation on all of HiNER part 1 (2
 	$(BIN)/python scripts/bench_al_grid.py $(if $(STRATEGIES),--strategies $(STRATEGIES))
 
 .PHONY: bench-al-finetune
-bench-al-finetune: $(STAMP) $(E5_BASE) ## The fine-tuning check of bench-al: e5 fine-tuned each round, margin against random, 2 seeds at 400/800/1200 sentences (about 75 min; STRATEGIES=..., needs ../shared)
+bench-al-finetune: $(STAMP) $(E5_BASE) ## The fine-tuning check of bench-al: e5 fine-tuned each round, margin against random, 2 seeds at 400/800/1200 sentences (about an hour on 2 cores; STRATEGIES=..., needs ../shared)
 	$(BIN)/python scripts/bench_al.py --pool 288 --budgets 400 800 1200 --seeds 1 2 --epochs 4 --strategies $(or $(STRATEGIES),margin random)
 
 .PHONY: bench-effort
