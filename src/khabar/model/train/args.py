@@ -14,14 +14,14 @@ SCRATCH_LR = 5e-4  # random weights need larger steps
 # Chosen on the sample's validation split (docs/training.md, "Training a pretrained base").
 PRETRAINED_LR = 1e-4
 HEAD_LR_FACTOR = 10.0
-# From a transfer base (docs/training.md, "Learning from public corpora"), chosen on the sample's
+# From a transfer base (docs/benchmarks.md, "Choosing the transfer recipes"), chosen on the sample's
 # validation split and the transfer corpora's tuning parts: transfer sentences rehearsed per
 # epoch, a lower encoder learning rate, and the new heads kept at the 1e-3 they get otherwise.
 REHEARSAL = 64
 # From a quick recipe's pool (no base trained), chosen on the sample's validation split and
-# HiNER's tuning part (docs/training.md, "The quick recipe"): transfer sentences mixed into each
-# epoch of the run, trained from the plain base like the project's own (30 x 216: one pass over
-# HiNER's 6,480 local training sentences; 160 fell short);
+# HiNER's tuning part (docs/benchmarks.md, "Choosing the transfer recipes"): transfer sentences
+# mixed into each epoch of the run, trained from the plain base like the project's own (30 x 216:
+# one pass over HiNER's 6,480 local training sentences; 160 fell short);
 MIXED_IN = 216
 # its lowest encoder layers kept fixed (steps 1.4 x faster, the same validation score);
 MIXED_FREEZE = 4

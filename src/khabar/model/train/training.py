@@ -151,7 +151,8 @@ def train_run(dd, out: Path, args: TrainArgs, dataset_path: str = "",
     return run
 
 
-# Why a transfer run trains as it does (run.json, `transfer.recipe`; the table: docs/training.md).
+# Why a transfer run trains as it does (run.json, `transfer.recipe`; the tables: docs/benchmarks.md,
+# "Choosing the transfer recipes").
 TRANSFER_RECIPE_WHY = (
     "Chosen on the sample's validation split and the base's tuning parts, never on held-out "
     "data: 64 rehearsed transfer sentences per epoch with the encoder at 3e-5 and the heads at "
