@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import math
 import random
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -158,8 +157,8 @@ def simulate(seed: int, pool: list[list], held: list, tags: list[str], base: str
     return runs
 
 
-def sentences_to_reach(curve: list[tuple[float, float]], target: float) -> float | None:
-    """Sentences at which a (sentences, F1) curve first reaches `target`, interpolated."""
+def first_reaching(curve: list[tuple[float, float]], target: float) -> float | None:
+    """Where an (x, F1) curve (x: sentences or words) first reaches `target`, interpolated."""
     for (n0, f0), (n1, f1) in zip(curve, curve[1:], strict=False):
         if f0 >= target:
             return n0
@@ -267,7 +266,7 @@ def main() -> None:
     corpus, base = hiner_and_base("bench-al-finetune")
     tags = load_schema().bio_tags
     pool = articles_of(corpus.train, a.pool)
-    result = provenance("python scripts/bench_al.py " + " ".join(sys.argv[1:])) | {
+    result = provenance() | {
               "pool_articles": a.pool, "per_article": PER_ARTICLE, "step": STEP,
               "rounds": len(round_sizes(a)), "budgets": a.budgets, "epochs": a.epochs,
               "min_steps": a.min_steps, "model_seed": a.model_seed,
@@ -311,16 +310,16 @@ def summarise(result: dict, seconds: float) -> None:
     best = {s: [(n, max(f for _, f in c[: k + 1])) for k, (n, _) in enumerate(c)]
             for s, c in result["mean"].items()}  # fmt: skip
     target = best["random"][-1][1]
-    needs = sentences_to_reach(best["random"], target)  # where random itself first got there
+    needs = first_reaching(best["random"], target)  # where random itself first got there
     result["random_final"] = {"sentences": needs, "f1": target}
     # The same read off in words annotated (what an annotator spends), on each mean curve's
     # words per round.
     in_words = {s: [(w, f) for w, (_, f) in zip(result["mean_words"][s], best[s], strict=True)]
                 for s in best}  # fmt: skip
-    needs_words = sentences_to_reach(in_words["random"], target)
+    needs_words = first_reaching(in_words["random"], target)
     result["reach"] = {}
     for s, curve in result["mean"].items():
-        n, w = sentences_to_reach(best[s], target), sentences_to_reach(in_words[s], target)
+        n, w = first_reaching(best[s], target), first_reaching(in_words[s], target)
         result["reach"][s] = {"sentences": n,
                               "saving": None if n is None else round(1 - n / needs, 3),
                               "words": w,

@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import random
-import sys
 import time
 from pathlib import Path
 
@@ -267,7 +266,7 @@ def main() -> None:
     art_vecs /= np.linalg.norm(art_vecs, axis=1, keepdims=True)
     full = f1_of(train_head(vecs, tags, labels), *held, labels)
     encoded = time.perf_counter() - t0
-    result = provenance("python scripts/bench_al_grid.py " + " ".join(sys.argv[1:])) | {
+    result = provenance() | {
               "pool_articles": len(arts),
               "per_article": PER_ARTICLE, "step": STEP, "max_sentences": a.sentences,
               "held_out": len(corpus.held_out), "base": str(base), "learner": "softmax head "

@@ -25,9 +25,12 @@ Writes models/benchmarks/bench-effort.json (and --json, for the docs' table).
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from benchkit import provenance
@@ -108,20 +111,13 @@ def by_sentence(dd):
             yield article, split, i
 
 
-def rules_tally(dd, schema, gazetteer: dict) -> Tally:
-    """The rule pre-annotator's edits (no relations)."""
+def regions_tally(dd, regions: Callable[[str, list], dict]) -> Tally:
+    """The edits from pre-annotations with regions only (no relations): `regions` of each
+    sentence's text and word offsets."""
     t = Tally()
     for article, split, i in by_sentence(dd):
-        pred = rule_regions(split.texts[i], split.offsets[i], schema, gazetteer)
+        pred = regions(split.texts[i], split.offsets[i])
         t.add(article, len(split.words[i]), gold_of(split, i), pred, [])
-    return t
-
-
-def nothing_tally(dd) -> Tally:
-    """An empty task: every gold item added."""
-    t = Tally()
-    for article, split, i in by_sentence(dd):
-        t.add(article, len(split.words[i]), gold_of(split, i), {}, [])
     return t
 
 
@@ -177,18 +173,16 @@ def main() -> None:
 
     dd, schema = load_from_disk(str(a.dataset)), load_schema(ROOT / "annotation" / "schema.yaml")
     args = TrainArgs()  # cross-validation scores each fold beside its baselines too
-    flags = " ".join(f"--{k} {v}" for k, v in (("folds", a.folds), ("transfer", a.transfer)) if v)
-    result = provenance(f"python scripts/bench_effort.py {flags}") | {
-        "dataset": str(a.dataset.resolve().relative_to(ROOT)) if a.dataset.resolve()
-        .is_relative_to(ROOT) else str(a.dataset), "folds": a.folds, "transfer": a.transfer,
+    result = provenance() | {
+        "dataset": os.path.relpath(a.dataset, ROOT), "folds": a.folds, "transfer": a.transfer,
         "sources": {}, "models": {}, "seconds": {}}  # fmt: skip
     for source in a.sources:
         t0 = time.perf_counter()
-        if source == "nothing":
-            tally = nothing_tally(dd)
+        if source == "nothing":  # an empty task: every gold item added
+            tally = regions_tally(dd, lambda _text, _offsets: {})
         elif source.startswith("rules"):
             gaz = {} if source.endswith("no-gazetteer") else load_gazetteer(a.gazetteer)
-            tally = rules_tally(dd, schema, gaz)
+            tally = regions_tally(dd, partial(rule_regions, schema=schema, gazetteer=gaz))
         else:
             recipe = replace(args, transfer=a.transfer if source == "default-model" else "")
             tally, result["models"][source] = model_tally(dd, a.folds, recipe, schema)

@@ -129,9 +129,9 @@ def hiner_and_base(what: str):
     return corpus, base
 
 
-def provenance(command: str) -> dict:
-    """What a committed result says about itself: the command, date, CPU and commit (with
-    "+changes" when the work tree differs from it)."""
+def provenance(command: str | None = None) -> dict:
+    """What a committed result says about itself: the command (by default the running script's
+    own, as typed), date, CPU and commit (with "+changes" when the work tree differs from it)."""
     from datetime import date
 
     from khabar.model.net.device import cpu_model
@@ -141,5 +141,8 @@ def provenance(command: str) -> dict:
 
     commit = git("rev-parse", "--short", "HEAD").strip() or "unknown"
     dirty = bool(git("status", "--porcelain", "--untracked-files=no").strip())
+    if command is None:
+        script = Path(sys.argv[0])
+        command = " ".join(["python", f"scripts/{script.name}", *sys.argv[1:]])
     return {"command": command, "date": date.today().isoformat(), "cpu": cpu_model(),
             "commit": commit + ("+changes" if dirty else "")}  # fmt: skip

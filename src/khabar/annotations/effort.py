@@ -45,9 +45,11 @@ def match_regions(pred: Sequence[Span], gold: Sequence[Span]) -> tuple[dict[int,
 
     for same_label in (True, False):  # exact matches first, then relabels of the same bounds
         for p, s in enumerate(pred):
+            if p in at:
+                continue
             g = next((g for g in sorted(free) if (gold[g].start, gold[g].end) == (s.start, s.end)
                       and (gold[g].label == s.label) == same_label), None)  # fmt: skip
-            if p not in at and g is not None:
+            if g is not None:
                 take(p, g)
                 edits["relabelled"] += not same_label
     overlaps = sorted(((min(s.end, gold[g].end) - max(s.start, gold[g].start), p, g)

@@ -180,8 +180,6 @@ class PredictionFile:
     held (100,000 records are gigabytes). Each prediction's score is `strategy`'s."""
 
     def __init__(self, path: Path, strategy: str | None = None) -> None:
-        from khabar.model.infer.strategies import QUEUE_STRATEGY
-
         self.path, self.strategy = path, strategy or QUEUE_STRATEGY
 
     def versions(self):
