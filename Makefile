@@ -450,7 +450,7 @@ publish-model: $(REPORT) ## Build models/<RUN>/hub/ (models + card with the repo
 
 .PHONY: bench-predict
 bench-predict: $(MODEL) ## Sentences/s of khabar's inference vs transformers.pipeline on 2,000 sentences
-	$(BIN)/python scripts/bench_predict.py --run $(RUN_DIR) --sentences 2000
+	$(BIN)/python scripts/bench_predict.py --run $(RUN_DIR) --sentences 2000 --json docs/results/bench-predict.json
 
 # Generated corpora of N/10 and N articles (scripts/make_corpus.py, under datasets/scale/).
 N ?= 10000
@@ -464,11 +464,11 @@ bench-scale: $(MODEL) ## Cost growth over N/10 and N generated articles (N=10000
 
 .PHONY: bench-precision
 bench-precision: $(MODEL) ## khabar predict on N=1000 generated articles, encoder fp32 vs auto: articles/s and agreement by kind
-	$(BIN)/python scripts/bench_precision.py --run $(RUN_DIR) --n $(if $(filter 10000,$(N)),1000,$(N))
+	$(BIN)/python scripts/bench_precision.py --run $(RUN_DIR) --n $(if $(filter 10000,$(N)),1000,$(N)) --json docs/results/bench-precision.json
 
 .PHONY: bench-backend
 bench-backend: $(MODEL) ## ML backend predict latency p50/p95: a seed article and a 20,000-word article
-	$(BIN)/python scripts/bench_backend.py --run $(RUN_DIR)
+	$(BIN)/python scripts/bench_backend.py --run $(RUN_DIR) --json docs/results/bench-backend.json
 
 .PHONY: bench-transfer
 bench-transfer: $(STAMP) $(E5_BASE) $(DATASET) ## Transfer from HiNER / IL-NER: the quick and full recipes side by side, bases, forgetting (needs ../shared; RECIPES=quick, BASES="hiner" for fewer)

@@ -12,7 +12,6 @@ Label Studio gives a prediction ML_TIMEOUT_PREDICT seconds (100 by default).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -24,7 +23,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from benchkit import free_port  # noqa: E402
+from benchkit import free_port, provenance, write_result  # noqa: E402
 
 from khabar.annotations.format import task_data  # noqa: E402
 from khabar.corpus.article import Article  # noqa: E402
@@ -92,6 +91,7 @@ def main() -> None:
         default=["fp32", "auto"],
         help="encoder precisions to serve with, one backend each, in turn",
     )
+    ap.add_argument("--json", type=Path, help="also write the result here (docs/results/...)")
     args = ap.parse_args()
     seeds = ingest([ROOT / "datasets" / "raw"]).articles
     seed = max(seeds, key=lambda a: len(a.text.split()))
@@ -125,9 +125,8 @@ def main() -> None:
             f"| {r['article']} | {r['precision']} | {r['words']:,} | {r['sentences']} | "
             f"{r['requests']} | {r['p50_s']:.3f} | {r['p95_s']:.3f} | {r['words_per_s']:,} |"
         )
-    out = ROOT / "models" / args.run.name / "bench_backend.json"
-    if out.parent.is_dir():
-        out.write_text(json.dumps(rows, indent=1), encoding="utf-8")
+    result = provenance() | {"run": args.run.name, "rows": rows}
+    write_result(result, ROOT / "models" / "benchmarks" / "bench-backend.json", args.json)
 
 
 if __name__ == "__main__":

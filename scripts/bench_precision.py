@@ -12,7 +12,6 @@ articles/s and >= 99 % agreement by kind; on one without, auto chooses fp32.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -20,6 +19,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+from benchkit import provenance, write_result  # noqa: E402
 
 from khabar.io import read_jsonl  # noqa: E402
 from khabar.model.net.device import cpu_bf16_flags, cpu_model  # noqa: E402
@@ -66,6 +67,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--run", type=Path, default=ROOT / "models" / "default")
     ap.add_argument("--n", type=int, default=1000)
+    ap.add_argument("--json", type=Path, help="also write the result here (docs/results/...)")
     a = ap.parse_args()
     if not (a.run / "run.json").is_file():
         print(f"error: {a.run} has no trained run: `make train` first", file=sys.stderr)
@@ -91,11 +93,12 @@ def main() -> int:
     print(f"auto / fp32: {speed:.2f}x articles/s (target >= 1.4x with native bf16); agreement "
           + ", ".join(f"{k} {100 * v:.2f} %" for k, v in agree.items())
           + " (target >= 99 %)")  # fmt: skip
-    (out_dir / "bench-precision.json").write_text(json.dumps({
-        "articles": a.n, "cpu": cpu_model(), "bf16_flags": cpu_bf16_flags(), "speedup": speed,
-        "agreement": agree,
+    write_result(provenance() | {
+        "run": a.run.name, "articles": a.n,
+        "sentences": sum(len(r["sentences"]) for r in read_jsonl(articles)),
+        "bf16_flags": cpu_bf16_flags(), "speedup": speed, "agreement": agree,
         "sides": {k: {x: y for x, y in v.items() if x != "records"} for k, v in res.items()},
-    }, indent=1))  # fmt: skip
+    }, out_dir / "bench-precision.json", a.json)  # fmt: skip
     return 0
 
 

@@ -13,7 +13,6 @@ the khabar/pipeline ratio (target ≥ 3×) and how often both found exactly the 
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing as mp
 import resource
 import sys
@@ -23,6 +22,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 HINER = ROOT.parent / "shared" / "benchmarks" / "hiner" / "hiner-collapsed-part1.conll"
+
+from benchkit import provenance, write_result  # noqa: E402
 
 from khabar.model.net.device import cpu_bf16_flags, cpu_model  # noqa: E402
 
@@ -111,6 +112,7 @@ def main() -> int:
     ap.add_argument(
         "--out", type=Path, default=ROOT / "models" / "benchmarks" / "bench-predict.json"
     )
+    ap.add_argument("--json", type=Path, help="also write the result here (docs/results/...)")
     a = ap.parse_args()
     if not (Path(a.run) / "run.json").is_file():
         print(f"error: {a.run} has no trained run: `make train` first", file=sys.stderr)
@@ -149,15 +151,15 @@ def main() -> int:
         f"same entities as the pipeline in {same}/{len(words)} sentences "
         f"({sum(len(e) for e in fp32['entities'])} entities from khabar fp32)"
     )
-    a.out.parent.mkdir(parents=True, exist_ok=True)
-    a.out.write_text(json.dumps({
-        "sentences": len(words), "words": n_words, "source": source, "cpu": cpu_model(),
+    write_result(provenance() | {
+        "run": Path(a.run).name, "batch_size": a.batch_size,
+        "sentences": len(words), "words": n_words, "source": source,
         "bf16_flags": cpu_bf16_flags(), "ratio": ratio, "ratio_auto": ratio_auto,
         "auto_precision": auto["precision"], "auto_choice": auto["choice"],
         "ratio_vs_batched_pipeline": batched["seconds"] / fp32["seconds"],
         "same_entities_sentences": same, "auto_same_as_fp32_sentences": same_auto,
         "sides": {k: {x: y for x, y in v.items() if x != "entities"} for k, v in res.items()},
-    }, indent=1))  # fmt: skip
+    }, a.out, a.json)  # fmt: skip
     return 0
 
 
