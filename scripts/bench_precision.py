@@ -67,6 +67,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--run", type=Path, default=ROOT / "models" / "default")
     ap.add_argument("--n", type=int, default=1000)
+    ap.add_argument("--precisions", nargs="+", default=["fp32", "auto"],
+                    help="encoder precisions, in turn; the first is the reference")  # fmt: skip
     ap.add_argument("--json", type=Path, help="also write the result here (docs/results/...)")
     a = ap.parse_args()
     if not (a.run / "run.json").is_file():
@@ -76,7 +78,7 @@ def main() -> int:
     out_dir = ROOT / "models" / "benchmarks" / "precision"
     out_dir.mkdir(parents=True, exist_ok=True)
     res = {}
-    for precision in ("fp32", "auto"):
+    for precision in a.precisions:
         out = out_dir / f"{precision}.jsonl"
         started = time.perf_counter()
         proc = khabar("predict", "--run", str(a.run), "--articles", str(articles), "--out",
@@ -87,16 +89,19 @@ def main() -> int:
         res[precision] = {"seconds": seconds, "articles_per_s": a.n / seconds, "chosen": chosen,
                           "records": read_jsonl(out)}  # fmt: skip
         print(f"  {precision:5}: {seconds:6.1f} s, {a.n / seconds:6.2f} articles/s; {chosen}")
-    agree = agreement(res["fp32"]["records"], res["auto"]["records"])
-    speed = res["fp32"]["seconds"] / res["auto"]["seconds"]
+    ref, *others = a.precisions
     print(f"CPU: {cpu_model()}; bf16 flags: {', '.join(cpu_bf16_flags()) or 'none'}")
-    print(f"auto / fp32: {speed:.2f}x articles/s (target >= 1.4x with native bf16); agreement "
-          + ", ".join(f"{k} {100 * v:.2f} %" for k, v in agree.items())
-          + " (target >= 99 %)")  # fmt: skip
+    for p in others:
+        x = res[p]
+        x["speedup"] = res[ref]["seconds"] / x["seconds"]
+        x["agreement"] = agreement(res[ref]["records"], x["records"])
+        print(f"{p} / {ref}: {x['speedup']:.2f}x articles/s (target >= 1.4x with native bf16); "
+              "agreement " + ", ".join(f"{k} {100 * v:.2f} %" for k, v in x["agreement"].items())
+              + " (target >= 99 %)")  # fmt: skip
     write_result(provenance() | {
         "run": a.run.name, "articles": a.n,
         "sentences": sum(len(r["sentences"]) for r in read_jsonl(articles)),
-        "bf16_flags": cpu_bf16_flags(), "speedup": speed, "agreement": agree,
+        "bf16_flags": cpu_bf16_flags(), "reference": ref,
         "sides": {k: {x: y for x, y in v.items() if x != "records"} for k, v in res.items()},
     }, out_dir / "bench-precision.json", a.json)  # fmt: skip
     return 0
