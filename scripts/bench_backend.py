@@ -93,6 +93,7 @@ def main() -> None:
     )
     ap.add_argument("--json", type=Path, help="also write the result here (docs/results/...)")
     args = ap.parse_args()
+    said = provenance()  # what runs: the commit as it starts
     seeds = ingest([ROOT / "datasets" / "raw"]).articles
     seed = max(seeds, key=lambda a: len(a.text.split()))
     cases = [
@@ -125,7 +126,7 @@ def main() -> None:
             f"| {r['article']} | {r['precision']} | {r['words']:,} | {r['sentences']} | "
             f"{r['requests']} | {r['p50_s']:.3f} | {r['p95_s']:.3f} | {r['words_per_s']:,} |"
         )
-    result = provenance() | {"run": args.run.name, "rows": rows}
+    result = said | {"run": args.run.name, "rows": rows}
     write_result(result, ROOT / "models" / "benchmarks" / "bench-backend.json", args.json)
 
 

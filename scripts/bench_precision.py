@@ -74,6 +74,7 @@ def main() -> int:
     if not (a.run / "run.json").is_file():
         print(f"error: {a.run} has no trained run: `make train` first", file=sys.stderr)
         return 1
+    said = provenance()  # what runs: the commit as it starts
     articles = corpus(a.n)
     out_dir = ROOT / "models" / "benchmarks" / "precision"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -98,7 +99,7 @@ def main() -> int:
         print(f"{p} / {ref}: {x['speedup']:.2f}x articles/s (target >= 1.4x with native bf16); "
               "agreement " + ", ".join(f"{k} {100 * v:.2f} %" for k, v in x["agreement"].items())
               + " (target >= 99 %)")  # fmt: skip
-    write_result(provenance() | {
+    write_result(said | {
         "run": a.run.name, "articles": a.n,
         "sentences": sum(len(r["sentences"]) for r in read_jsonl(articles)),
         "bf16_flags": cpu_bf16_flags(), "reference": ref,

@@ -117,6 +117,7 @@ def main() -> int:
     if not (Path(a.run) / "run.json").is_file():
         print(f"error: {a.run} has no trained run: `make train` first", file=sys.stderr)
         return 1
+    said = provenance()  # what runs: the commit as it starts
     words, source = load_sentences(a.sentences)
     n_words = sum(len(w) for w in words)
     print(f"{len(words)} sentences, {n_words} words from {source}; model {a.run}")
@@ -151,7 +152,7 @@ def main() -> int:
         f"same entities as the pipeline in {same}/{len(words)} sentences "
         f"({sum(len(e) for e in fp32['entities'])} entities from khabar fp32)"
     )
-    write_result(provenance() | {
+    write_result(said | {
         "run": Path(a.run).name, "batch_size": a.batch_size,
         "sentences": len(words), "words": n_words, "source": source,
         "bf16_flags": cpu_bf16_flags(), "ratio": ratio, "ratio_auto": ratio_auto,
