@@ -496,7 +496,7 @@ bench-effort: $(STAMP) $(DATASET) $(TRANSFER_BASE) ## Edits from pre-annotations
 
 .PHONY: bench-names
 bench-names: $(PREDICTIONS) $(CLEANED) ## Names across scripts and dates from the gold, without a person: merges back, false merges, DATE values, event tuples per alias file
-	$(BIN)/python scripts/bench_names.py --predictions $(PREDICTIONS)
+	$(BIN)/python scripts/bench_names.py --predictions $(PREDICTIONS) --json docs/results/bench-names.json
 
 .PHONY: bench-ner
 bench-ner: $(STAMP) $(E5_BASE) ## Dev F1, time, memory: default transformer vs CRF on HiNER and IL-NER (needs ../shared)

@@ -26,6 +26,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
+from benchkit import provenance, write_result  # noqa: E402
+
 from khabar.corpus.article import read_articles  # noqa: E402
 from khabar.dataset.splits import read_manifest  # noqa: E402
 from khabar.events import crossscript as xs  # noqa: E402
@@ -40,7 +42,6 @@ from khabar.events.mentions import (  # noqa: E402
     records_from_predictions,
 )
 from khabar.events.names import Aliases, Canonicaliser, read_aliases  # noqa: E402
-from khabar.io import write_json  # noqa: E402
 
 # (type, spelling, canonical name): what a person added to annotation/aliases.yaml by hand.
 HAND_ADDED = [
@@ -135,19 +136,22 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--predictions", type=Path, default=ROOT / "datasets/predictions/default.jsonl")
     ap.add_argument("--corpus", type=Path, default=ROOT / "datasets/cleaned/articles.jsonl")
+    ap.add_argument("--json", type=Path, help="also write the result here (docs/results/...)")
     a = ap.parse_args()
+    said = provenance()  # what runs: the commit as it starts
     for need, make in ((a.corpus, "make data"), (a.predictions, "make predict")):
         if not need.is_file():
             sys.exit(f"bench-names needs {need}: run `{make}` first")
     articles = {x.id: x for x in read_articles(a.corpus)}
     gold = records_from_gold(GOLD)
     truth = read_date_truth(ROOT / "annotation" / "dates.tsv")
-    result = {
+    result = said | {
+        "predictions": str(a.predictions),
         "names": names(gold, [x.text for x in articles.values()]),
         "dates": dates(gold, articles, truth),
         "tuples": tuples(records_from_predictions(a.predictions), gold, articles, truth),
     }
-    write_json(ROOT / "models" / "benchmarks" / "bench-names.json", result, indent=1)
+    write_result(result, ROOT / "models" / "benchmarks" / "bench-names.json", a.json)
     n = result["names"]
     print(f"names: {n['back']} of {n['hand_added']} hand-added merges come back automatically; "
           f"{len(n['false_merges'])} false merges {n['false_merges']}")  # fmt: skip
