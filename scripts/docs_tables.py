@@ -104,6 +104,68 @@ def bench_al_finetune(r: dict) -> str:
     return "\n".join(rows) + "\n"
 
 
+def said(r: dict) -> str:
+    """The line under a rendered table: the command that measured it, when, on what, at which
+    commit (and, for a result written down before the benches kept theirs, where it came from)."""
+    line = (f"`{r['command']}` ({r['date']}; {r['cpu']}, {r['cpu_features']}, {r['cores']} "
+            f"cores; commit {r.get('commit') or 'not recorded'})")  # fmt: skip
+    if r.get("transcribed"):
+        line += f". {r['transcribed']}"
+    return f"\n{line}.\n"
+
+
+def _choice(x: dict) -> str:
+    """What an `auto` side ran as, and why ("auto → bf16 (auto: avx512_bf16, ...)")."""
+    return f" → {x['precision']} ({x['choice']})" if x["choice"] != "asked" else ""
+
+
+def bench_predict(r: dict) -> str:
+    """khabar's inference against transformers.pipeline on the same sentences (make
+    bench-predict): sentences/s, the ratio to the pipeline at batch 1, peak memory."""
+    n, sides = r["sentences"], r["sides"]
+    pipe = sides["pipeline (batch 1)"]["seconds"]
+    rows = [f"| {n:,} sentences, run `{r['run']}` | sentences/s | × pipeline (batch 1) | "
+            "peak RSS |", "| --- | --- | --- | --- |"]  # fmt: skip
+    for name, x in sides.items():
+        rows.append(f"| {name}{_choice(x)} | {n / x['seconds']:.1f} | {pipe / x['seconds']:.2f} × "
+                    f"| {x['peak_rss_mb'] / 1024:.2f} GB |")  # fmt: skip
+    same = r["auto_same_as_fp32_sentences"]
+    rows.append(f"\nauto's entity spans equal fp32's in {same:,} of {n:,} sentences "
+                f"({100 * same / n:.1f} %). Targets: fp32 ≥ 3 × the pipeline; auto ≥ 5 × "
+                "where the CPU has native bf16, with spans equal to fp32's in ≥ 99.5 % of "
+                "sentences.")  # fmt: skip
+    return "\n".join(rows) + "\n" + said(r)
+
+
+def bench_precision(r: dict) -> str:
+    """`khabar predict` on generated articles per encoder precision (make bench-precision):
+    the whole command's seconds, articles/s, and each side's agreement with the reference."""
+    ref = r.get("reference", "fp32")
+    rows = [f"| {r['articles']:,} generated articles ({r['sentences']:,} sentences), run "
+            f"`{r['run']}` | seconds | articles/s | × {ref} | agreement with {ref}: entities, "
+            "triggers, arguments |", "| --- | --- | --- | --- | --- |"]  # fmt: skip
+    for name, x in r["sides"].items():
+        chosen = x["chosen"].split("encoder ", 1)[-1]  # "bf16 (auto: avx512_bf16, ...)"
+        chosen = name if chosen.endswith("(asked)") else f"{name} → {chosen}"
+        agree = x.get("agreement")
+        rows.append(f"| {chosen} | {x['seconds']:.1f} | {x['articles_per_s']:.2f} | "
+                    + (f"{x['speedup']:.2f} × | " if "speedup" in x else "1 | ")
+                    + (", ".join(f"{100 * v:.2f} %" for v in agree.values()) if agree else "—")
+                    + " |")  # fmt: skip
+    return "\n".join(rows) + "\n" + said(r)
+
+
+def bench_backend(r: dict) -> str:
+    """The ML backend's POST /predict latency per article and precision (make bench-backend)."""
+    rows = [f"| article (run `{r['run']}`) | precision (chosen) | words | sentences | requests "
+            "| p50 s | p95 s | words/s |", "|" + " --- |" * 8]  # fmt: skip
+    for x in r["rows"]:
+        rows.append(f"| {x['article']} | {x['precision']} | {x['words']:,} | {x['sentences']:,} | "
+                    f"{x['requests']} | {x['p50_s']:.3f} | {x['p95_s']:.3f} | "
+                    f"{x['words_per_s']:,} |")  # fmt: skip
+    return "\n".join(rows) + "\n" + said(r)
+
+
 TARGET = re.compile(r"^([a-z][a-z0-9-]*):[^=\n]*## (.*)$", re.M)
 
 
@@ -120,8 +182,20 @@ RENDERERS: dict[str, Callable[[dict], str]] = {
     "bench-al": bench_al,
     "bench-effort": bench_effort,
     "bench-al-finetune": bench_al_finetune,
+    "bench-predict": bench_predict,
+    "bench-precision": bench_precision,
+    "bench-backend": bench_backend,
 }
 TEXT_RENDERERS: dict[str, Callable[[str], str]] = {"Makefile": make_targets}
+
+
+def renderer(stem: str) -> Callable[[dict], str]:
+    """The renderer of a result file: its bench's name, or that name and a qualifier (one run
+    of the bench among several: `bench-predict-avx512-bf16.json`)."""
+    for name in sorted(RENDERERS, key=len, reverse=True):
+        if stem == name or stem.startswith(name + "-"):
+            return RENDERERS[name]
+    raise SystemExit(f"no renderer for results/{stem}.json (scripts/docs_tables.py RENDERERS)")
 
 
 def render(page: str, docs: Path) -> str:
@@ -133,7 +207,7 @@ def render(page: str, docs: Path) -> str:
         if src.name in TEXT_RENDERERS:
             table = TEXT_RENDERERS[src.name](text)
         else:
-            table = RENDERERS[src.stem](json.loads(text))
+            table = renderer(src.stem)(json.loads(text))
         return m.group(1) + table + m.group(4)
 
     return MARKED.sub(one, page)
