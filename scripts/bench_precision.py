@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import time
@@ -86,7 +87,10 @@ def main() -> int:
                       str(out), "--precision", precision)  # fmt: skip
         seconds = time.perf_counter() - started
         lines = proc.stderr.replace("\r", "\n").splitlines()  # progress bars redraw with \r
-        chosen = next((ln for ln in lines if ln.startswith("run ") and "encoder" in ln), "?")
+        # The run's one line ("run R: device cpu, encoder bf16 (why)"); the progress bar may
+        # have drawn on the same line before it.
+        said_lines = (re.search(r"run \S+: device .*", ln) for ln in lines)
+        chosen = next((m.group(0) for m in said_lines if m and "encoder" in m.group(0)), "?")
         res[precision] = {"seconds": seconds, "articles_per_s": a.n / seconds, "chosen": chosen,
                           "records": read_jsonl(out)}  # fmt: skip
         print(f"  {precision:5}: {seconds:6.1f} s, {a.n / seconds:6.2f} articles/s; {chosen}")
