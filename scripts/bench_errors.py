@@ -27,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from benchkit import local_corpus, measure  # noqa: E402
+from benchkit import local_corpus, measure, provenance  # noqa: E402
 
 from khabar.dataset.rows import rows_with_names  # noqa: E402
 from khabar.io import read_json, read_jsonl, write_json  # noqa: E402
@@ -137,11 +137,11 @@ def main() -> None:
     result = read_json(path) if path.is_file() else {}
     for name in a.corpus:
         if name == "sample":
-            result["sample"] = bench("sample", a.dataset, a, a.epochs)
+            result["sample"] = provenance() | bench("sample", a.dataset, a, a.epochs)
         else:
             source = hiner_dataset(OUT / "hiner" / "source", a.hiner_sentences, a.per_article)
             if source is not None:
-                result["hiner"] = bench("hiner", source, a, a.hiner_epochs)
+                result["hiner"] = provenance() | bench("hiner", source, a, a.hiner_epochs)
         write_json(path, result, indent=1)
     print(f"-> {path.relative_to(ROOT)}")
 

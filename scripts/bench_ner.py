@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT.parent / "shared" / "benchmarks"
 
-from benchkit import measure  # noqa: E402
+from benchkit import measure, provenance  # noqa: E402
 
 from khabar.dataset.corpora import CorpusError, load_declared, read_corpus  # noqa: E402
 from khabar.io import read_json  # noqa: E402
@@ -99,7 +99,7 @@ def main() -> int:
     for name in a.corpus:
         result = bench(name, env)
         if result is not None:
-            results[name] = result
+            results[name] = provenance() | result
             a.out.parent.mkdir(parents=True, exist_ok=True)
             a.out.write_text(json.dumps(results, indent=1))
     return 0

@@ -43,13 +43,20 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from benchkit import free_port, label_studio, label_studio_env, measure, peak_rss, server_pid  # noqa: E402
+from benchkit import (  # noqa: E402
+    free_port,
+    label_studio,
+    label_studio_env,
+    measure,
+    peak_rss,
+    provenance,
+    server_pid,
+)
 
 from khabar.annotations.format import content_hash  # noqa: E402
 from khabar.dataset.build import saved_digest  # noqa: E402
 from khabar.io import file_sha256, iter_jsonl, read_json, write_json, write_jsonl  # noqa: E402
 from khabar.model.infer.prediction import ls_prediction  # noqa: E402
-from khabar.model.net.device import cpu_model  # noqa: E402
 from khabar.studio.client import Client, LabelStudioError  # noqa: E402
 
 TOKEN = "khabar-bench-token-0000000000000000"
@@ -396,9 +403,9 @@ def main() -> None:
             print(f"  {r['stage']:<28} {ratio:6.2f}  (peak RSS {small[r['stage']]['peak_rss_mb']:,}"
                   f" -> {r['peak_rss_mb']:,} MB)")  # fmt: skip
     info = read_json(args.run / "run.json")
-    result = {"run": args.run.name, "base": info.get("base_model"), "cpus": os.cpu_count(),
-              "cpu": cpu_model() or "unknown", "finished": time.strftime("%Y-%m-%d %H:%M"),
-              "rows": rows}  # fmt: skip
+    result = provenance() | {"run": args.run.name, "base": info.get("base_model"),
+                             "cpus": os.cpu_count(), "finished": time.strftime("%Y-%m-%d %H:%M"),
+                             "rows": rows}  # fmt: skip
     write_json(args.out, result)
     print(f"-> {args.out}\n\n{markdown(result)}")
 

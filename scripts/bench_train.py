@@ -25,7 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from benchkit import local_corpus, measure  # noqa: E402
+from benchkit import local_corpus, measure, provenance  # noqa: E402
 
 from khabar.io import read_json  # noqa: E402
 from khabar.model.net.device import cpu_bf16_flags, cpu_model  # noqa: E402
@@ -76,7 +76,7 @@ def main() -> int:
     ap.add_argument("--only", choices=["sample", "hiner"])
     ap.add_argument("--out", type=Path, default=ROOT / "models" / "benchmarks" / "bench-train.json")
     a = ap.parse_args()
-    res: dict = {"cpu": cpu_model(), "bf16_flags": cpu_bf16_flags()}
+    res: dict = provenance() | {"bf16_flags": cpu_bf16_flags()}
     if a.only != "hiner":
         if not (ROOT / "datasets" / "dataset").is_dir():
             print("error: no datasets/dataset: `make dataset` first", file=sys.stderr)

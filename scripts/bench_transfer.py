@@ -30,7 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from benchkit import measure  # noqa: E402
+from benchkit import measure, provenance  # noqa: E402
 
 from khabar.dataset.corpora import CorpusError, load_declared, read_corpus  # noqa: E402
 from khabar.io import read_json, write_json  # noqa: E402
@@ -171,7 +171,7 @@ def main() -> int:
     except CorpusError as exc:
         print(f"error: {exc}")
         return 1
-    results: dict = {"bases": {}, "sample_runs": {}, "scores": {}, "recipes": {}}
+    results: dict = provenance() | {"bases": {}, "sample_runs": {}, "scores": {}, "recipes": {}}
     a.out.parent.mkdir(parents=True, exist_ok=True)
 
     def save() -> None:
