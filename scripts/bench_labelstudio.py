@@ -20,7 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from benchkit import free_port, label_studio, label_studio_env  # noqa: E402
+from benchkit import free_port, label_studio, label_studio_env, provenance, write_result  # noqa: E402
 
 from khabar.schema import label_config, load_schema  # noqa: E402
 from khabar.studio.client import Client  # noqa: E402
@@ -64,6 +64,7 @@ def main() -> None:
     ap.add_argument("--tasks", type=int, default=5000, help="synthetic tasks per side")
     ap.add_argument("--chunk-size", type=int, default=500, help="tasks per import request")
     args = ap.parse_args()
+    said = provenance()  # what runs: the commit as it starts
 
     env = label_studio_env(Path(tempfile.mkdtemp(prefix="khabar-bench-ls-")), free_port(), TOKEN)
     label_studio("start", env)
@@ -100,6 +101,11 @@ def main() -> None:
         for name, tk, ts in (("import", t_kh_imp, t_sdk_imp), ("export", t_kh_exp, t_sdk_exp)):
             print(f"{name:8}{n / tk:16.0f}{n / ts:14.0f}{ts / tk:8.2f}")
         print(f"idempotent re-push of all {n} (imports nothing): {t_rerun:.1f}s")
+        write_result(said | {"tasks": n, "chunk_size": args.chunk_size,
+                             "seconds": {"khabar_import": t_kh_imp, "sdk_import": t_sdk_imp,
+                                         "khabar_export": t_kh_exp, "sdk_export": t_sdk_exp,
+                                         "khabar_rerun": t_rerun}},
+                     ROOT / "models" / "benchmarks" / "bench-labelstudio.json")  # fmt: skip
     finally:
         label_studio("stop", env)
 
