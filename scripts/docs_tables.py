@@ -47,7 +47,7 @@ def bench_al(r: dict) -> str:
         rows.append(f"| {AL_NAMES.get(s, s)} | {_pm(x['words_mean'], x['words_std'])} | "
                     f"{x['reached']} | {saving} | {x['final_f1']:.3f} | "
                     f"{x['mentions_per_100_words']:.1f} |")  # fmt: skip
-    return "\n".join(rows) + "\n"
+    return "\n".join(rows) + "\n" + said(r)
 
 
 EFFORT_NAMES = {"nothing": "nothing (annotate from scratch)",
@@ -81,7 +81,7 @@ def bench_effort(r: dict) -> str:
             )
             + " |"
         )
-    return "\n".join(rows) + "\n"
+    return "\n".join(rows) + "\n" + said(r)
 
 
 def bench_al_finetune(r: dict) -> str:
@@ -101,17 +101,28 @@ def bench_al_finetune(r: dict) -> str:
              for x in (r["reach"][s] for s in names)]  # fmt: skip
     rows.append(f"| words to random's best F1 ({r['random_final']['f1']:.3f}) and the saving | "
                 + " | ".join(reach) + " | |")  # fmt: skip
-    return "\n".join(rows) + "\n"
+    return "\n".join(rows) + "\n" + said(r)
 
 
 def said(r: dict) -> str:
     """The line under a rendered table: the command that measured it, when, on what, at which
-    commit (and, for a result written down before the benches kept theirs, where it came from)."""
-    line = (f"`{r['command']}` ({r['date']}; {r['cpu']}, {r['cpu_features']}, {r['cores']} "
-            f"cores; commit {r.get('commit') or 'not recorded'})")  # fmt: skip
+    commit (a result written down before the benches kept theirs says so, and where the docs
+    first quoted it)."""
+    commands = r["command"] if isinstance(r["command"], list) else [r["command"]]
+    where = f"{r['cpu']}, {r['cpu_features']}, {r['cores']} cores"
+    commit = f"commit {r['commit']}" if r.get("commit") else "commit not recorded"
+    line = f"{'; '.join(f'`{c}`' for c in commands)} ({r['date']}; {where}; {commit})"
     if r.get("transcribed"):
-        line += f". {r['transcribed']}"
+        line += f". {r['transcribed']}; first quoted in {r['documented_in']}"
     return f"\n{line}.\n"
+
+
+def table(r: dict) -> str:
+    """A table written down as columns and rows (a result measured before its bench kept one)."""
+    t = r["table"]
+    rows = ["| " + " | ".join(t["columns"]) + " |", "|" + " --- |" * len(t["columns"])]
+    rows += ["| " + " | ".join(row) + " |" for row in t["rows"]]
+    return "\n".join(rows) + "\n" + said(r)
 
 
 def _choice(x: dict) -> str:
@@ -166,6 +177,27 @@ def bench_backend(r: dict) -> str:
     return "\n".join(rows) + "\n" + said(r)
 
 
+def bench_names(r: dict) -> str:
+    """Names and dates without a person (make bench-names): the event tuples of the predictions
+    per alias file, then the merges and the DATE values as lines."""
+    rows = ["| alias file | tuples: strict P / R / F1 | relaxed F1 | strict F1, held-out article "
+            "| events |", "|" + " --- |" * 5]  # fmt: skip
+    for name, x in r["tuples"].items():
+        s, held = x["all"]["strict"], x.get("held_out", {}).get("strict")
+        rows.append(f"| {name} | {s['precision']:.3f} / {s['recall']:.3f} / {s['f1']:.3f} | "
+                    f"{x['all']['relaxed']['f1']:.3f} | {held['f1'] if held else 0:.3f} | "
+                    f"{x['events']:,} |")  # fmt: skip
+    n, d = r["names"], r["dates"]
+    missed = ", ".join(f"{a} → {c}" for _, a, c in n["missed"]) or "none"
+    rows += ["", f"- Hand-made merges that come back from an empty alias file: **{n['back']} of "
+             f"{n['hand_added']}**; false merges: **{len(n['false_merges'])}**; missed: {missed}.",
+             f"- DATE spans resolved: {d['before']['resolved']} → {d['after']['resolved']} of "
+             f"{d['after']['spans']}; right against `annotation/dates.tsv`: "
+             f"{d['before']['right']} → **{d['after']['right']} of {d['after']['checked']}**; "
+             f"values changed: {len(d['changed'])}."]  # fmt: skip
+    return "\n".join(rows) + "\n" + said(r)
+
+
 TARGET = re.compile(r"^([a-z][a-z0-9-]*):[^=\n]*## (.*)$", re.M)
 
 
@@ -185,6 +217,7 @@ RENDERERS: dict[str, Callable[[dict], str]] = {
     "bench-predict": bench_predict,
     "bench-precision": bench_precision,
     "bench-backend": bench_backend,
+    "bench-names": bench_names,
 }
 TEXT_RENDERERS: dict[str, Callable[[str], str]] = {"Makefile": make_targets}
 
@@ -205,10 +238,11 @@ def render(page: str, docs: Path) -> str:
         src = docs / m["src"]
         text = src.read_text(encoding="utf-8")
         if src.name in TEXT_RENDERERS:
-            table = TEXT_RENDERERS[src.name](text)
+            body = TEXT_RENDERERS[src.name](text)
         else:
-            table = renderer(src.stem)(json.loads(text))
-        return m.group(1) + table + m.group(4)
+            data = json.loads(text)
+            body = (table if "table" in data else renderer(src.stem))(data)
+        return m.group(1) + body + m.group(4)
 
     return MARKED.sub(one, page)
 

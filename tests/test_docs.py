@@ -85,3 +85,17 @@ def test_each_role_page_starts_with_what_to_run():
         assert fence is not None and head[fence + 1].startswith("make "), page
     annotating = (ROOT / "docs" / "annotating.md").read_text(encoding="utf-8")[:1500]
     assert "http://127.0.0.1:8080" in annotating and "admin@khabar.local" in annotating
+
+
+def test_every_committed_result_says_where_it_comes_from():
+    """Each result the docs render names its command, date, CPU (with the features that change
+    its speed), cores and commit; one written down from an older page says so and where."""
+    import json
+
+    results = sorted((ROOT / "docs" / "results").glob("*.json"))
+    assert results
+    for path in results:
+        r = json.loads(path.read_text(encoding="utf-8"))
+        missing = {"command", "date", "cpu", "cpu_features", "cores", "commit"} - r.keys()
+        assert not missing, f"{path.name} lacks {sorted(missing)}"
+        assert r["commit"] or r.get("transcribed") and r.get("documented_in"), path.name
