@@ -198,6 +198,15 @@ def bench_names(r: dict) -> str:
     return "\n".join(rows) + "\n" + said(r)
 
 
+def cv(r: dict) -> str:
+    """A cross-validation's figures (`khabar evaluate --folds`, make cv): its report's table and
+    what the folds kept of the transfer base."""
+    from khabar.model.assess.cv_report import cv_table, transfer_lines
+
+    kept = f"\n{transfer_lines(r)}\n" if r.get("transfer") else ""
+    return cv_table(r) + "\n" + kept + said(r)
+
+
 TARGET = re.compile(r"^([a-z][a-z0-9-]*):[^=\n]*## (.*)$", re.M)
 
 
@@ -218,6 +227,7 @@ RENDERERS: dict[str, Callable[[dict], str]] = {
     "bench-precision": bench_precision,
     "bench-backend": bench_backend,
     "bench-names": bench_names,
+    "cv": cv,
 }
 TEXT_RENDERERS: dict[str, Callable[[str], str]] = {"Makefile": make_targets}
 
