@@ -463,8 +463,8 @@ bench-scale: $(MODEL) ## Cost growth over N/10 and N generated articles (N=10000
 		$(if $(FAULTS),--faults $(filter-out 1,$(FAULTS)))
 
 .PHONY: bench-precision
-bench-precision: $(MODEL) ## khabar predict on N=1000 generated articles, encoder fp32 vs auto: articles/s and agreement by kind
-	$(BIN)/python scripts/bench_precision.py --run $(RUN_DIR) --n $(if $(filter 10000,$(N)),1000,$(N)) --json docs/results/bench-precision.json
+bench-precision: $(MODEL) ## khabar predict on N=1000 generated articles, encoder fp32, auto and int8: articles/s, agreement by kind, HiNER held-out F1 (PRECISIONS=...)
+	$(BIN)/python scripts/bench_precision.py --run $(RUN_DIR) --n $(if $(filter 10000,$(N)),1000,$(N)) --precisions $(or $(PRECISIONS),fp32 auto int8) --json docs/results/bench-precision.json
 
 .PHONY: bench-backend
 bench-backend: $(MODEL) ## ML backend predict latency p50/p95: a seed article and a 20,000-word article

@@ -1,6 +1,7 @@
 """Benchmark: `khabar predict` on N generated articles, the whole command (start included), with
-the encoder in fp32 and in `auto`, one after the other; articles/s of each and how often their
-decisions agree, by kind (entities, triggers, arguments: the share of the union both found).
+the encoder in each precision asked (fp32, auto, int8), one after the other; articles/s of each,
+how often their decisions agree with the first's, by kind (entities, triggers, arguments: the
+share of the union both found), and the tagger's entity F1 on HiNER's held-out part in each.
 
 The corpus is `scripts/make_corpus.py N` (generated, under datasets/scale/N/), cleaned by
 `khabar ingest`. Targets (issue 41): on a CPU with native bf16, auto >= 1.4x fp32 in
@@ -21,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from benchkit import provenance, write_result  # noqa: E402
+from benchkit import local_corpus, provenance, write_result  # noqa: E402
 
 from khabar.io import read_jsonl  # noqa: E402
 from khabar.model.net.device import cpu_bf16_flags, cpu_model  # noqa: E402
@@ -64,6 +65,23 @@ def agreement(a: list[dict], b: list[dict]) -> dict:
     return out
 
 
+def held_out_f1(run: Path, precision: str) -> float | None:
+    """Entity F1 (PER/LOC/ORG, strict) of the run's tagger on HiNER's held-out part with the
+    encoder in `precision` (None without ../shared): what int8 must keep (issue 59)."""
+    from khabar.model.infer.run import load_run, tag_words
+    from khabar.model.measure.evaluation import entity_scores
+
+    hiner = local_corpus("hiner")
+    if hiner is None:
+        return None
+    r = load_run(run, baselines=False, device="cpu", precision=precision)
+    words, gold = [w for w, _ in hiner.held_out], [t for _, t in hiner.held_out]
+    tags = tag_words(r.ner, r.ner_tokenizer, words, r.max_length, precision=r.precision)
+    keep = {"PER", "LOC", "ORG"}  # the types HiNER marks; the run's others count as O
+    tags = [[t if t != "O" and t[2:] in keep else "O" for t, _ in row] for row in tags]
+    return entity_scores(gold, tags)["overall"]["f1"]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--run", type=Path, default=ROOT / "models" / "default")
@@ -82,6 +100,13 @@ def main() -> int:
     res = {}
     for precision in a.precisions:
         out = out_dir / f"{precision}.jsonl"
+        built = None
+        if precision == "int8":  # built once per run's weights, then kept: not timed
+            from khabar.model.infer.run import load_run
+
+            started = time.perf_counter()
+            load_run(a.run, baselines=False, device="cpu", precision="int8")
+            built = time.perf_counter() - started
         started = time.perf_counter()
         proc = khabar("predict", "--run", str(a.run), "--articles", str(articles), "--out",
                       str(out), "--precision", precision)  # fmt: skip
@@ -92,8 +117,10 @@ def main() -> int:
         said_lines = (re.search(r"run \S+: device .*", ln) for ln in lines)
         chosen = next((m.group(0) for m in said_lines if m and "encoder" in m.group(0)), "?")
         res[precision] = {"seconds": seconds, "articles_per_s": a.n / seconds, "chosen": chosen,
-                          "records": read_jsonl(out)}  # fmt: skip
-        print(f"  {precision:5}: {seconds:6.1f} s, {a.n / seconds:6.2f} articles/s; {chosen}")
+                          "records": read_jsonl(out), "hiner_f1": held_out_f1(a.run, precision),
+                          "build_seconds": built}  # fmt: skip
+        print(f"  {precision:5}: {seconds:6.1f} s, {a.n / seconds:6.2f} articles/s; {chosen}; "
+              f"HiNER held-out F1 {res[precision]['hiner_f1']}")  # fmt: skip
     ref, *others = a.precisions
     print(f"CPU: {cpu_model()}; bf16 flags: {', '.join(cpu_bf16_flags()) or 'none'}")
     for p in others:

@@ -150,19 +150,23 @@ def bench_predict(r: dict) -> str:
 
 def bench_precision(r: dict) -> str:
     """`khabar predict` on generated articles per encoder precision (make bench-precision):
-    the whole command's seconds, articles/s, and each side's agreement with the reference."""
+    the whole command's seconds, articles/s, each side's agreement with the reference, and the
+    tagger's entity F1 on HiNER's held-out part where it was measured."""
     ref = r.get("reference", "fp32")
     rows = [f"| {r['articles']:,} generated articles ({r['sentences']:,} sentences), run "
             f"`{r['run']}` | seconds | articles/s | × {ref} | agreement with {ref}: entities, "
-            "triggers, arguments |", "| --- | --- | --- | --- | --- |"]  # fmt: skip
+            "triggers, arguments | HiNER held-out entity F1 |", "|" + " --- |" * 6]  # fmt: skip
     for name, x in r["sides"].items():
         chosen = x["chosen"].split("encoder ", 1)[-1]  # "bf16 (auto: avx512_bf16, ...)"
         chosen = name if chosen.endswith("(asked)") else f"{name} → {chosen}"
+        if x.get("build_seconds"):
+            chosen += f" (built once in {x['build_seconds']:.0f} s, not counted)"
         agree = x.get("agreement")
+        f1 = x.get("hiner_f1")
         rows.append(f"| {chosen} | {x['seconds']:.1f} | {x['articles_per_s']:.2f} | "
                     + (f"{x['speedup']:.2f} × | " if "speedup" in x else "1 | ")
                     + (", ".join(f"{100 * v:.2f} %" for v in agree.values()) if agree else "—")
-                    + " |")  # fmt: skip
+                    + f" | {f'{f1:.4f}' if f1 is not None else '—'} |")  # fmt: skip
     return "\n".join(rows) + "\n" + said(r)
 
 

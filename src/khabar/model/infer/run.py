@@ -10,6 +10,7 @@ seed, thresholds, data) and `metrics.json`.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -240,6 +241,12 @@ def load_run(path: Path, baselines: bool = True, device: str | None = None,
                 raise RunError(f"{f} is missing; retrain the run (or pass --no-baselines)")
             setattr(run, attr, bl.load(f))
     run.placement = place([run.ner, run.heads, run.events], device, precision)
+    if run.placement.precision == "int8":  # every reader of the encoder goes through base_model
+        from khabar.model.net.int8 import INT8_DIR, int8_encoder
+
+        said = lambda m: print(m, file=sys.stderr)  # noqa: E731
+        setattr(run.ner, run.ner.base_model_prefix,
+                int8_encoder(run.ner, path / NER_DIR, path / INT8_DIR, said))  # fmt: skip
     return run
 
 

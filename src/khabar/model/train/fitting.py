@@ -155,7 +155,7 @@ def fit(model, features: list[dict], collator, epochs: int, lr: float, args: Tra
 
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
-    placement = place([model], args.device, args.precision)  # resolved once, for this fit
+    placement = place([model], args.device, args.precision, training=True)  # once, for this fit
     device, encoder = placement.device, model.base_model
     # fused: one kernel over all parameters instead of a loop of small ones per tensor.
     opt = torch.optim.AdamW(param_groups(model, lr, args.head_factor),
