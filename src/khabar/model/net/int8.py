@@ -102,9 +102,16 @@ def build(encoder, out_dir: Path, digest: str) -> Path:
                                        hidden_size=cfg.hidden_size)  # fmt: skip
         opt.save_model_to_file(str(fused))
         tmp = out_dir / (MODEL_FILE + ".tmp")
-        quantize_dynamic(str(fused), str(tmp), per_channel=True, reduce_range=True,
-                         weight_type=QuantType.QInt8,
-                         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})  # fmt: skip
+        # The quantiser advises its shape pre-processing on the root logger; the optimiser
+        # above has already fused the graph, so the note says nothing to a user.
+        root = logging.getLogger()
+        level, root.level = root.level, logging.ERROR
+        try:
+            float32 = {"DefaultTensorType": onnx.TensorProto.FLOAT}  # the fused ops' outputs
+            quantize_dynamic(str(fused), str(tmp), per_channel=True, reduce_range=True,
+                             weight_type=QuantType.QInt8, extra_options=float32)  # fmt: skip
+        finally:
+            root.setLevel(level)
         tmp.replace(out_dir / MODEL_FILE)
     finally:
         for f in (plain, fused):
