@@ -20,6 +20,7 @@ import copy
 import hashlib
 import json
 import logging
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -92,31 +93,31 @@ def build(encoder, out_dir: Path, digest: str) -> Path:
     from onnxruntime.transformers import optimizer
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    plain, fused = out_dir / "encoder-fp32.onnx", out_dir / "encoder-fused.onnx"
     logging.getLogger("onnxruntime").setLevel(logging.ERROR)
-    try:
+    # Each build works in its own folder and moves its result in whole: two processes that
+    # build at once (the Ray engine's actors) each leave a complete model, never a mixed one.
+    with tempfile.TemporaryDirectory(dir=out_dir) as work:
+        plain, fused, built = (Path(work) / n for n in ("plain.onnx", "fused.onnx", MODEL_FILE))
         _export(encoder, plain)
         cfg = encoder.config
         opt = optimizer.optimize_model(str(plain), model_type="bert",
                                        num_heads=cfg.num_attention_heads,
                                        hidden_size=cfg.hidden_size)  # fmt: skip
         opt.save_model_to_file(str(fused))
-        tmp = out_dir / (MODEL_FILE + ".tmp")
         # The quantiser advises its shape pre-processing on the root logger; the optimiser
         # above has already fused the graph, so the note says nothing to a user.
         root = logging.getLogger()
         level, root.level = root.level, logging.ERROR
         try:
             float32 = {"DefaultTensorType": onnx.TensorProto.FLOAT}  # the fused ops' outputs
-            quantize_dynamic(str(fused), str(tmp), per_channel=True, reduce_range=True,
+            quantize_dynamic(str(fused), str(built), per_channel=True, reduce_range=True,
                              weight_type=QuantType.QInt8, extra_options=float32)  # fmt: skip
         finally:
             root.setLevel(level)
-        tmp.replace(out_dir / MODEL_FILE)
-    finally:
-        for f in (plain, fused):
-            f.unlink(missing_ok=True)
-    (out_dir / SOURCE_FILE).write_text(json.dumps({"weights_sha256": digest, "recipe": RECIPE}))
+        built.replace(out_dir / MODEL_FILE)
+        source = Path(work) / SOURCE_FILE
+        source.write_text(json.dumps({"weights_sha256": digest, "recipe": RECIPE}))
+        source.replace(out_dir / SOURCE_FILE)
     return out_dir / MODEL_FILE
 
 
