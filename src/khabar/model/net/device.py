@@ -67,9 +67,9 @@ def precision_field() -> Any:
     variable."""
     return env_field(PRECISION_ENV, PRECISION, "The encoder's precision: auto (bf16 where the "
                      "CPU or GPU runs it natively and a check at load finds it faster, else fp32), "
-                     "fp32, bf16, or int8 (prediction on a CPU through ONNX Runtime, about 1.7x "
-                     "fp32 on AVX2; training runs fp32). The heads, decisions, loss and weights "
-                     "stay fp32.")  # fmt: skip
+                     "fp32, bf16, or int8 (prediction on a CPU through ONNX Runtime: faster "
+                     "where bf16 is not native, not exact; training runs fp32). The heads, "
+                     "decisions, loss and weights stay fp32.")  # fmt: skip
 
 
 def asked(device: str | None = None, precision: str | None = None) -> tuple[str, str]:

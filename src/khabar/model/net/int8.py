@@ -3,11 +3,11 @@ layer norms fused by ONNX Runtime's transformer optimiser, its matrix products q
 (weights per output channel, activations per batch, at load), then run by ONNX Runtime. The
 embedding table, the heads, the thresholds and every decision stay fp32.
 
-Why ONNX Runtime and not `torch.ao`'s dynamic int8: on HiNER's held-out part, on 2 AVX2 cores,
-torch.ao's per-channel int8 ran 1.4x fp32 and lost 2.8 entity F1; this path ran about 1.7x and
-lost 0.5 (issue 59). Weights use 7 bits (`reduce_range`): without VNNI, as on AVX2-only CPUs,
-8-bit products can saturate the 16-bit sums of the int8 instructions, and the 7-bit form lost
-less F1 there.
+Why ONNX Runtime and not `torch.ao`'s dynamic int8: on HiNER's held-out part, on AVX2 cores,
+torch.ao's per-channel int8 was slower than this path and lost several times its F1 (issue 59;
+`make bench-precision` measures this one). Weights use 7 bits (`reduce_range`): without VNNI, as
+on AVX2-only CPUs, 8-bit products can saturate the 16-bit sums of the int8 instructions, and the
+7-bit form lost less F1 and ran faster there.
 
 The model is built from the run's own weights the first time it is asked for and kept in
 `<run>/int8/` (beside the run's folders, so `publish model` leaves it out), rebuilt when the
