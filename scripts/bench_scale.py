@@ -404,8 +404,7 @@ def main() -> None:
                   f" -> {r['peak_rss_mb']:,} MB)")  # fmt: skip
     info = read_json(args.run / "run.json")
     result = provenance() | {"run": args.run.name, "base": info.get("base_model"),
-                             "cpus": os.cpu_count(), "finished": time.strftime("%Y-%m-%d %H:%M"),
-                             "rows": rows}  # fmt: skip
+                             "finished": time.strftime("%Y-%m-%d %H:%M"), "rows": rows}  # fmt: skip
     write_json(args.out, result)
     print(f"-> {args.out}\n\n{markdown(result)}")
 

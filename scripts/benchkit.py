@@ -134,7 +134,7 @@ def provenance(command: str | None = None) -> dict:
     own, as typed), date, CPU and commit (with "+changes" when the work tree differs from it)."""
     from datetime import date
 
-    from khabar.model.net.device import cpu_bf16_flags, cpu_model
+    from khabar.model.net.device import cpu_bf16_flags, cpu_flags, cpu_model
 
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout
@@ -144,9 +144,8 @@ def provenance(command: str | None = None) -> dict:
     if command is None:
         script = Path(sys.argv[0])
         command = " ".join(["python", f"scripts/{script.name}", *sys.argv[1:]])
-    flags = (Path("/proc/cpuinfo").read_text(errors="replace") if Path("/proc/cpuinfo").is_file()
-             else "").split()  # fmt: skip
     # Speeds are compared only within one CPU: name what changes them (bf16, AVX-512, cores).
+    flags = cpu_flags()
     isa = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
     bf16 = ", ".join(cpu_bf16_flags()) or "no native bf16"
     return {"command": command, "date": date.today().isoformat(), "cpu": cpu_model(),

@@ -156,9 +156,14 @@ def _cpuinfo_field(key: str, cpuinfo: Path) -> str | None:
                  if ln.startswith(key)), None)  # fmt: skip
 
 
+def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str]:
+    """The feature flags this CPU reports (none where /proc/cpuinfo is absent)."""
+    return set((_cpuinfo_field("flags", cpuinfo) or "").split())
+
+
 def cpu_bf16_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> list[str]:
     """The native-bf16 flags this CPU reports (none where /proc/cpuinfo is absent)."""
-    flags = (_cpuinfo_field("flags", cpuinfo) or "").split()
+    flags = cpu_flags(cpuinfo)
     return [f for f in BF16_FLAGS if f in flags]
 
 
