@@ -188,9 +188,9 @@ def bench_names(r: dict) -> str:
             "| events |", "|" + " --- |" * 5]  # fmt: skip
     for name, x in r["tuples"].items():
         s, held = x["all"]["strict"], x.get("held_out", {}).get("strict")
+        held_f1 = f"{held['f1']:.3f}" if held else "—"
         rows.append(f"| {name} | {s['precision']:.3f} / {s['recall']:.3f} / {s['f1']:.3f} | "
-                    f"{x['all']['relaxed']['f1']:.3f} | {held['f1'] if held else 0:.3f} | "
-                    f"{x['events']:,} |")  # fmt: skip
+                    f"{x['all']['relaxed']['f1']:.3f} | {held_f1} | {x['events']:,} |")  # fmt: skip
     n, d = r["names"], r["dates"]
     missed = ", ".join(f"{a} → {c}" for _, a, c in n["missed"]) or "none"
     rows += ["", f"- Hand-made merges that come back from an empty alias file: **{n['back']} of "
