@@ -1,13 +1,15 @@
 """Benchmark: `khabar predict` on N generated articles, the whole command (start included), with
-the encoder in each precision asked (fp32, auto, int8), one after the other; articles/s of each,
+the encoder in each precision asked (fp32, auto, int8), one after the other, and then a distilled
+student of the run (`--student`, in fp32 and in int8 where int8 is asked); articles/s of each,
 how often their decisions agree with the first's, by kind (entities, triggers, arguments: the
-share of the union both found), and the tagger's entity F1 on HiNER's held-out part in each.
+share of the union both found), on the generated articles and on the sample's own, and the
+tagger's entity F1 and sentences/s on HiNER's held-out part in each.
 
 The corpus is `scripts/make_corpus.py N` (generated, under datasets/scale/N/), cleaned by
 `khabar ingest`. Targets (issue 41): on a CPU with native bf16, auto >= 1.4x fp32 in
 articles/s and >= 99 % agreement by kind; on one without, auto chooses fp32.
 
-    python scripts/bench_precision.py --run models/default [--n 1000]
+    python scripts/bench_precision.py --run models/default [--n 1000] [--student models/default-6]
 """
 
 from __future__ import annotations
@@ -48,8 +50,9 @@ def corpus(n: int) -> Path:
 
 
 # What each side is held to (issues 41 and 59), printed beside its figures.
+FASTER = "(targets: >= 1.8x, >= 98 % agreement on the sample, F1 within 0.5 point)"
 TARGETS = {"auto": "(targets, where bf16 is native: >= 1.4x, >= 99 % agreement)",
-           "int8": "(targets: >= 1.8x, >= 98 % agreement, F1 within 0.5 point)"}  # fmt: skip
+           "int8": FASTER, "student": FASTER, "student int8": FASTER}  # fmt: skip
 
 
 def items(rec: dict, kind: str) -> set:
@@ -71,19 +74,22 @@ def agreement(a: list[dict], b: list[dict]) -> dict:
     return out
 
 
-def held_out_f1(r, hiner) -> float | None:
-    """Entity F1 (PER/LOC/ORG, strict) of a loaded run's tagger, in its precision, on HiNER's
-    held-out part (None without ../shared): what int8 must keep (issue 59)."""
+def held_out(r, hiner) -> tuple[float | None, float | None]:
+    """(entity F1 (PER/LOC/ORG, strict), sentences/s) of a loaded run's tagger, in its
+    precision, on HiNER's held-out part (None without ../shared): what a faster encoder must
+    keep, and how much faster the encoder alone is (issue 59)."""
     from khabar.model.infer.run import tag_words
     from khabar.model.measure.evaluation import entity_scores
 
     if hiner is None:
-        return None
+        return None, None
     words, gold = [w for w, _ in hiner.held_out], [t for _, t in hiner.held_out]
+    started = time.perf_counter()
     tags = tag_words(r.ner, r.ner_tokenizer, words, r.max_length, precision=r.precision)
+    per_s = len(words) / (time.perf_counter() - started)
     keep = {"PER", "LOC", "ORG"}  # the types HiNER marks; the run's others count as O
     tags = [[t if t != "O" and t[2:] in keep else "O" for t, _ in row] for row in tags]
-    return entity_scores(gold, tags)["overall"]["f1"]
+    return entity_scores(gold, tags)["overall"]["f1"], per_s
 
 
 def main() -> int:
@@ -92,28 +98,41 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--precisions", nargs="+", default=["fp32", "auto"],
                     help="encoder precisions, in turn; the first is the reference")  # fmt: skip
+    ap.add_argument(
+        "--student",
+        type=Path,
+        help="a distilled student of the run (khabar distill), measured after them",
+    )
     ap.add_argument("--json", type=Path, help="also write the result here (docs/results/...)")
     a = ap.parse_args()
-    if not (a.run / "run.json").is_file():
-        print(f"error: {a.run} has no trained run: `make train` first", file=sys.stderr)
-        return 1
+    for run in (a.run, a.student):
+        if run and not (run / "run.json").is_file():
+            print(f"error: {run} has no trained run: `make train` (or `make distill`) first",
+                  file=sys.stderr)  # fmt: skip
+            return 1
+    # Each side: (name, run, encoder precision); the first is the reference.
+    sides = [(p, a.run, p) for p in a.precisions]
+    if a.student:
+        sides += [("student", a.student, "fp32")]
+        sides += [("student int8", a.student, "int8")] if "int8" in a.precisions else []
     said = provenance()  # what runs: the commit as it starts
     articles = corpus(a.n)
+    sample = ROOT / "datasets" / "cleaned" / "articles.jsonl"
     out_dir = ROOT / "models" / "benchmarks" / "precision"
     out_dir.mkdir(parents=True, exist_ok=True)
     hiner = local_corpus("hiner")  # read once; None without ../shared
     res = {}
-    for precision in a.precisions:
-        out = out_dir / f"{precision}.jsonl"
+    for name, run, precision in sides:
+        out = out_dir / f"{name.replace(' ', '-')}.jsonl"
         # One load per side, before the timed command: int8's first load builds its encoder,
         # once per run's weights (timed apart, not counted), and the load scores HiNER.
         started = time.perf_counter()
-        loaded = load_run(a.run, baselines=False, device="cpu", precision=precision)
+        loaded = load_run(run, baselines=False, device="cpu", precision=precision)
         built = time.perf_counter() - started if precision == "int8" else None
-        f1 = held_out_f1(loaded, hiner)
+        f1, per_s = held_out(loaded, hiner)
         del loaded  # its memory is not the timed command's
         started = time.perf_counter()
-        proc = khabar("predict", "--run", str(a.run), "--articles", str(articles), "--out",
+        proc = khabar("predict", "--run", str(run), "--articles", str(articles), "--out",
                       str(out), "--precision", precision)  # fmt: skip
         seconds = time.perf_counter() - started
         lines = proc.stderr.replace("\r", "\n").splitlines()  # progress bars redraw with \r
@@ -121,25 +140,39 @@ def main() -> int:
         # have drawn on the same line before it.
         said_lines = (re.search(r"run \S+: device .*", ln) for ln in lines)
         chosen = next((m.group(0) for m in said_lines if m and "encoder" in m.group(0)), "?")
-        res[precision] = {"seconds": seconds, "articles_per_s": a.n / seconds, "chosen": chosen,
-                          "records": read_jsonl(out), "hiner_f1": f1,
-                          "build_seconds": built}  # fmt: skip
-        print(f"  {precision:5}: {seconds:6.1f} s, {a.n / seconds:6.2f} articles/s; {chosen}; "
-              f"HiNER held-out F1 {res[precision]['hiner_f1']}")  # fmt: skip
-    ref, *others = a.precisions
+        on_sample = out_dir / f"{name.replace(' ', '-')}.sample.jsonl"
+        if sample.is_file():  # the sample's own articles: what the issue's agreement bar reads
+            khabar("predict", "--run", str(run), "--articles", str(sample), "--out",
+                   str(on_sample), "--precision", precision)  # fmt: skip
+        res[name] = {"run": run.name, "precision": precision, "seconds": seconds,
+                     "articles_per_s": a.n / seconds, "chosen": chosen, "records": read_jsonl(out),
+                     "sample_records": read_jsonl(on_sample) if sample.is_file() else None,
+                     "hiner_f1": f1, "hiner_sentences_per_s": per_s,
+                     "build_seconds": built}  # fmt: skip
+        print(f"  {name:12}: {seconds:6.1f} s, {a.n / seconds:6.2f} articles/s; {chosen}; "
+              f"HiNER held-out F1 {f1}, {per_s} sentences/s")  # fmt: skip
+    ref, *others = [name for name, _, _ in sides]
     print(f"CPU: {cpu_model()}; bf16 flags: {', '.join(cpu_bf16_flags()) or 'none'}")
     for p in others:
         x = res[p]
         x["speedup"] = res[ref]["seconds"] / x["seconds"]
         x["agreement"] = agreement(res[ref]["records"], x["records"])
+        if x["sample_records"] is not None:
+            x["sample_agreement"] = agreement(res[ref]["sample_records"], x["sample_records"])
+        if x["hiner_sentences_per_s"]:
+            x["sentences_speedup"] = x["hiner_sentences_per_s"] / res[ref]["hiner_sentences_per_s"]
         print(f"{p} / {ref}: {x['speedup']:.2f}x articles/s; agreement "
               + ", ".join(f"{k} {100 * v:.2f} %" for k, v in x["agreement"].items())
+              + "; on the sample "
+              + ", ".join(f"{k} {100 * v:.2f} %" for k, v in x.get("sample_agreement", {}).items())
               + f" {TARGETS.get(p, '')}")  # fmt: skip
     write_result(said | {
         "run": a.run.name, "articles": a.n,
         "sentences": sum(len(r["sentences"]) for r in read_jsonl(articles)),
         "bf16_flags": cpu_bf16_flags(), "reference": ref,
-        "sides": {k: {x: y for x, y in v.items() if x != "records"} for k, v in res.items()},
+        "student": a.student.name if a.student else None,
+        "sides": {k: {x: y for x, y in v.items() if not x.endswith("records")}
+                  for k, v in res.items()},
     }, out_dir / "bench-precision.json", a.json)  # fmt: skip
     return 0
 

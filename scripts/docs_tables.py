@@ -149,24 +149,30 @@ def bench_predict(r: dict) -> str:
 
 
 def bench_precision(r: dict) -> str:
-    """`khabar predict` on generated articles per encoder precision (make bench-precision):
-    the whole command's seconds, articles/s, each side's agreement with the reference, and the
-    tagger's entity F1 on HiNER's held-out part where it was measured."""
+    """`khabar predict` on generated articles per encoder precision and distilled student (make
+    bench-precision): the whole command's seconds, articles/s, each side's agreement with the
+    reference on those articles and on the sample's own, and the tagger's entity F1 and
+    sentences/s on HiNER's held-out part where they were measured."""
     ref = r.get("reference", "fp32")
+    pct = lambda a: ", ".join(f"{100 * v:.2f} %" for v in a.values()) if a else "—"  # noqa: E731
     rows = [f"| {r['articles']:,} generated articles ({r['sentences']:,} sentences), run "
             f"`{r['run']}` | seconds | articles/s | × {ref} | agreement with {ref}: entities, "
-            "triggers, arguments | HiNER held-out entity F1 |", "|" + " --- |" * 6]  # fmt: skip
+            "triggers, arguments | the same on the sample's articles | HiNER held-out entity F1 "
+            "| HiNER sentences/s (× fp32) |", "|" + " --- |" * 8]  # fmt: skip
     for name, x in r["sides"].items():
         chosen = x["chosen"].split("encoder ", 1)[-1]  # "bf16 (auto: avx512_bf16, ...)"
         chosen = name if chosen.endswith("(asked)") else f"{name} → {chosen}"
+        if x.get("run", r["run"]) != r["run"]:
+            chosen += f", run `{x['run']}`"
         if x.get("build_seconds"):
             chosen += f" (built once in {x['build_seconds']:.0f} s, not counted)"
-        agree = x.get("agreement")
-        f1 = x.get("hiner_f1")
+        f1, per_s = x.get("hiner_f1"), x.get("hiner_sentences_per_s")
+        speed = "—" if per_s is None else f"{per_s:.1f}" + (
+            f" ({x['sentences_speedup']:.2f} ×)" if "sentences_speedup" in x else "")  # fmt: skip
         rows.append(f"| {chosen} | {x['seconds']:.1f} | {x['articles_per_s']:.2f} | "
                     + (f"{x['speedup']:.2f} × | " if "speedup" in x else "1 | ")
-                    + (", ".join(f"{100 * v:.2f} %" for v in agree.values()) if agree else "—")
-                    + f" | {f'{f1:.4f}' if f1 is not None else '—'} |")  # fmt: skip
+                    + f"{pct(x.get('agreement'))} | {pct(x.get('sample_agreement'))} | "
+                    + f"{f'{f1:.4f}' if f1 is not None else '—'} | {speed} |")  # fmt: skip
     return "\n".join(rows) + "\n" + said(r)
 
 

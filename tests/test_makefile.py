@@ -62,3 +62,23 @@ def test_make_n_previews_no_rebuild_after_a_finished_stage(tmp_path):
     _stage(tmp_path, f"{tmp_path}/stamp")
     assert (tmp_path / "stamp").stat().st_mtime > 3000
     assert "TRAIN" not in _stage(tmp_path, f"{tmp_path}/model")  # make itself trains nothing
+
+
+def test_a_distilled_student_is_remade_by_distill_never_trained_over(tmp_path):
+    """`make train RUN=<student>` with the student older than every source trains nothing over
+    it (make distill remakes it), where a plain run that old is retrained."""
+    for name, info in (("plain", "{}"), ("plain-6", '{"distilled": {"layers_kept": [0, 11]}}')):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "run.json").write_text(info)
+        os.utime(tmp_path / name / "run.json", (1000, 1000))
+
+    def preview(*goal: str) -> str:
+        done = subprocess.run(["make", "-n", *goal], cwd=ROOT, capture_output=True, text=True,
+                              timeout=120)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    run = os.path.relpath(tmp_path / "plain", ROOT / "models")
+    assert "khabar train" in preview("train", f"RUN={run}")
+    assert "khabar train" not in preview("train", f"RUN={run}-6")
+    assert f"khabar distill --run models/{run} " in preview("distill", f"RUN={run}")

@@ -14,11 +14,12 @@ from khabar.cli import app
 from khabar.model.infer.engine import EngineArgs
 from khabar.model.net.device import DEVICE, DEVICE_ENV, PRECISION, PRECISION_ENV
 from khabar.model.train.args import TrainArgs
+from khabar.model.train.distill import DistillArgs
 
 ENV = ("BASE_MODEL", "TRANSFER_BASE", DEVICE_ENV, PRECISION_ENV)
 # The commands whose options are drawn from a dataclass, and from which.
 DRAWN = {"train": TrainArgs, "evaluate": TrainArgs, "review-errors": TrainArgs,
-         "pretrain": TrainArgs, "predict": EngineArgs}  # fmt: skip
+         "pretrain": TrainArgs, "predict": EngineArgs, "distill": DistillArgs}  # fmt: skip
 
 
 @pytest.fixture
@@ -83,7 +84,8 @@ def test_every_device_and_precision_option_has_the_one_default(no_env):
                 want = (DEVICE, DEVICE_ENV) if p.name == "device" else (PRECISION, PRECISION_ENV)
                 assert (p.default, p.envvar) == want, (name, p.name)
                 seen += 1
-    assert seen == 2 * 5  # train, evaluate, review-errors, predict, serve-backend
+    # train, evaluate, review-errors, predict, serve-backend; distill's device (it trains fp32)
+    assert seen == 2 * 5 + 1
     assert (TrainArgs().device, TrainArgs().precision) == (DEVICE, PRECISION)
     assert (EngineArgs().device, EngineArgs().precision) == (DEVICE, PRECISION)
 

@@ -55,7 +55,7 @@ PrecisionOpt = Annotated[str, field_option(precision_field(), "--precision")]
 PIPELINE = (
     "secrets", "ingest", "schema", "tasks", "push", "reanchor", "load-annotations", "export",
     "validate-gold", "reanchor-gold", "gold-counts", "base-model", "transfer-base", "train",
-    "evaluate", "review-errors", "push-review", "predict",
+    "distill", "evaluate", "review-errors", "push-review", "predict",
     "push-predictions", "events", "serve-backend", "connect-backend", "agreement", "adjudicate",
     "queue", "pretrain", "annotators", "publish",
 )  # fmt: skip

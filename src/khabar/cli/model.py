@@ -1,4 +1,4 @@
-"""Model commands: train, evaluate, predict and pretrain."""
+"""Model commands: train, evaluate, predict, distill and pretrain."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from khabar.io import read_json
 from khabar.model.base.build import DEFAULT_BASE_DIR
 from khabar.model.infer.engine import EngineArgs
 from khabar.model.train.args import TrainArgs
+from khabar.model.train.distill import DistillArgs
 
 
 def _summary(metrics: dict) -> str:
@@ -82,6 +83,52 @@ def _transfer_summary(t: dict) -> str:
                      for name, s in t["held_out"].items())  # fmt: skip
     licences = ", ".join(f"{c['license']} ({c['name']})" for c in t["corpora"])
     return f"transfer from {t['base']}: {kept}; licences carried: {licences}"
+
+
+@app.command()
+@options_from(DistillArgs)
+def distill(
+    run_dir: RunOpt = Path("models/default"),
+    dataset: DatasetOpt = Path("datasets/dataset"),
+    out: Annotated[
+        Path | None, typer.Option(help="Run folder to write [default: models/<run>-<layers>].")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Distil again even if --out is up to date.")] = False,
+    args: DistillArgs = None,  # every DistillArgs field is an option (options_from)
+) -> None:
+    """Distil the run into a student with fewer encoder layers (faster per sentence), on the
+    run's training sentences and its transfer corpus' pool, saved as a run and scored like one."""
+    import time
+
+    from khabar.model.assess.scoring import score_run, write_metrics
+    from khabar.model.infer.run import load_run
+    from khabar.model.train.distill import distill_run, up_to_date
+    from khabar.model.train.fitting import split_lists
+
+    out = out or run_dir.with_name(f"{run_dir.name}-{args.layers}")
+    for p in args.text:
+        if not Path(p).is_file():
+            fail(f"--text {p}: no such file")
+    dd = load_dataset(dataset)
+    started = time.perf_counter()
+    try:
+        teacher = load_run(run_dir, baselines=False, device=args.device, precision="fp32")
+        if not force and up_to_date(teacher, out, args):
+            typer.echo(f"{out} is already {teacher.name}'s student with these settings "
+                       "(--force distils again)")  # fmt: skip
+            return
+        info = distill_run(teacher, split_lists(dd["train"]).words, out, args, typer.echo)
+        student = load_run(out, device=args.device)
+        metrics = write_metrics(student, score_run(student, dd)[0])
+    except model_errors() as exc:
+        fail(str(exc))
+    d = info["distilled"]
+    typer.echo(f"run {student.name}: {len(d['layers_kept'])} of {d['teacher_layers']} "
+               f"layers, epoch {d['epoch']} ({d['tune_agreement']:.2%} of tuning tags equal to "
+               f"the teacher's); {_summary(read_json(metrics))}; "
+               f"{time.perf_counter() - started:.0f} s -> {out}")  # fmt: skip
+    if "transfer" in info:
+        typer.echo(_transfer_summary(info["transfer"]))
 
 
 @app.command("base-model")

@@ -1,0 +1,295 @@
+"""A smaller student of a trained run: fewer encoder layers, distilled from the run (the teacher)
+on unlabelled sentences, saved as an ordinary run that predict, the ML backend and the Ray engine
+load unchanged (`khabar distill --run R --layers 6 --out R-6`).
+
+The student keeps every layer's weights it keeps (evenly spaced, the first and the last among
+them), the embeddings, the entity classifier and the event heads; only its encoder layers learn.
+They learn to reproduce the teacher's last hidden states (what every head reads: mean squared
+error) and its entity tag distributions (KL divergence), with no labels: any Hindi sentence
+teaches, so the run's own training sentences and its transfer corpus' pool are used. The epoch is
+chosen on the transfer base's tuning parts (or a tenth of the sentences held back), by how many
+word tags equal the teacher's, and the student is then scored like any run.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from khabar.io import write_json
+from khabar.model.infer.run import BASELINES_DIR, EVENTS_DIR, NER_DIR, RUN_FILE, Run, tag_words
+from khabar.model.net.device import device_field
+from khabar.model.net.heads import save_heads
+from khabar.model.net.inputs import encode, length_batches, pad
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class DistillArgs:
+    """How a student is distilled from a run (saved in the student's run.json)."""
+
+    layers: int = field(default=6, metadata={
+        "help": "Encoder layers the student keeps, spread evenly from the teacher's first to its "
+                "last (6 of e5's 12: about twice the sentences per second)."})  # fmt: skip
+    epochs: int = field(default=8, metadata={
+        "help": "Passes over the unlabelled sentences; the epoch whose tags agree most with the "
+                "teacher's on the tuning sentences is kept."})  # fmt: skip
+    learning_rate: float = field(default=1e-4, metadata={
+        "help": "Peak learning rate of the student's encoder layers (linear warm-up over the "
+                "first 5% of steps, then linear decay)."})  # fmt: skip
+    batch_size: int = field(default=32, metadata={"help": "Sentence windows per step."})
+    text: list[str] = field(default_factory=list, metadata={
+        "help": "More unlabelled text to distil on: cleaned corpora (.jsonl), CoNLL files (tags "
+                "ignored) or plain text, one sentence a line."})  # fmt: skip
+    seed: int = field(default=13, metadata={"help": "Seed of the shuffling."})
+    device: str = device_field()
+
+    def __post_init__(self) -> None:
+        if self.layers < 1:
+            raise ValueError(f"--layers {self.layers}: a student keeps at least one layer")
+
+
+def kept_layers(teacher_layers: int, layers: int) -> list[int]:
+    """`layers` indices spread evenly over `teacher_layers`, the first and the last among them
+    (the last layer's output is what the heads were trained on)."""
+    if layers >= teacher_layers:
+        raise ValueError(f"a student of {layers} layers is no smaller than its teacher "
+                         f"({teacher_layers}): ask for fewer with --layers")  # fmt: skip
+    if layers == 1:
+        return [teacher_layers - 1]
+    return [round(i * (teacher_layers - 1) / (layers - 1)) for i in range(layers)]
+
+
+def shrink(tagger, keep: list[int]):
+    """A copy of the tagger whose encoder holds only the layers `keep`, every other weight the
+    same; only those layers learn."""
+    import torch
+
+    student = copy.deepcopy(tagger)
+    encoder = student.base_model.encoder
+    encoder.layer = torch.nn.ModuleList([encoder.layer[i] for i in keep])
+    student.config.num_hidden_layers = len(keep)
+    student.base_model.config.num_hidden_layers = len(keep)
+    for p in student.parameters():
+        p.requires_grad = False
+    for p in encoder.parameters():
+        p.requires_grad = True
+    return student
+
+
+def sentences_of(run: Run, train_words: list[list[str]], texts: list[str],
+                 log: Log = print) -> tuple[list[list[str]], list[list[str]], dict]:  # fmt: skip
+    """(sentences to distil on, tuning sentences, how many came from where): the run's training
+    split, its transfer base's pools and `texts`; the tuning sentences are the base's tuning
+    parts (never distilled on), else every tenth sentence held back."""
+    from khabar.model.train.pretraining import read_texts
+    from khabar.model.train.transfer import is_transfer_base, load_base
+    from khabar.spans import tokenize
+
+    pool, tune = [w for w in train_words if w], []
+    sources = {"training split": len(pool)}
+    base = (run.info.get("transfer") or {}).get("base")
+    if base and not is_transfer_base(base):
+        log(f"the run's transfer base {base} is not there: distilling without its sentences")
+    elif base and not load_base(base).unavailable:
+        tb = load_base(base)
+        for c in tb.corpora:
+            words = [w for w, _ in tb.part(c["name"], "rehearsal")]
+            pool += words
+            sources[f"{c['name']} pool"] = len(words)
+            tune += [w for w, _ in tb.part(c["name"], "tune")]
+    for f in texts:
+        words = [[t.text for t in tokenize(s)] for s in read_texts(Path(f))]
+        pool += [w for w in words if w]
+        sources[str(f)] = len(words)
+    if not tune:
+        tune, pool = pool[::10], [w for i, w in enumerate(pool) if i % 10]
+        sources["held back to tune"] = len(tune)
+    if not pool:
+        raise ValueError("no sentences to distil on: give unlabelled text with --text")
+    return pool, tune, sources
+
+
+def agreement(tags: list[list[str]], other: list[list[str]]) -> float:
+    """Share of words with the same tag in two taggings of the same sentences."""
+    pairs = [(a, b) for x, y in zip(tags, other, strict=True) for a, b in zip(x, y, strict=True)]
+    return sum(a == b for a, b in pairs) / max(1, len(pairs))
+
+
+def _tags(model, tok, words: list[list[str]], max_length: int) -> list[list[str]]:
+    return [[t for t, _ in row] for row in tag_words(model, tok, words, max_length, 64)]
+
+
+def _targets(teacher, batches, pad_id: int, log: Log) -> list[tuple]:
+    """The teacher's last hidden states and tag logits of every batch, computed once: the
+    teacher would otherwise cost about 40% of each epoch again."""
+    import torch
+    from tqdm import tqdm
+
+    out = []
+    teacher.eval()
+    with torch.no_grad():  # not inference_mode: the targets are saved for the backward pass
+        for batch in tqdm(batches, desc="teacher targets", unit="batch", leave=False):
+            ids, mask = pad(batch, pad_id)
+            ids, mask = ids.to(teacher.device), mask.to(teacher.device)
+            hidden = teacher.base_model(input_ids=ids, attention_mask=mask).last_hidden_state
+            out.append((ids, mask, hidden, teacher.classifier(hidden)))
+    log(f"teacher targets: {len(out)} batches")
+    return out
+
+
+def _distance(student, targets: list[tuple]) -> float:
+    """Mean squared distance of the student's last hidden states to the teacher's."""
+    import torch
+
+    student.eval()
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for ids, mask, hidden, _ in targets:
+            mine = student.base_model(input_ids=ids, attention_mask=mask).last_hidden_state
+            real = mask.bool()
+            total += float(((mine[real] - hidden[real]) ** 2).mean()) * int(real.sum())
+            count += int(real.sum())
+    return total / max(1, count)
+
+
+def distill(run: Run, sentences: list[list[str]], tune: list[list[str]], args: DistillArgs,
+            log: Log = print) -> tuple[object, dict]:  # fmt: skip
+    """(student tagger, record): the run's tagger shrunk to `args.layers` layers and trained to
+    match it on `sentences`, at the epoch agreeing most with it on `tune` (ties: the later)."""
+    import torch
+    import torch.nn.functional as F
+    from tqdm import tqdm
+
+    torch.manual_seed(args.seed)
+    rng = random.Random(args.seed)
+    teacher, tok, max_length = run.ner, run.ner_tokenizer, run.max_length
+    keep = kept_layers(teacher.config.num_hidden_layers, args.layers)
+    student = shrink(teacher, keep)
+    started = time.perf_counter()
+    batches = length_batches(encode(tok, sentences, max_length), args.batch_size)
+    targets = _targets(teacher, batches, tok.pad_token_id, log)
+    want = _tags(teacher, tok, tune, max_length)
+    tune_targets = _targets(teacher, length_batches(encode(tok, tune, max_length), 64),
+                            tok.pad_token_id, lambda _: None)  # fmt: skip
+
+    def check(epoch: int, **more) -> dict:
+        return {"epoch": epoch, **more,
+                "tune_agreement": round(agreement(_tags(student, tok, tune, max_length), want), 5),
+                "tune_distance": round(_distance(student, tune_targets), 5)}  # fmt: skip
+
+    params = [p for p in student.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=args.learning_rate, weight_decay=0.01)
+    total = max(1, args.epochs * len(targets))
+    warm = max(1, int(0.05 * total))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm)))
+    )
+    history = [check(0)]
+    best, best_state = history[0], copy.deepcopy(student.base_model.encoder.state_dict())
+    for epoch in range(1, args.epochs + 1):
+        student.train()
+        order = list(range(len(targets)))
+        rng.shuffle(order)
+        loss_sum = 0.0
+        for k in tqdm(order, desc=f"distil epoch {epoch}/{args.epochs}", unit="batch",
+                      leave=False):  # fmt: skip
+            ids, mask, hidden, logits = targets[k]
+            mine = student.base_model(input_ids=ids, attention_mask=mask).last_hidden_state
+            real = mask.bool()
+            loss = F.mse_loss(mine[real], hidden[real]) + F.kl_div(
+                student.classifier(mine)[real].log_softmax(-1), logits[real].softmax(-1),
+                reduction="batchmean")  # fmt: skip
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            loss_sum += loss.item()
+        history.append(check(epoch, loss=round(loss_sum / max(1, len(order)), 5)))
+        log(f"epoch {epoch}: loss {history[-1]['loss']:.4f}; on the tuning sentences, tags equal "
+            f"to the teacher's {history[-1]['tune_agreement']:.2%}, hidden-state distance "
+            f"{history[-1]['tune_distance']:.4f}")  # fmt: skip
+        if history[-1]["tune_agreement"] >= best["tune_agreement"]:
+            best, best_state = history[-1], copy.deepcopy(student.base_model.encoder.state_dict())
+    student.base_model.encoder.load_state_dict(best_state)
+    student.eval()
+    record = {"teacher": str(run.path), "teacher_layers": teacher.config.num_hidden_layers,
+              "layers_kept": keep, "sentences": len(sentences), "tune_sentences": len(tune),
+              "epoch": best["epoch"], "tune_agreement": best["tune_agreement"],
+              "tune_distance": best["tune_distance"],
+              "history": history, "seconds": round(time.perf_counter() - started, 1),
+              "args": asdict(args)}  # fmt: skip
+    return student, record
+
+
+def save_student(run: Run, student, out: Path, info: dict) -> Path:
+    """Write the student as a run folder beside its teacher's baselines and event heads: built in
+    a temporary folder and moved into `out` whole, so a stopped distillation leaves nothing half
+    written."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    try:
+        student.save_pretrained(tmp / NER_DIR)
+        run.ner_tokenizer.save_pretrained(tmp / NER_DIR)
+        save_heads(run.heads, tmp / NER_DIR)
+        for part in (BASELINES_DIR, EVENTS_DIR):  # trained apart from the encoder: unchanged
+            if (run.path / part).is_dir():
+                shutil.copytree(run.path / part, tmp / part)
+        write_json(tmp / RUN_FILE, info)
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def up_to_date(run: Run, out: Path, args: DistillArgs) -> bool:
+    """Whether `out` is already this run's student with these arguments (its teacher's weights
+    unchanged since)."""
+    from khabar.io import read_json
+    from khabar.model.net.int8 import weights_digest
+
+    done = Path(out) / RUN_FILE
+    if not done.is_file():
+        return False
+    record = read_json(done).get("distilled") or {}
+    return (record.get("args") == asdict(args)
+            and record.get("teacher_digest") == weights_digest(run.path / NER_DIR))  # fmt: skip
+
+
+def distill_run(run: Run, train_words: list[list[str]], out: Path, args: DistillArgs,
+                log: Log = print) -> dict:  # fmt: skip
+    """Distil the run into a student run folder `out` (`distill` on `sentences_of`), its
+    transfer scores measured again; returns the student's run.json."""
+    from khabar.model.net.int8 import weights_digest
+    from khabar.model.train.transfer import is_transfer_base, load_base, transfer_scores
+
+    sentences, tune, sources = sentences_of(run, train_words, args.text, log)
+    log(
+        f"distilling {run.name} into {args.layers} layers on {len(sentences)} sentences "
+        f"({', '.join(f'{k}: {v}' for k, v in sources.items())}), tuned on {len(tune)}"
+    )
+    student, record = distill(run, sentences, tune, args, log)
+    record |= {"sources": sources, "teacher_digest": weights_digest(run.path / NER_DIR)}
+    info = dict(run.info, run=Path(out).name, distilled=record)
+    transfer = info.get("transfer")
+    if transfer and is_transfer_base(transfer["base"]):  # the teacher's figures are not its
+        base = load_base(transfer["base"])
+        info["transfer"] = dict(
+            transfer,
+            **{
+                part: transfer_scores(student, run.ner_tokenizer, base, part, run.max_length)
+                for part in ("held_out", "tune")
+            },
+        )
+    save_student(run, student, out, info)
+    return info
