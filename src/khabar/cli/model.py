@@ -101,7 +101,7 @@ def distill(
     import time
 
     from khabar.model.assess.scoring import score_run, write_metrics
-    from khabar.model.infer.run import load_run
+    from khabar.model.infer.run import METRICS_FILE, RUN_FILE, load_run
     from khabar.model.train.distill import distill_run, up_to_date
     from khabar.model.train.fitting import split_lists
 
@@ -113,11 +113,16 @@ def distill(
     started = time.perf_counter()
     try:
         teacher = load_run(run_dir, baselines=False, device=args.device, precision="fp32")
-        if not force and up_to_date(teacher, out, args):
+        if force or not up_to_date(teacher, out, args):
+            splits = ("train", "validation")  # distilled on, tuned on
+            own = tuple(split_lists(dd[s]).words if s in dd else [] for s in splits)
+            info = distill_run(teacher, own, out, args, typer.echo)
+        elif (out / METRICS_FILE).is_file():
             typer.echo(f"{out} is already {teacher.name}'s student with these settings "
                        "(--force distils again)")  # fmt: skip
             return
-        info = distill_run(teacher, split_lists(dd["train"]).words, out, args, typer.echo)
+        else:  # distilled, but stopped before it was scored: score it
+            info = read_json(out / RUN_FILE)
         student = load_run(out, device=args.device)
         metrics = write_metrics(student, score_run(student, dd)[0])
     except model_errors() as exc:

@@ -20,6 +20,19 @@ def test_kept_layers_spread_from_first_to_last():
         kept_layers(6, 6)
 
 
+def test_text_files_are_read_as_what_they_hold(tmp_path):
+    """--text takes CoNLL written as .txt (IL-NER's files) as sentences, tags dropped, and plain
+    text as a sentence a line."""
+    from khabar.model.train.pretraining import read_texts
+
+    conll = tmp_path / "hindi-train.txt"
+    conll.write_text("भारत\tB-NEL\nमें\tO\n\nदिल्ली\tB-NEL\n", encoding="utf-8")
+    assert read_texts(conll) == ["भारत में", "दिल्ली"]
+    plain = tmp_path / "plain.txt"
+    plain.write_text("भारत में बैठक हुई\n\nदिल्ली O\n", encoding="utf-8")
+    assert read_texts(plain) == ["भारत में बैठक हुई", "दिल्ली O"]
+
+
 @pytest.fixture(scope="module")
 def deep_run(tmp_path_factory, gold_dataset, tiny_base):
     """A tiny run whose encoder has 4 layers, so it can be halved."""
@@ -54,7 +67,7 @@ def test_distill_writes_a_smaller_run_that_predicts(deep_run, gold_dataset, tmp_
     assert student.ner.config.num_hidden_layers == 2
     assert len(student.ner.base_model.encoder.layer) == 2
     record = read_json(out / "run.json")["distilled"]
-    assert record["layers_kept"] == [0, 3] and record["sources"]["held back to tune"] > 0
+    assert record["layers_kept"] == [0, 3] and record["sources"]["validation split (tuning)"] > 0
     history = record["history"]
     assert record["epoch"] > 0, history  # distilling brought the cut nearer its teacher
     assert record["tune_distance"] < 0.8 * history[0]["tune_distance"], history

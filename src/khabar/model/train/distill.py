@@ -5,15 +5,17 @@ load unchanged (`khabar distill --run R --layers 6 --out R-6`).
 The student keeps every layer's weights it keeps (evenly spaced, the first and the last among
 them), the embeddings, the entity classifier and the event heads; only its encoder layers learn.
 They learn to reproduce the teacher's last hidden states (what every head reads: mean squared
-error) and its entity tag distributions (KL divergence), with no labels: any Hindi sentence
-teaches, so the run's own training sentences and its transfer corpus' pool are used. The epoch is
-chosen on the transfer base's tuning parts (or a tenth of the sentences held back), by how many
-word tags equal the teacher's, and the student is then scored like any run.
+error), its entity tag distributions and its trigger head's (KL divergence), with no labels: any
+Hindi sentence teaches, so the run's own training sentences (seen several times an epoch), its
+transfer corpus' pool and any text given are used. The epoch is chosen on the validation split
+and the transfer base's tuning parts (or a tenth of the sentences held back), by how many word
+tags equal the teacher's, and the student is then scored like any run.
 """
 
 from __future__ import annotations
 
 import copy
+import os
 import random
 import shutil
 import tempfile
@@ -48,6 +50,10 @@ class DistillArgs:
     text: list[str] = field(default_factory=list, metadata={
         "help": "More unlabelled text to distil on: cleaned corpora (.jsonl), CoNLL files (tags "
                 "ignored) or plain text, one sentence a line."})  # fmt: skip
+    own_repeats: int = field(default=10, metadata={
+        "help": "Times the run's own training sentences are seen per epoch: few beside the "
+                "transfer pool, they hold what only the project has (DATE and EVENT entities, "
+                "triggers and arguments)."})  # fmt: skip
     seed: int = field(default=13, metadata={"help": "Seed of the shuffling."})
     device: str = device_field()
 
@@ -84,17 +90,19 @@ def shrink(tagger, keep: list[int]):
     return student
 
 
-def sentences_of(run: Run, train_words: list[list[str]], texts: list[str],
+def sentences_of(run: Run, own: tuple[list[list[str]], list[list[str]]], args: DistillArgs,
                  log: Log = print) -> tuple[list[list[str]], list[list[str]], dict]:  # fmt: skip
-    """(sentences to distil on, tuning sentences, how many came from where): the run's training
-    split, its transfer base's pools and `texts`; the tuning sentences are the base's tuning
-    parts (never distilled on), else every tenth sentence held back."""
+    """(sentences to distil on, tuning sentences, how many came from where). Distilled on: the
+    run's training split (`own[0]`, `args.own_repeats` times), its transfer base's pools and
+    `args.text`. Tuned on, never distilled on: the validation split (`own[1]`) and the base's
+    tuning parts; without either, every tenth sentence is held back."""
     from khabar.model.train.pretraining import read_texts
     from khabar.model.train.transfer import is_transfer_base, load_base
     from khabar.spans import tokenize
 
-    pool, tune = [w for w in train_words if w], []
-    sources = {"training split": len(pool)}
+    train, tune = [w for w in own[0] if w], [w for w in own[1] if w]
+    pool = train * max(1, args.own_repeats)
+    sources = {"training split": len(train), "validation split (tuning)": len(tune)}
     base = (run.info.get("transfer") or {}).get("base")
     if base and not is_transfer_base(base):
         log(f"the run's transfer base {base} is not there: distilling without its sentences")
@@ -105,7 +113,7 @@ def sentences_of(run: Run, train_words: list[list[str]], texts: list[str],
             pool += words
             sources[f"{c['name']} pool"] = len(words)
             tune += [w for w, _ in tb.part(c["name"], "tune")]
-    for f in texts:
+    for f in args.text:
         words = [[t.text for t in tokenize(s)] for s in read_texts(Path(f))]
         pool += [w for w in words if w]
         sources[str(f)] = len(words)
@@ -127,22 +135,51 @@ def _tags(model, tok, words: list[list[str]], max_length: int) -> list[list[str]
     return [[t for t, _ in row] for row in tag_words(model, tok, words, max_length, 64)]
 
 
-def _targets(teacher, batches, pad_id: int, log: Log) -> list[tuple]:
-    """The teacher's last hidden states and tag logits of every batch, computed once: the
-    teacher would otherwise cost about 40% of each epoch again."""
+def _targets(run: Run, sentences: list[list[str]], batch_size: int, log: Log) -> list[tuple]:
+    """Per batch of `sentences`' windows: input ids, mask, and the teacher's last hidden states,
+    tag logits, and trigger logits at each owned word's first sub-token (its position in the
+    flattened batch, its lexicon tag), computed once: the teacher would otherwise cost about 40%
+    of each epoch again."""
     import torch
     from tqdm import tqdm
 
+    teacher, tok, heads = run.ner, run.ner_tokenizer, run.heads
+    batches = length_batches(encode(tok, sentences, run.max_length), batch_size)
+    lexicon = {}  # row -> its words' lexicon tag ids, what the trigger head reads beside them
     out = []
     teacher.eval()
+    heads.eval()
     with torch.no_grad():  # not inference_mode: the targets are saved for the backward pass
         for batch in tqdm(batches, desc="teacher targets", unit="batch", leave=False):
-            ids, mask = pad(batch, pad_id)
+            ids, mask = pad(batch, tok.pad_token_id)
             ids, mask = ids.to(teacher.device), mask.to(teacher.device)
             hidden = teacher.base_model(input_ids=ids, attention_mask=mask).last_hidden_state
-            out.append((ids, mask, hidden, teacher.classifier(hidden)))
+            flat = [b * ids.shape[1] + pos for b, w in enumerate(batch) for pos in w.first]
+            at = torch.tensor(flat, dtype=torch.long, device=ids.device)
+            for w in batch:
+                if w.row not in lexicon:
+                    lexicon[w.row] = heads.config.lexicon_tags(sentences[w.row])
+            lex = [lexicon[w.row][i] for w in batch for i in w.words]
+            words = hidden.reshape(-1, hidden.shape[-1])[at]
+            out.append((ids, mask, hidden, teacher.classifier(hidden), at, lex,
+                        heads.trigger_logits(words, lex)))  # fmt: skip
     log(f"teacher targets: {len(out)} batches")
     return out
+
+
+def _loss(student, heads, target: tuple):
+    """Distance of the student to the teacher on one batch: mean squared error of the last
+    hidden states, KL divergence of the tag distributions and of the trigger head's."""
+    import torch.nn.functional as F
+
+    ids, mask, hidden, logits, at, lex, trig = target
+    mine = student.base_model(input_ids=ids, attention_mask=mask).last_hidden_state
+    real = mask.bool()
+    tags = student.classifier(mine)[real].log_softmax(-1)
+    mine_trig = heads.trigger_logits(mine.reshape(-1, mine.shape[-1])[at], lex).log_softmax(-1)
+    return (F.mse_loss(mine[real], hidden[real])
+            + F.kl_div(tags, logits[real].softmax(-1), reduction="batchmean")
+            + F.kl_div(mine_trig, trig.softmax(-1), reduction="batchmean"))  # fmt: skip
 
 
 def _distance(student, targets: list[tuple]) -> float:
@@ -152,7 +189,7 @@ def _distance(student, targets: list[tuple]) -> float:
     student.eval()
     total, count = 0.0, 0
     with torch.no_grad():
-        for ids, mask, hidden, _ in targets:
+        for ids, mask, hidden, *_ in targets:
             mine = student.base_model(input_ids=ids, attention_mask=mask).last_hidden_state
             real = mask.bool()
             total += float(((mine[real] - hidden[real]) ** 2).mean()) * int(real.sum())
@@ -165,7 +202,6 @@ def distill(run: Run, sentences: list[list[str]], tune: list[list[str]], args: D
     """(student tagger, record): the run's tagger shrunk to `args.layers` layers and trained to
     match it on `sentences`, at the epoch agreeing most with it on `tune` (ties: the later)."""
     import torch
-    import torch.nn.functional as F
     from tqdm import tqdm
 
     torch.manual_seed(args.seed)
@@ -174,11 +210,9 @@ def distill(run: Run, sentences: list[list[str]], tune: list[list[str]], args: D
     keep = kept_layers(teacher.config.num_hidden_layers, args.layers)
     student = shrink(teacher, keep)
     started = time.perf_counter()
-    batches = length_batches(encode(tok, sentences, max_length), args.batch_size)
-    targets = _targets(teacher, batches, tok.pad_token_id, log)
+    targets = _targets(run, sentences, args.batch_size, log)
     want = _tags(teacher, tok, tune, max_length)
-    tune_targets = _targets(teacher, length_batches(encode(tok, tune, max_length), 64),
-                            tok.pad_token_id, lambda _: None)  # fmt: skip
+    tune_targets = _targets(run, tune, 64, lambda _: None)
 
     def check(epoch: int, **more) -> dict:
         return {"epoch": epoch, **more,
@@ -201,12 +235,7 @@ def distill(run: Run, sentences: list[list[str]], tune: list[list[str]], args: D
         loss_sum = 0.0
         for k in tqdm(order, desc=f"distil epoch {epoch}/{args.epochs}", unit="batch",
                       leave=False):  # fmt: skip
-            ids, mask, hidden, logits = targets[k]
-            mine = student.base_model(input_ids=ids, attention_mask=mask).last_hidden_state
-            real = mask.bool()
-            loss = F.mse_loss(mine[real], hidden[real]) + F.kl_div(
-                student.classifier(mine)[real].log_softmax(-1), logits[real].softmax(-1),
-                reduction="batchmean")  # fmt: skip
+            loss = _loss(student, run.heads, targets[k])
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -236,6 +265,9 @@ def save_student(run: Run, student, out: Path, info: dict) -> Path:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)  # a run folder like any other, not mkdtemp's private one
     try:
         student.save_pretrained(tmp / NER_DIR)
         run.ner_tokenizer.save_pretrained(tmp / NER_DIR)
@@ -266,14 +298,15 @@ def up_to_date(run: Run, out: Path, args: DistillArgs) -> bool:
             and record.get("teacher_digest") == weights_digest(run.path / NER_DIR))  # fmt: skip
 
 
-def distill_run(run: Run, train_words: list[list[str]], out: Path, args: DistillArgs,
-                log: Log = print) -> dict:  # fmt: skip
-    """Distil the run into a student run folder `out` (`distill` on `sentences_of`), its
+def distill_run(run: Run, own: tuple[list[list[str]], list[list[str]]], out: Path,
+                args: DistillArgs, log: Log = print) -> dict:  # fmt: skip
+    """Distil the run into a student run folder `out` (`distill` on `sentences_of` the
+    dataset's training and validation words, `own`), its
     transfer scores measured again; returns the student's run.json."""
     from khabar.model.net.int8 import weights_digest
     from khabar.model.train.transfer import is_transfer_base, load_base, transfer_scores
 
-    sentences, tune, sources = sentences_of(run, train_words, args.text, log)
+    sentences, tune, sources = sentences_of(run, own, args, log)
     log(
         f"distilling {run.name} into {args.layers} layers on {len(sentences)} sentences "
         f"({', '.join(f'{k}: {v}' for k, v in sources.items())}), tuned on {len(tune)}"

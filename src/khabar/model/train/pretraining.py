@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from pathlib import Path
 
@@ -13,19 +14,31 @@ from khabar.model.train.args import TrainArgs
 from khabar.model.train.fitting import fit
 from khabar.spans import tokenize
 
+TAG = re.compile(r"^(O|[BIES]-\S+)$")
+
+
+def looks_conll(lines: list[str]) -> bool:
+    """Whether text lines are CoNLL (a token and a BIO tag last on nearly every line): IL-NER
+    ships its CoNLL files as .txt."""
+    rows = [ln.split() for ln in lines[:500] if ln.strip() and not ln.startswith("#")]
+    tagged = sum(len(r) >= 2 and TAG.match(r[-1]) is not None for r in rows)
+    return bool(rows) and tagged >= 0.9 * len(rows)
+
 
 def read_texts(path: Path) -> list[str]:
-    """Unlabelled sentences for pretraining: a cleaned corpus (.jsonl: its sentences), a CoNLL
-    file (its sentences, tags ignored) or plain text (one line each)."""
+    """Unlabelled sentences: a cleaned corpus (.jsonl: its sentences), a CoNLL file (.conll, or
+    any file whose lines look like CoNLL: its sentences, tags ignored) or plain text (one line
+    each)."""
     from khabar.corpus.article import read_articles
     from khabar.dataset.conll import read_conll
 
     path = Path(path)
     if path.suffix == ".jsonl":
         return [a.text[s:e] for a in read_articles(path) for s, e in a.sentences]
-    if path.suffix == ".conll":
+    lines = path.read_text(encoding="utf-8").splitlines()
+    if path.suffix == ".conll" or looks_conll(lines):
         return [" ".join(words) for words, _ in read_conll(path, {}, [])[0]]
-    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [line.strip() for line in lines if line.strip()]
 
 
 def pretrain(texts: list[str], out: Path, args: TrainArgs, epochs: int = 10,
