@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 from benchkit import local_corpus, provenance, write_result  # noqa: E402
 
+from khabar.dataset.splits import read_manifest  # noqa: E402
 from khabar.io import read_jsonl  # noqa: E402
 from khabar.model.infer.run import load_run  # noqa: E402
 from khabar.model.net.device import cpu_bf16_flags, cpu_model  # noqa: E402
@@ -152,6 +153,7 @@ def main() -> int:
         print(f"  {name:12}: {seconds:6.1f} s, {a.n / seconds:6.2f} articles/s; {chosen}; "
               f"HiNER held-out F1 {f1}, {per_s} sentences/s")  # fmt: skip
     ref, *others = [name for name, _, _ in sides]
+    splits = read_manifest(ROOT / "annotation" / "splits.tsv")
     print(f"CPU: {cpu_model()}; bf16 flags: {', '.join(cpu_bf16_flags()) or 'none'}")
     for p in others:
         x = res[p]
@@ -159,12 +161,23 @@ def main() -> int:
         x["agreement"] = agreement(res[ref]["records"], x["records"])
         if x["sample_records"] is not None:
             x["sample_agreement"] = agreement(res[ref]["sample_records"], x["sample_records"])
+            # the test split's articles: no student ever read them (it distils on the training
+            # split and picks its epoch on validation)
+            test = [i for i, r in enumerate(x["sample_records"])
+                    if splits.get(r["article_id"]) == "test"]  # fmt: skip
+            if test:
+                x["sample_test_agreement"] = agreement(
+                    [res[ref]["sample_records"][i] for i in test],
+                    [x["sample_records"][i] for i in test])  # fmt: skip
         if x["hiner_sentences_per_s"]:
             x["sentences_speedup"] = x["hiner_sentences_per_s"] / res[ref]["hiner_sentences_per_s"]
         print(f"{p} / {ref}: {x['speedup']:.2f}x articles/s; agreement "
               + ", ".join(f"{k} {100 * v:.2f} %" for k, v in x["agreement"].items())
               + "; on the sample "
               + ", ".join(f"{k} {100 * v:.2f} %" for k, v in x.get("sample_agreement", {}).items())
+              + "; on its test article "
+              + ", ".join(f"{k} {100 * v:.2f} %"
+                          for k, v in x.get("sample_test_agreement", {}).items())  # fmt: skip
               + f" {TARGETS.get(p, '')}")  # fmt: skip
     write_result(said | {
         "run": a.run.name, "articles": a.n,

@@ -157,8 +157,8 @@ def bench_precision(r: dict) -> str:
     pct = lambda a: ", ".join(f"{100 * v:.2f} %" for v in a.values()) if a else "—"  # noqa: E731
     rows = [f"| {r['articles']:,} generated articles ({r['sentences']:,} sentences), run "
             f"`{r['run']}` | seconds | articles/s | × {ref} | agreement with {ref}: entities, "
-            "triggers, arguments | the same on the sample's articles | HiNER held-out entity F1 "
-            "| HiNER sentences/s (× fp32) |", "|" + " --- |" * 8]  # fmt: skip
+            "triggers, arguments | the same on the sample's five articles | HiNER held-out "
+            "entity F1 | HiNER sentences/s (× fp32) |", "|" + " --- |" * 8]  # fmt: skip
     for name, x in r["sides"].items():
         chosen = x["chosen"].split("encoder ", 1)[-1]  # "bf16 (auto: avx512_bf16, ...)"
         chosen = name if chosen.endswith("(asked)") else f"{name} → {chosen}"
@@ -171,7 +171,9 @@ def bench_precision(r: dict) -> str:
             f" ({x['sentences_speedup']:.2f} ×)" if "sentences_speedup" in x else "")  # fmt: skip
         rows.append(f"| {chosen} | {x['seconds']:.1f} | {x['articles_per_s']:.2f} | "
                     + (f"{x['speedup']:.2f} × | " if "speedup" in x else "1 | ")
-                    + f"{pct(x.get('agreement'))} | {pct(x.get('sample_agreement'))} | "
+                    + f"{pct(x.get('agreement'))} | {pct(x.get('sample_agreement'))}"
+                    + (f" (test article: {pct(x['sample_test_agreement'])})"
+                       if "sample_test_agreement" in x else "") + " | "
                     + f"{f'{f1:.4f}' if f1 is not None else '—'} | {speed} |")  # fmt: skip
     return "\n".join(rows) + "\n" + said(r)
 
