@@ -85,6 +85,7 @@ def held_out(r, hiner) -> tuple[float | None, float | None]:
     if hiner is None:
         return None, None
     words, gold = [w for w, _ in hiner.held_out], [t for _, t in hiner.held_out]
+    tag_words(r.ner, r.ner_tokenizer, words[:64], r.max_length, precision=r.precision)  # warm-up
     started = time.perf_counter()
     tags = tag_words(r.ner, r.ner_tokenizer, words, r.max_length, precision=r.precision)
     per_s = len(words) / (time.perf_counter() - started)
