@@ -300,9 +300,9 @@ def up_to_date(run: Run, out: Path, args: DistillArgs) -> bool:
 
 def distill_run(run: Run, own: tuple[list[list[str]], list[list[str]]], out: Path,
                 args: DistillArgs, log: Log = print) -> dict:  # fmt: skip
-    """Distil the run into a student run folder `out` (`distill` on `sentences_of` the
-    dataset's training and validation words, `own`), its
-    transfer scores measured again; returns the student's run.json."""
+    """Distil the run into a student run folder `out` (`distill` on `sentences_of`, `own` the
+    dataset's training and validation words), its transfer scores measured again; returns the
+    student's run.json."""
     from khabar.model.net.int8 import weights_digest
     from khabar.model.train.transfer import is_transfer_base, load_base, transfer_scores
 
