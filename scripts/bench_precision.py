@@ -75,6 +75,11 @@ def agreement(a: list[dict], b: list[dict]) -> dict:
     return out
 
 
+def pct(by_kind: dict | None) -> str:
+    """Agreement by kind as 'entities 99.10 %, ...' (empty where it was not measured)."""
+    return ", ".join(f"{k} {100 * v:.2f} %" for k, v in (by_kind or {}).items())
+
+
 def held_out(r, hiner) -> tuple[float | None, float | None]:
     """(entity F1 (PER/LOC/ORG, strict), sentences/s) of a loaded run's tagger, in its
     precision, on HiNER's held-out part (None without ../shared): what a faster encoder must
@@ -172,14 +177,9 @@ def main() -> int:
                     [x["sample_records"][i] for i in test])  # fmt: skip
         if x["hiner_sentences_per_s"]:
             x["sentences_speedup"] = x["hiner_sentences_per_s"] / res[ref]["hiner_sentences_per_s"]
-        print(f"{p} / {ref}: {x['speedup']:.2f}x articles/s; agreement "
-              + ", ".join(f"{k} {100 * v:.2f} %" for k, v in x["agreement"].items())
-              + "; on the sample "
-              + ", ".join(f"{k} {100 * v:.2f} %" for k, v in x.get("sample_agreement", {}).items())
-              + "; on its test article "
-              + ", ".join(f"{k} {100 * v:.2f} %"
-                          for k, v in x.get("sample_test_agreement", {}).items())  # fmt: skip
-              + f" {TARGETS.get(p, '')}")  # fmt: skip
+        print(f"{p} / {ref}: {x['speedup']:.2f}x articles/s; agreement {pct(x['agreement'])}; "
+              f"on the sample {pct(x.get('sample_agreement'))}; on its test article "
+              f"{pct(x.get('sample_test_agreement'))} {TARGETS.get(p, '')}")  # fmt: skip
     write_result(said | {
         "run": a.run.name, "articles": a.n,
         "sentences": sum(len(r["sentences"]) for r in read_jsonl(articles)),

@@ -81,8 +81,7 @@ def shrink(tagger, keep: list[int]):
     student = copy.deepcopy(tagger)
     encoder = student.base_model.encoder
     encoder.layer = torch.nn.ModuleList([encoder.layer[i] for i in keep])
-    student.config.num_hidden_layers = len(keep)
-    student.base_model.config.num_hidden_layers = len(keep)
+    student.config.num_hidden_layers = len(keep)  # the encoder's config is this same object
     for p in student.parameters():
         p.requires_grad = False
     for p in encoder.parameters():
@@ -106,8 +105,7 @@ def sentences_of(run: Run, own: tuple[list[list[str]], list[list[str]]], args: D
     base = (run.info.get("transfer") or {}).get("base")
     if base and not is_transfer_base(base):
         log(f"the run's transfer base {base} is not there: distilling without its sentences")
-    elif base and not load_base(base).unavailable:
-        tb = load_base(base)
+    elif base and not (tb := load_base(base)).unavailable:
         for c in tb.corpora:
             words = [w for w, _ in tb.part(c["name"], "rehearsal")]
             pool += words
